@@ -1,0 +1,200 @@
+#!/bin/bash
+# Install virt-sriov: the CLI, one bundled file per libvirt hook, the templates, a default
+# config and a logrotate rule. Idempotent; --uninstall puts back exactly what was there.
+#
+#   ./install.sh [--prefix DIR] [--config FILE] [--libvirt-version X.Y.Z] [--no-build]
+#   ./install.sh --uninstall [--prefix DIR]
+#
+# DESTDIR stages everything under another root, for packagers. NODE names the node binary
+# (default: the one on PATH); its absolute path becomes the hooks' interpreter, since libvirt
+# runs hooks with an almost empty environment.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+prefix=/usr/local
+config=/etc/virt-sriov/config.json
+libvirt_version=
+build=1
+action=install
+
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --prefix) prefix=$2; shift 2 ;;
+    --config) config=$2; shift 2 ;;
+    --libvirt-version) libvirt_version=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --uninstall) action=uninstall; shift ;;
+    -h|--help) usage 0 ;;
+    *) echo "install.sh: unknown argument '$1'" >&2; usage 2 ;;
+  esac
+done
+
+destdir=${DESTDIR:-}
+libdir="$prefix/lib/virt-sriov"
+manifest="$destdir$libdir/install-manifest"   # what we installed and what we moved aside
+hooks_dir="$destdir/etc/libvirt/hooks"
+marker='virt-sriov hook'                      # in every hook file we install
+
+die() { echo "install.sh: $*" >&2; exit 1; }
+say() { echo "virt-sriov: $*"; }
+
+uninstall() {
+  [ -f "$manifest" ] || { say "not installed under $destdir$prefix (no $manifest)"; return 0; }
+  local dirs_made
+  dirs_made=$(awk -F'\t' -v lib="$libdir" '$1=="dir" && index(lib, $2)==1 {print $2}' "$manifest")
+  # undo in reverse order: files we created are removed, files we moved aside come back
+  tac "$manifest" | while IFS=$'\t' read -r kind path backup; do
+    case "$kind" in
+      file) rm -f "$destdir$path" ;;
+      dir) rmdir "$destdir$path" 2>/dev/null || true ;;
+      moved) rm -f "$destdir$path"; mv "$destdir$backup" "$destdir$path" ;;
+      config)
+        # an admin's edits are not ours to throw away
+        if [ "$(sha256sum < "$destdir$path" 2>/dev/null | cut -d' ' -f1)" = "$backup" ]; then rm -f "$destdir$path"
+        else say "kept $destdir$path: it was edited since install"; fi ;;
+    esac
+  done
+  rm -f "$manifest"
+  # the directories that held the manifest, made at install: they are empty now
+  tac <<<"$dirs_made" | while read -r d; do [ -n "$d" ] && rmdir "$destdir$d" 2>/dev/null || true; done
+  say "uninstalled; restart the libvirt daemon so it forgets the hooks"
+}
+
+record() { printf '%s\t%s\t%s\n' "$@" >> "$manifest"; }
+recorded() { [ -f "$manifest" ] && cut -f2 "$manifest" | grep -qxF "$1"; }
+
+# Create a directory (and its parents) and remember the ones we made.
+make_dir() {
+  local d=$1 missing=()
+  while [ "$d" != / ] && [ ! -d "$destdir$d" ]; do missing=("$d" "${missing[@]}"); d=$(dirname "$d"); done
+  for d in "${missing[@]}"; do mkdir -p "$destdir$d"; record dir "$d" -; done
+}
+
+# Install $1 (a file) at $2 with mode $3. A file of someone else's already there is moved
+# aside (and put back by --uninstall); ours is replaced in place.
+put() {
+  local src=$1 dst=$2 mode=$3
+  make_dir "$(dirname "$dst")"
+  if ! recorded "$dst"; then
+    if [ -e "$destdir$dst" ] || [ -L "$destdir$dst" ]; then
+      mv "$destdir$dst" "$destdir$dst.before-virt-sriov"
+      record moved "$dst" "$dst.before-virt-sriov"
+    else
+      record file "$dst" -
+    fi
+  fi
+  install -m "$mode" "$src" "$destdir$dst"
+}
+
+detect_libvirt() {
+  local bin out
+  for bin in virtqemud libvirtd virsh; do
+    if out=$("$bin" --version 2>/dev/null); then
+      echo "$out" | head -1 | grep -oE '[0-9]+\.[0-9]+(\.[0-9]+)?' | head -1
+      return
+    fi
+  done
+}
+
+version_at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]; }
+
+install_all() {
+  local node node_version
+  node=$(command -v "${NODE:-node}") || die "node not found: install nodejs (Debian: apt-get install nodejs), or set NODE=/path/to/node"
+  node=$(readlink -f "$node")
+  node_version=$("$node" -p 'process.versions.node')
+  version_at_least "$node_version" 18.19 || die "node $node_version is too old: virt-sriov needs node >= 18.19"
+
+  if [ "$build" = 1 ]; then
+    [ -d "$here/node_modules" ] || (cd "$here" && npm ci --no-audit --no-fund) || die "npm ci failed"
+    (cd "$here" && npm run --silent build) || die "build failed"
+  fi
+  for f in dist/virt-sriov.mjs dist/hooks/qemu.mjs dist/hooks/network.mjs dist/hooks/daemon.mjs; do
+    [ -f "$here/$f" ] || die "$f is missing: run without --no-build"
+  done
+
+  [ -n "$libvirt_version" ] || libvirt_version=$(detect_libvirt)
+  if [ -z "$libvirt_version" ]; then
+    say "warning: libvirt not found; installing hooks for libvirt >= 6.5 (hooks/<driver>.d/)"
+    libvirt_version=6.5.0
+  fi
+
+  # the manifest lives in $libdir: make that first, then record what it took
+  local d missing=()
+  d=$libdir; while [ "$d" != / ] && [ ! -d "$destdir$d" ]; do missing=("$d" "${missing[@]}"); d=$(dirname "$d"); done
+  mkdir -p "$destdir$libdir"
+  [ "${#missing[@]}" -gt 0 ] || missing=()
+  for d in "${missing[@]}"; do recorded "$d" || record dir "$d" -; done
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+
+  # the bundles, with the found node as interpreter and the config path baked in
+  bake() {
+    { echo "#!$node"; echo "// $marker (virt-sriov $(cd "$here" && "$node" -p 'require("./package.json").version'))"; tail -n +2 "$1"; } \
+      | sed "s|VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json|VIRT_SRIOV_CONFIG_PATH=$config|" > "$2"
+  }
+  bake "$here/dist/virt-sriov.mjs" "$tmp/virt-sriov.mjs"
+  put "$tmp/virt-sriov.mjs" "$libdir/bin/virt-sriov.mjs" 0755
+  for t in "$here"/templates/*.xml; do put "$t" "$libdir/templates/$(basename "$t")" 0644; done
+  make_dir "$prefix/bin"
+  if ! recorded "$prefix/bin/virt-sriov"; then
+    [ -e "$destdir$prefix/bin/virt-sriov" ] && die "$destdir$prefix/bin/virt-sriov exists and is not ours"
+    record file "$prefix/bin/virt-sriov" -
+  fi
+  ln -sfn "../lib/virt-sriov/bin/virt-sriov.mjs" "$destdir$prefix/bin/virt-sriov"
+
+  local h dst
+  for h in qemu network daemon; do
+    bake "$here/dist/hooks/$h.mjs" "$tmp/$h"
+    if version_at_least "$libvirt_version" 6.5.0; then
+      dst=/etc/libvirt/hooks/$h.d/virt-sriov
+    else
+      # one hook per driver: a hook of someone else's is moved aside and run first by ours
+      dst=/etc/libvirt/hooks/$h
+    fi
+    put "$tmp/$h" "$dst" 0755
+  done
+
+  if [ ! -e "$destdir$config" ]; then
+    make_dir "$(dirname "$config")"
+    cat > "$tmp/config.json" <<'JSON'
+{
+  "pfs": {},
+  "releasePolicy": "restore",
+  "networks": {},
+  "logFile": "/var/log/libvirt/virt-sriov.log",
+  "stateDir": "/run/virt-sriov"
+}
+JSON
+    install -m 0644 "$tmp/config.json" "$destdir$config"
+    record config "$config" "$(sha256sum < "$tmp/config.json" | cut -d' ' -f1)"
+  fi
+  cat > "$tmp/logrotate" <<'ROT'
+/var/log/libvirt/virt-sriov.log {
+    weekly
+    rotate 8
+    compress
+    delaycompress
+    missingok
+    notifempty
+    create 0640 root root
+}
+ROT
+  put "$tmp/logrotate" /etc/logrotate.d/virt-sriov 0644
+
+  say "installed for libvirt $libvirt_version, node $node_version ($node)"
+  say "hooks: $(version_at_least "$libvirt_version" 6.5.0 && echo '/etc/libvirt/hooks/{qemu,network,daemon}.d/virt-sriov' || echo '/etc/libvirt/hooks/{qemu,network,daemon}')"
+  say "config: $config; CLI: $prefix/bin/virt-sriov"
+  if [ -x /usr/sbin/virtqemud ] || [ -x /usr/bin/virtqemud ]; then
+    say "now restart the daemons so libvirt finds the hooks: virtqemud and virtnetworkd (e.g. systemctl restart virtqemud virtnetworkd)"
+  else
+    say "now restart libvirtd so it finds the hooks (e.g. systemctl restart libvirtd)"
+  fi
+}
+
+[ "$(id -u)" = 0 ] || [ -n "$destdir" ] || die "run as root (or set DESTDIR to stage the files)"
+case "$action" in
+  install) install_all ;;
+  uninstall) uninstall ;;
+esac

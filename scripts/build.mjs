@@ -1,0 +1,34 @@
+// Bundle the CLI and each hook into one file (esbuild): a hook's start-up time is part of
+// every guest start, so it loads one file and nothing it does not use.
+import { build } from 'esbuild';
+import { existsSync, readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const entries = {
+  'virt-sriov': 'src/cli/main.ts',
+  ...Object.fromEntries(['qemu', 'network', 'daemon'].filter((h) => existsSync(`hooks/${h}.ts`)).map((h) => [`hooks/${h}`, `hooks/${h}.ts`])),
+};
+
+await build({
+  entryPoints: entries,
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  // Debian 12's own nodejs is 18: the installed hooks must run there too.
+  target: 'node18',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  define: {
+    VIRT_SRIOV_VERSION: JSON.stringify(pkg.version),
+    // install.sh rewrites this marker to bake a config path into the installed hooks
+    VIRT_SRIOV_CONFIG_MARKER: JSON.stringify('VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json'),
+  },
+  // xmlbuilder2's dependencies are CommonJS and call require(); an ESM bundle has none.
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __vsCreateRequire } from 'node:module'; const require = __vsCreateRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});

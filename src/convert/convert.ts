@@ -1,0 +1,148 @@
+/**
+ * Rewrite a domain's SR-IOV devices from one assignment style to another. Each device keeps
+ * its place among its siblings and every setting it had: what the new style's XML can hold
+ * goes into the XML, the rest into virt-sriov's metadata, keyed so the hook finds it at start.
+ */
+import { InputError } from '../errors.js';
+import { generateMac } from '../model/mac.js';
+import { formatPciAddress, samePciAddress, type PciAddress } from '../model/pci-address.js';
+import { compact, omit, type VfSettings } from '../model/vf-settings.js';
+import { indentOf, isElement, replaceElement, type XmlElement } from '../xml/dom.js';
+import { describeStyle, PORTABLE_CHILDREN, type DeviceFields, type Style } from '../xml/devices/device-fields.js';
+import { buildHostdev } from '../xml/devices/hostdev.js';
+import { buildHostdevInterface } from '../xml/devices/interface-hostdev.js';
+import { buildNetworkInterface } from '../xml/devices/interface-network.js';
+import type { MetadataKey } from '../xml/metadata.js';
+import type { DeviceContext, DomainXml, SriovDevice } from '../xml/domain.js';
+
+export interface ConvertOptions {
+  /** The style each device should end up in. */
+  readonly target: Style | ((device: SriovDevice) => Style);
+  /** The hostdev network for devices going to network style. */
+  readonly network?: string;
+  /** VFs to pin network-style devices to, used in order. */
+  readonly vfs?: readonly PciAddress[];
+  /** Whether the target libvirt takes <vlan> in the XML (>= 0.10.0); if not, VLANs go to metadata. */
+  readonly vlanInXml: boolean;
+  readonly context: DeviceContext;
+}
+
+export interface Conversion {
+  readonly from: Style;
+  readonly to: Style;
+  readonly device: string;
+}
+
+export interface ConvertResult {
+  readonly conversions: Conversion[];
+  /** What the admin should know: dropped elements, generated MACs. */
+  readonly warnings: string[];
+}
+
+/** Children each style's element accepts besides its own; anything else can't follow. */
+const ACCEPTED: Record<Style, (name: string) => boolean> = {
+  hostdev: (n) => PORTABLE_CHILDREN.includes(n),
+  interface: (n) => PORTABLE_CHILDREN.includes(n) || n === 'teaming' || n === 'virtualport',
+  network: () => true,
+};
+
+export function convertDomain(domain: DomainXml, options: ConvertOptions): ConvertResult {
+  const devices = domain.sriovDevices(options.context);
+  const conversions: Conversion[] = [];
+  const warnings: string[] = [];
+  const spareVfs = (options.vfs ?? []).filter((vf) => !devices.some((d) => d.fields.vf && samePciAddress(d.fields.vf, vf)));
+  const macs = new Set(devices.flatMap((d) => (d.settings.mac ? [d.settings.mac] : [])));
+  const where = (d: SriovDevice) => `domain ${domain.name}, ${d.label}`;
+
+  // Decide everything first: a device that can't be converted stops the whole rewrite untouched.
+  const plans = devices.map((device) => {
+    const to = typeof options.target === 'function' ? options.target(device) : options.target;
+    const identity = identityFor(device, to, options, spareVfs, where(device));
+    return { device, to, ...layout(device, to, identity, options.vlanInXml, macs, warnings, where(device)) };
+  });
+
+  for (const plan of plans) {
+    const { device, to, fields, key, rest } = plan;
+    if (!changes(device, to, fields, rest)) continue;
+    const carried = device.fields.carried.filter((n) => {
+      if (!isElement(n) || n.namespaceURI || ACCEPTED[to](n.localName)) return true;
+      warnings.push(`${where(device)}: dropped <${n.localName}>: ${describeStyle(to)} has no such element`);
+      return false;
+    });
+    const el = buildElement(device.element, to, { ...fields, carried });
+    replaceElement(device.element, el);
+    domain.metadata.put(key, rest, device.entry?.key);
+    conversions.push({ from: device.style, to, device: device.label });
+  }
+  return { conversions, warnings };
+}
+
+interface Identity {
+  readonly vf?: PciAddress;
+  readonly network?: string;
+}
+
+function identityFor(d: SriovDevice, to: Style, o: ConvertOptions, spare: PciAddress[], where: string): Identity {
+  if (to === 'network') {
+    const network = o.network ?? d.fields.network;
+    if (!network) {
+      throw new InputError(`${where}: converting to network style needs the name of a hostdev network`,
+        'add --network NAME (see `virt-sriov network --help` to create one)');
+    }
+    return { network };
+  }
+  const vf = d.fields.vf ?? spare.shift();
+  if (!vf) {
+    throw new InputError(`${where}: on network '${d.fields.network}' it has no VF of its own, and ${describeStyle(to)} needs one`,
+      'give a free VF with --vf PCI_ADDRESS (see `virt-sriov status`), or keep network style');
+  }
+  return { vf };
+}
+
+/** Split the device's settings between the new element's XML and metadata. */
+function layout(d: SriovDevice, to: Style, id: Identity, vlanInXml: boolean, macs: Set<string>, warnings: string[], where: string) {
+  const s = d.settings;
+  const xmlHolds = to !== 'hostdev';
+  // libvirt's <vlan> has no QoS: a tagged VLAN with a priority is applied by the hook instead
+  const vlanInElement = xmlHolds && vlanInXml && s.vlan !== undefined && s.vlan.qos === undefined;
+  let mac = xmlHolds ? s.mac : undefined;
+  let rest: VfSettings = omit(s, [...(xmlHolds ? ['mac' as const] : []), ...(vlanInElement ? ['vlan' as const] : [])]);
+  if (to === 'network' && !mac && Object.keys(rest).length > 0) {
+    // metadata finds a network-style interface by its MAC: give it one now, as libvirt would at define
+    mac = generateMac(macs);
+    macs.add(mac);
+    warnings.push(`${where}: gave it MAC ${mac} so that its virt-sriov settings can find it on the network`);
+  }
+  const key: MetadataKey = to === 'hostdev' || !mac ? { pci: id.vf! } : { mac };
+  if (to === 'hostdev' && s.mac) rest = compact({ ...rest, mac: s.mac });
+  if (d.fields.portgroup && to !== 'network') {
+    warnings.push(`${where}: dropped portgroup '${d.fields.portgroup}' of network '${d.fields.network}': a VF-pinned device has none; set what it gave (such as a VLAN) on the device`);
+  }
+  const fields: Omit<DeviceFields, 'carried'> = {
+    ...id,
+    mac,
+    vlan: vlanInElement ? s.vlan : undefined,
+    portgroup: to === 'network' ? d.fields.portgroup : undefined,
+    managed: to === 'network' ? undefined : d.fields.managed,
+    driver: to === 'network' ? undefined : d.fields.driver,
+  };
+  return { fields, key, rest };
+}
+
+/** Whether converting would change anything: a device already in its layout is left as written. */
+function changes(d: SriovDevice, to: Style, f: Omit<DeviceFields, 'carried'>, rest: VfSettings): boolean {
+  if (d.style !== to) return true;
+  const same = <T>(a: T, b: T) => JSON.stringify(a) === JSON.stringify(b);
+  return !same(d.fields.network, f.network) || !same(d.fields.mac, f.mac) || !same(d.fields.vlan, f.vlan)
+    || !same(d.fields.vf && formatPciAddress(d.fields.vf), f.vf && formatPciAddress(f.vf))
+    || !same(compact(d.entry?.settings ?? {}), compact(rest));
+}
+
+function buildElement(old: XmlElement, to: Style, fields: DeviceFields): XmlElement {
+  const doc = old.ownerDocument;
+  // a device written on one line stays on one line
+  const indent = /\n/.test(old.textContent ?? '') ? indentOf(old) : null;
+  const builders = { hostdev: buildHostdev, interface: buildHostdevInterface, network: buildNetworkInterface };
+  return builders[to](doc, fields, indent);
+}
+

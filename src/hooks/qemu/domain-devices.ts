@@ -1,0 +1,46 @@
+/** A domain's SR-IOV devices as a hook sees them, with each VF found on the host. */
+import { InputError, OperationError } from '../../errors.js';
+import { isVf } from '../../host/host-model.js';
+import { formatPciAddress } from '../../model/pci-address.js';
+import type { VfRef } from '../../plan/vf-snapshot.js';
+import { describeKey } from '../../xml/metadata.js';
+import type { DomainXml, SriovDevice } from '../../xml/domain.js';
+import type { HookEnv } from '../hook-env.js';
+import { resolveVf } from '../vf-host.js';
+
+export function devicesOf(env: HookEnv, domain: DomainXml): SriovDevice[] {
+  const networks = new Set([...Object.keys(env.config.networks), ...env.hostdevNetworks()]);
+  return domain.sriovDevices({ isVf: (a) => isVf(env.sysfs, a), isHostdevNetwork: (n) => networks.has(n) });
+}
+
+/** A metadata entry that matches no device would silently drop settings (a VLAN!): refuse. */
+export function checkNoOrphans(domain: DomainXml, devices: readonly SriovDevice[]): void {
+  const orphan = domain.orphanEntries(devices)[0];
+  if (orphan) {
+    throw new InputError(`domain ${domain.name}: virt-sriov metadata has settings for ${describeKey(orphan.key)}, but no SR-IOV device of the domain is ${describeKey(orphan.key)}`,
+      'fix the pci= or interface-mac= of that <sriov:vf> entry (virsh edit), or remove it');
+  }
+}
+
+export interface PinnedDevice {
+  readonly device: SriovDevice;
+  readonly vf: VfRef;
+}
+
+/** The devices that name a VF, each located on its PF. A VF this host doesn't have is an error. */
+export function pinnedDevices(env: HookEnv, domain: DomainXml, devices: readonly SriovDevice[]): PinnedDevice[] {
+  const seen = new Map<string, string>();
+  return devices.flatMap((device) => {
+    if (!device.fields.vf) return [];
+    const pci = formatPciAddress(device.fields.vf);
+    const other = seen.get(pci);
+    if (other) throw new InputError(`domain ${domain.name}: ${other} and ${device.label} both use VF ${pci}`, 'give each device its own VF');
+    seen.set(pci, device.label);
+    const vf = resolveVf(env, device.fields.vf);
+    if (!vf) {
+      throw new OperationError(`domain ${domain.name}: ${device.label} names VF ${pci}, which this host doesn't have`,
+        'check `virt-sriov status` for the VFs there are; if the PF has too few, set pfs.PF.numVfs in /etc/virt-sriov/config.json');
+    }
+    return [{ device, vf }];
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * qemu `migrate begin` and `restore begin`: the only operations whose stdout becomes the XML
+ * libvirt uses. Where a VF-pinned device names a VF this host doesn't have, or one another
+ * guest holds, point it at a free VF of the same PF (the device model stays: libvirt checks
+ * ABI stability). Everything else is printed as it came.
+ */
+import { OperationError } from '../../errors.js';
+import { listPfNames, locateVf, pfNetdev, readPfSysfs } from '../../host/host-model.js';
+import { formatPciAddress, parsePciAddress, pciAddressAttributes, type PciAddress } from '../../model/pci-address.js';
+import { pickFreeVf } from '../../plan/pick-vf.js';
+import { holds, sameOwner } from '../../state/vf-record.js';
+import { child, type XmlElement } from '../../xml/dom.js';
+import type { DomainXml } from '../../xml/domain.js';
+import type { HookEnv, HookOutcome } from '../hook-env.js';
+
+export async function migrateOrRestore(env: HookEnv, domain: DomainXml): Promise<HookOutcome> {
+  const owner = { name: domain.name, uuid: domain.uuid };
+  // a device whose VF isn't here isn't recognised as a VF by sysfs: take every PCI source into account
+  const inDomain = new Set(domain.pciSources().map((s) => formatPciAddress(s.address)));
+  const held = new Set(env.state.all().filter((r) => holds(r) && !sameOwner(r.owner, owner)).map((r) => r.pci));
+  const taken = new Set([...held, ...inDomain]);
+  for (const source of domain.pciSources()) {
+    const pci = formatPciAddress(source.address);
+    const exists = env.sysfs.exists(`bus/pci/devices/${pci}`);
+    if (exists && !held.has(pci)) continue;
+    const pf = pfFor(env, source.address);
+    if (!pf) {
+      if (!exists) env.report.note(`${source.label}: not on this host, and no PF to take a VF from`);
+      continue;
+    }
+    const free = pickFreeVf(readPfSysfs(env.sysfs, pf).vfAddresses.filter((v) => env.sysfs.linkName(`bus/pci/devices/${v}/driver`) !== 'vfio-pci'), taken);
+    if (!free) {
+      throw new OperationError(`domain ${domain.name}: ${source.label} ${exists ? `is held by another guest` : `is not on this host`}, and ${pf} has no free VF`,
+        `free a VF on ${pf} (stop a guest, or raise its VF count) and try again`);
+    }
+    taken.add(free);
+    repoint(domain, source.element, source.address, parsePciAddress(free));
+    env.report.note(`${source.label} -> VF ${free} on ${pf}`);
+  }
+  return { exitCode: 0, result: 'ok', stdout: domain.toString() };
+}
+
+/** The PF of a VF address: from sysfs when it exists here, else the PF whose VFs share its PCI bus, else the only one. */
+function pfFor(env: HookEnv, address: PciAddress): string | null {
+  const here = locateVf(env.sysfs, address);
+  if (here) return pfNetdev(env.sysfs, here.pfPci);
+  const pfs = listPfNames(env.sysfs);
+  const bus = formatPciAddress(address).slice(0, 7);
+  const sameBus = pfs.filter((pf) => readPfSysfs(env.sysfs, pf).vfAddresses.some((v) => v.startsWith(bus)));
+  if (sameBus.length === 1) return sameBus[0]!;
+  const configured = Object.keys(env.config.pfs);
+  if (configured.length === 1) return configured[0]!;
+  return pfs.length === 1 ? pfs[0]! : null;
+}
+
+/** Point the device at another VF; settings keyed by the old address follow it. */
+function repoint(domain: DomainXml, device: XmlElement, from: PciAddress, to: PciAddress): void {
+  const address = child(device, 'source', 'address');
+  if (!address) return;
+  for (const [k, v] of Object.entries(pciAddressAttributes(to))) address.setAttribute(k, v);
+  const entry = domain.metadata.find({ pci: from });
+  if (entry) domain.metadata.put({ pci: to }, entry.settings, { pci: from });
+}

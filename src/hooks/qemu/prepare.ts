@@ -1,0 +1,61 @@
+/**
+ * qemu `prepare begin`: before libvirt touches any device. Validate every SR-IOV setting,
+ * create VFs that don't exist yet (after a reboot), refuse a VF another guest holds, and claim
+ * the domain's VFs with their state from before the guest, so `release` can put it back.
+ */
+import { OperationError } from '../../errors.js';
+import { formatPciAddress } from '../../model/pci-address.js';
+import { guestDesired } from '../../plan/guest-vf.js';
+import { describeVf } from '../../plan/vf-snapshot.js';
+import { holds, sameOwner, type Owner } from '../../state/vf-record.js';
+import type { DomainXml } from '../../xml/domain.js';
+import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
+import { ensureVfCount, readPfs, snapshotIn } from '../vf-host.js';
+import { checkNoOrphans, devicesOf, pinnedDevices } from './domain-devices.js';
+
+export async function prepare(env: HookEnv, domain: DomainXml): Promise<HookOutcome> {
+  await createMissingVfs(env, domain);
+  const devices = devicesOf(env, domain);
+  checkNoOrphans(domain, devices);
+  const pinned = pinnedDevices(env, domain, devices);
+  if (pinned.length === 0) return OK;
+  const owner: Owner = { name: domain.name, uuid: domain.uuid };
+
+  return env.state.locked(async () => {
+    for (const { vf } of pinned) {
+      const record = env.state.get(vf.pci);
+      if (record && holds(record) && !sameOwner(record.owner, owner)) {
+        throw new OperationError(`domain ${domain.name}: VF ${vf.pci} (${vf.pf} vf ${vf.index}) is held by guest ${record.owner.name}`,
+          `give ${domain.name} another VF (\`virt-sriov status\` shows them), or stop ${record.owner.name} first`);
+      }
+    }
+    const links = await readPfs(env, pinned.map((p) => p.vf.pf));
+    for (const { device, vf } of pinned) {
+      const previous = env.state.get(vf.pci);
+      // a claim left by this same guest (a start that died half way) keeps its original state
+      const original = previous && sameOwner(previous.owner, owner) ? previous.original : snapshotIn(links, vf);
+      env.state.put({
+        ...vf, owner, style: device.style, network: null, original,
+        guest: guestDesired(device.settings), phase: 'claimed', updated: new Date().toISOString(),
+      });
+      env.report.vfs.add(describeVf(vf));
+    }
+    return OK;
+  });
+}
+
+/** VFs don't survive a reboot: bring configured PFs to their count when the domain names a VF that isn't there. */
+async function createMissingVfs(env: HookEnv, domain: DomainXml): Promise<void> {
+  const missing = domain.pciSources().filter((s) => !env.sysfs.exists(`bus/pci/devices/${formatPciAddress(s.address)}`));
+  if (missing.length === 0) return;
+  for (const [pf, { numVfs }] of Object.entries(env.config.pfs)) {
+    await ensureVfCount(env, pf, numVfs);
+  }
+  const still = missing.find((s) => !env.sysfs.exists(`bus/pci/devices/${formatPciAddress(s.address)}`));
+  if (still) {
+    const configured = Object.entries(env.config.pfs).map(([pf, c]) => `${pf}: ${c.numVfs} VFs`).join(', ');
+    throw new OperationError(`domain ${domain.name}: ${still.label} names a PCI device this host doesn't have${configured ? ` (configured PFs have their VFs: ${configured})` : ''}`,
+      configured ? 'point the domain at an existing VF (`virt-sriov status`)'
+        : 'if it is a VF, set its PF\'s count in /etc/virt-sriov/config.json ("pfs": {"eth1": {"numVfs": 8}}) so virt-sriov creates it');
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * qemu `start begin`: libvirt has detached every VF and set MAC/VLAN for the <interface>
+ * styles; QEMU runs next. Set everything else the guest asked for (and MAC/VLAN for a plain
+ * <hostdev>) in one `ip -batch`, read it back, and on any failure put every VF back and stop
+ * the start: a guest must not run on a VLAN it was not given.
+ */
+import { OperationError } from '../../errors.js';
+import type { VfSettings } from '../../model/vf-settings.js';
+import { afterLibvirt, guestDesired } from '../../plan/guest-vf.js';
+import { describeVf, formatValue, mismatches, planChanges, writeAll, type VfChange, type VfDesired, type VfRef } from '../../plan/vf-snapshot.js';
+import { holds, sameOwner, type Owner, type VfRecord } from '../../state/vf-record.js';
+import type { DomainXml, SriovDevice } from '../../xml/domain.js';
+import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
+import { applyAllYouCan, applyChanges, firstLine, readPfs, snapshotIn } from '../vf-host.js';
+import { checkNoOrphans, devicesOf, pinnedDevices } from './domain-devices.js';
+
+interface Target {
+  readonly device: SriovDevice;
+  readonly vf: VfRef;
+  readonly record: VfRecord | null;
+  readonly desired: VfDesired;
+}
+
+export async function start(env: HookEnv, domain: DomainXml): Promise<HookOutcome> {
+  const devices = devicesOf(env, domain);
+  checkNoOrphans(domain, devices);
+  const pinned = pinnedDevices(env, domain, devices);
+  if (pinned.length === 0) return OK;
+  const owner: Owner = { name: domain.name, uuid: domain.uuid };
+
+  return env.state.locked(async () => {
+    const targets: Target[] = pinned.map(({ device, vf }) => {
+      const record = env.state.get(vf.pci);
+      if (record && holds(record) && !sameOwner(record.owner, owner)) {
+        throw new OperationError(`domain ${domain.name}: VF ${vf.pci} is held by guest ${record.owner.name}`, `stop ${record.owner.name} first, or give ${domain.name} another VF`);
+      }
+      const own = record && sameOwner(record.owner, owner) ? record : null;
+      env.report.vfs.add(describeVf(vf));
+      return { device, vf, record: own, desired: guestDesired(withNetworkDefaults(env, own, device.settings)) };
+    });
+
+    // What each VF is now: derived from the state prepare saw when we have it, else read.
+    const unseen = targets.filter((t) => !t.record?.original);
+    const links = unseen.length ? await readPfs(env, unseen.map((t) => t.vf.pf)) : new Map();
+    const current = new Map(targets.map((t) => [t.vf.pci,
+      t.record?.original ? afterLibvirt(t.record.original, t.device.style, t.device.settings) : snapshotIn(links, t.vf)]));
+    const originals = new Map(targets.map((t) => [t.vf.pci, t.record?.original ?? snapshotIn(links, t.vf)]));
+
+    const changes = targets.flatMap((t) => planChanges(t.vf, current.get(t.vf.pci)!, t.desired));
+    try {
+      await applyChanges(env, changes);
+      const after = await readPfs(env, targets.map((t) => t.vf.pf));
+      for (const t of targets) {
+        const actual = snapshotIn(after, t.vf);
+        const wrong = mismatches(t.desired, actual);
+        if (wrong.length) {
+          const what = wrong.map((k) => `${k} is ${formatValue(k, actual)}, not ${formatValue(k, t.desired)}`).join('; ');
+          throw new OperationError(`${describeVf(t.vf)} did not take the settings: ${what}`, `the ${t.vf.pf} driver may not support them; see \`ip link show ${t.vf.pf}\``);
+        }
+      }
+    } catch (e) {
+      await rollback(env, changes, current);
+      throw startRefused(domain, e, changes);
+    }
+
+    for (const t of targets) {
+      env.state.put({
+        ...t.vf, owner, style: t.record?.style ?? t.device.style, network: t.record?.network ?? null,
+        original: originals.get(t.vf.pci)!, guest: t.desired, phase: 'running', updated: new Date().toISOString(),
+      });
+    }
+    return OK;
+  });
+}
+
+/** A hostdev network's defaults from the config, under the domain's own settings. */
+function withNetworkDefaults(env: HookEnv, record: VfRecord | null, asked: VfSettings): VfSettings {
+  const d = record?.network ? env.config.networks[record.network] : undefined;
+  if (!d) return asked;
+  const { vlan, qos, ...rest } = d;
+  return { ...rest, ...(vlan !== undefined ? { vlan: { id: vlan, ...(qos !== undefined ? { qos } : {}) } } : {}), ...asked };
+}
+
+/** Put back every setting this call touched, on every VF, doing all that can be done. */
+async function rollback(env: HookEnv, applied: readonly VfChange[], before: Map<string, VfDesired>): Promise<void> {
+  const undo = [...new Map(applied.map((c) => [c.vf.pci, c.vf])).values()].flatMap((vf) => {
+    const keys = new Set(applied.filter((c) => c.vf.pci === vf.pci).flatMap((c) => c.keys));
+    const previous = before.get(vf.pci)!;
+    return writeAll(vf, Object.fromEntries([...keys].map((k) => [k, previous[k]])) as VfDesired);
+  });
+  const failed = await applyAllYouCan(env, undo);
+  for (const f of failed) env.report.note(`could not put back ${f.change.keys.join('/')} on ${describeVf(f.change.vf)}: ${f.why}`);
+}
+
+function startRefused(domain: DomainXml, e: unknown, changes: readonly VfChange[]): OperationError {
+  const message = (e as Error).message;
+  const line = /-:(\d+)/.exec(message);
+  const failed = line ? changes[Number(line[1]) - 1] : undefined;
+  if (failed) {
+    return new OperationError(
+      `domain ${domain.name}: ${describeVf(failed.vf)}: \`ip ${failed.argv.join(' ')}\` failed: ${firstLine(message)}. Every VF was put back and the guest was not started`,
+      `if the ${failed.vf.pf} driver can't do this ${failed.keys.join('/')} setting, remove it from the domain's virt-sriov metadata (virsh edit ${domain.name})`);
+  }
+  const fix = e instanceof OperationError ? e.fix : undefined;
+  return new OperationError(`domain ${domain.name}: ${message}. Every VF was put back and the guest was not started`, fix);
+}

@@ -1,0 +1,51 @@
+/**
+ * qemu `stopped end` and `release end`: put each VF the guest held back as it was before the
+ * guest, then make sure nothing of the guest's stays (its VLAN, trust, MAC). `stopped` does the
+ * work and frees the VF; `release` (after libvirt has given the VF back to the host) checks
+ * again and forgets it. Never fails: libvirt ignores a failure here and the admin gains nothing.
+ */
+import { releaseDesired } from '../../plan/guest-vf.js';
+import { describeVf, planChanges } from '../../plan/vf-snapshot.js';
+import { sameOwner, type Owner, type VfRecord } from '../../state/vf-record.js';
+import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
+import { applyAllYouCan, readPfs, snapshotIn } from '../vf-host.js';
+
+export async function stopped(env: HookEnv, owner: Owner): Promise<HookOutcome> {
+  return putBack(env, owner, 'stopped');
+}
+
+export async function release(env: HookEnv, owner: Owner): Promise<HookOutcome> {
+  return putBack(env, owner, 'release');
+}
+
+async function putBack(env: HookEnv, owner: Owner, op: 'stopped' | 'release'): Promise<HookOutcome> {
+  return env.state.locked(async () => {
+    // only what this guest still holds: a VF another guest took since is not ours to reset
+    const mine = env.state.all().filter((r) => sameOwner(r.owner, owner));
+    if (mine.length === 0) return OK;
+    const links = await readPfs(env, mine.map((r) => r.pf)).catch((e: Error) => {
+      env.report.note(`could not read the PFs: ${e.message}`);
+      return null;
+    });
+    for (const r of mine) env.report.vfs.add(describeVf(r));
+    if (links) {
+      const changes = mine.flatMap((r) => restoreChanges(env, r, links));
+      const failed = await applyAllYouCan(env, changes);
+      for (const f of failed) env.report.note(`could not put back ${f.change.keys.join('/')} on ${describeVf(f.change.vf)}: ${f.why}`);
+    }
+    for (const r of mine) {
+      if (op === 'release') env.state.remove(r.pci);
+      else env.state.put({ ...r, phase: 'stopped', updated: new Date().toISOString() });
+    }
+    return OK;
+  });
+}
+
+function restoreChanges(env: HookEnv, r: VfRecord, links: Awaited<ReturnType<typeof readPfs>>) {
+  try {
+    return planChanges(r, snapshotIn(links, r), releaseDesired(r.original, r.guest, env.config.releasePolicy));
+  } catch (e) {
+    env.report.note(`${describeVf(r)}: ${(e as Error).message}`);
+    return [];
+  }
+}

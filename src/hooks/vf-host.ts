@@ -1,0 +1,109 @@
+/**
+ * The hooks' hands on the host: find a VF's PF and index, read PFs (one `ip` per PF), apply
+ * changes (one `ip -batch` per call), and bring a PF to its VF count.
+ */
+import { OperationError } from '../errors.js';
+import { locateVf, pfNetdev, readPfSysfs } from '../host/host-model.js';
+import type { PfLink } from '../host/ip-link.js';
+import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
+import { planVfCount } from '../plan/vf-count.js';
+import { describeVf, snapshotOf, type VfChange, type VfRef, type VfSnapshot } from '../plan/vf-snapshot.js';
+import type { HookEnv } from './hook-env.js';
+
+export function resolveVf(env: HookEnv, address: PciAddress): VfRef | null {
+  const at = locateVf(env.sysfs, address);
+  if (!at) return null;
+  const pf = pfNetdev(env.sysfs, at.pfPci);
+  return pf ? { pf, index: at.index, pci: formatPciAddress(address) } : null;
+}
+
+/** Read each PF once. */
+export async function readPfs(env: HookEnv, pfs: Iterable<string>): Promise<Map<string, PfLink>> {
+  const names = [...new Set(pfs)];
+  const links = await Promise.all(names.map((pf) => env.ip.show(pf)));
+  return new Map(names.map((pf, i) => [pf, links[i]!]));
+}
+
+export function snapshotIn(links: Map<string, PfLink>, vf: VfRef): VfSnapshot {
+  const state = links.get(vf.pf)?.vfs.find((v) => v.vf === vf.index);
+  if (!state) {
+    throw new OperationError(`${describeVf(vf)}: ${vf.pf} reports no VF ${vf.index}`, `check \`ip link show ${vf.pf}\`; the VFs may have been removed`);
+  }
+  return snapshotOf(state);
+}
+
+/** Apply every change in one `ip -batch` process, and log each. */
+export async function applyChanges(env: HookEnv, changes: readonly VfChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  await env.ip.batch(changes.map((c) => c.argv));
+  for (const c of changes) {
+    env.report.changes.push({ pf: c.vf.pf, vf: c.vf.index, pci: c.vf.pci, setting: c.keys.join('/'), from: c.from, to: c.to });
+  }
+}
+
+/**
+ * Apply changes one batch at a time, settings that fail skipped (for restores, which must do
+ * all they can). Returns the changes that failed with why.
+ */
+export async function applyAllYouCan(env: HookEnv, changes: readonly VfChange[]): Promise<{ change: VfChange; why: string }[]> {
+  const failed: { change: VfChange; why: string }[] = [];
+  let rest = [...changes];
+  while (rest.length) {
+    try {
+      await applyChanges(env, rest);
+      return failed;
+    } catch (e) {
+      const line = /-:(\d+)/.exec((e as Error).message);
+      const at = line ? Number(line[1]) - 1 : 0;
+      const done = rest.slice(0, at);
+      for (const c of done) env.report.changes.push({ pf: c.vf.pf, vf: c.vf.index, pci: c.vf.pci, setting: c.keys.join('/'), from: c.from, to: c.to });
+      failed.push({ change: rest[at]!, why: firstLine((e as Error).message) });
+      rest = rest.slice(at + 1);
+    }
+  }
+  return failed;
+}
+
+/** The kernel's reason in ip's output ("RTNETLINK answers: Operation not supported"), else its first line. */
+export function firstLine(text: string): string {
+  const reason = /(RTNETLINK answers: [^;\n]*|Error: [^;\n]*)/.exec(text);
+  return reason ? reason[1]!.trim() : text.split('\n')[0]!.trim();
+}
+
+/** VF addresses on a PF that guests hold: bound to vfio-pci or claimed in the state. */
+export function vfsInUse(env: HookEnv, pf: string): string[] {
+  const { vfAddresses } = readPfSysfs(env.sysfs, pf);
+  const held = new Map(env.state.all().filter((r) => r.pf === pf && r.phase !== 'stopped').map((r) => [r.pci, r.owner.name]));
+  return vfAddresses.flatMap((pci) => {
+    if (held.has(pci)) return [`${pci} (${held.get(pci)})`];
+    return env.sysfs.linkName(`bus/pci/devices/${pci}/driver`) === 'vfio-pci' ? [`${pci} (vfio-pci)`] : [];
+  });
+}
+
+/** Bring `pf` up to `wanted` VFs (never down): 0 then N where needed, refusing to destroy VFs in use. */
+export async function ensureVfCount(env: HookEnv, pf: string, wanted: number): Promise<void> {
+  const sys = readPfSysfs(env.sysfs, pf);
+  if (!sys.pci) throw new OperationError(`PF ${pf} does not exist on this host`, 'check the name with `ip link`, and the pfs in /etc/virt-sriov/config.json');
+  if (!env.sysfs.exists(`class/net/${pf}/device/sriov_totalvfs`)) {
+    throw new OperationError(`${pf} can't have VFs (no sriov_totalvfs)`, 'enable SR-IOV for this NIC in the BIOS and in the NIC\'s own settings');
+  }
+  const plan = planVfCount(pf, sys.numVfs, wanted, sys.totalVfs, sys.numVfs ? vfsInUse(env, pf) : []);
+  if (plan.kind === 'impossible') throw new OperationError(plan.why, plan.fix);
+  for (const n of plan.writes) {
+    try {
+      env.sysfs.write(`class/net/${pf}/device/sriov_numvfs`, String(n));
+    } catch (e) {
+      throw new OperationError(`${pf}: the kernel refused ${n} VFs (sriov_numvfs): ${(e as Error).message}`,
+        'check `dmesg` for the driver\'s reason; some NICs need SR-IOV enabled in firmware');
+    }
+  }
+  if (plan.writes.length) env.report.note(`${pf}: VFs ${sys.numVfs} -> ${wanted}`);
+}
+
+/** Bring a PF up: libvirt can set a VF's MAC only on a PF that is up. */
+export async function ensurePfUp(env: HookEnv, link: PfLink): Promise<void> {
+  if (link.up) return;
+  await env.ip.batch([['link', 'set', 'dev', link.ifname, 'up']]);
+  env.report.note(`${link.ifname}: brought up`);
+}
+

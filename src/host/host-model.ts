@@ -1,0 +1,103 @@
+/**
+ * The host's SR-IOV NICs as plain data: each PF with its VF limit and count, and each VF's PCI
+ * address, netdev, driver, IOMMU group and the state its PF reports. Read only.
+ */
+import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
+import type { IpTool } from './ip.js';
+import type { VfState } from './ip-link.js';
+import type { Sysfs } from './sysfs.js';
+
+export interface VfInfo {
+  readonly vf: number;
+  readonly pci: string;
+  /** null when no host driver binds it (vfio-pci while a guest holds it). */
+  readonly netdev: string | null;
+  readonly driver: string | null;
+  readonly iommuGroup: number | null;
+  /** What the PF reports for this VF; null if it reports nothing. */
+  readonly state: VfState | null;
+}
+
+export interface PfInfo {
+  readonly name: string;
+  readonly pci: string;
+  readonly driver: string | null;
+  readonly totalVfs: number;
+  readonly numVfs: number;
+  readonly up: boolean;
+  readonly vfs: readonly VfInfo[];
+}
+
+export interface HostModel {
+  readonly pfs: readonly PfInfo[];
+}
+
+/** Netdevs whose device can have VFs (sriov_totalvfs exists), sorted by name. */
+export function listPfNames(sysfs: Sysfs): string[] {
+  return sysfs.list('class/net').filter((n) => sysfs.exists(`class/net/${n}/device/sriov_totalvfs`)).sort();
+}
+
+/** The PF's sysfs facts without asking `ip`: what a hook needs to find or create VFs. */
+export function readPfSysfs(sysfs: Sysfs, name: string): Omit<PfInfo, 'up' | 'vfs'> & { vfAddresses: string[] } {
+  const dev = `class/net/${name}/device`;
+  const vfAddresses: string[] = [];
+  for (const entry of sysfs.list(dev)) {
+    const m = /^virtfn(\d+)$/.exec(entry);
+    if (m) vfAddresses[Number(m[1])] = sysfs.linkName(`${dev}/${entry}`) ?? '';
+  }
+  return {
+    name,
+    pci: sysfs.linkName(dev) ?? '',
+    driver: sysfs.linkName(`${dev}/driver`),
+    totalVfs: Number(sysfs.read(`${dev}/sriov_totalvfs`) ?? 0),
+    numVfs: Number(sysfs.read(`${dev}/sriov_numvfs`) ?? 0),
+    vfAddresses,
+  };
+}
+
+export function readVfSysfs(sysfs: Sysfs, index: number, pci: string, state: VfState | null): VfInfo {
+  const dev = `bus/pci/devices/${pci}`;
+  const group = sysfs.linkName(`${dev}/iommu_group`);
+  return {
+    vf: index,
+    pci,
+    netdev: sysfs.list(`${dev}/net`)[0] ?? null,
+    driver: sysfs.linkName(`${dev}/driver`),
+    iommuGroup: group === null ? null : Number(group),
+    state,
+  };
+}
+
+/** Every PF (or just `only`), each read with one `ip` call. */
+export async function readHost(sysfs: Sysfs, ip: IpTool, only?: string): Promise<HostModel> {
+  const names = only ? [only] : listPfNames(sysfs);
+  const pfs = await Promise.all(names.map(async (name) => {
+    const { vfAddresses, ...pf } = readPfSysfs(sysfs, name);
+    const link = await ip.show(name);
+    const vfs = vfAddresses.map((pci, i) => readVfSysfs(sysfs, i, pci, link.vfs.find((v) => v.vf === i) ?? null));
+    return { ...pf, up: link.up, vfs };
+  }));
+  return { pfs };
+}
+
+/** Where a VF sits: its PF's PCI address and its index there, from `physfn` and `virtfnN`. */
+export function locateVf(sysfs: Sysfs, vf: PciAddress): { pfPci: string; index: number } | null {
+  const addr = formatPciAddress(vf);
+  const pfPci = sysfs.linkName(`bus/pci/devices/${addr}/physfn`);
+  if (!pfPci) return null;
+  for (const entry of sysfs.list(`bus/pci/devices/${pfPci}`)) {
+    const m = /^virtfn(\d+)$/.exec(entry);
+    if (m && sysfs.linkName(`bus/pci/devices/${pfPci}/${entry}`) === addr) return { pfPci, index: Number(m[1]) };
+  }
+  return null;
+}
+
+export function isVf(sysfs: Sysfs, address: PciAddress): boolean {
+  return sysfs.exists(`bus/pci/devices/${formatPciAddress(address)}/physfn`);
+}
+
+/** The netdev name of a PF from its PCI address. */
+export function pfNetdev(sysfs: Sysfs, pfPci: string): string | null {
+  return sysfs.list(`bus/pci/devices/${pfPci}/net`)[0] ?? null;
+}
+

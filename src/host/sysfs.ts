@@ -1,0 +1,54 @@
+/**
+ * The kernel's sysfs, behind a narrow interface rooted at a directory, so tests (and a real
+ * libvirtd pointed at a fake host) use a tree built in a temp dir. Paths are relative to the
+ * root: `class/net/eth0/device/sriov_numvfs`.
+ */
+import { readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync, existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+export interface Sysfs {
+  readonly root: string;
+  /** File contents, trimmed, or null when it does not exist. */
+  read(path: string): string | null;
+  /** The last part of a symlink's target (a PCI address, a driver name), or null. */
+  linkName(path: string): string | null;
+  /** Directory entries, or [] when it does not exist. */
+  list(path: string): string[];
+  exists(path: string): boolean;
+  write(path: string, value: string): void;
+}
+
+export function sysfsAt(root = '/sys'): Sysfs {
+  const at = (p: string) => join(root, p);
+  return {
+    root,
+    read(p) {
+      try {
+        return readFileSync(at(p), 'utf8').trim();
+      } catch {
+        return null;
+      }
+    },
+    linkName(p) {
+      try {
+        // resolve the whole chain: class/net/X/device goes through class/net/X, itself a link
+        return basename(realpathSync(at(p)));
+      } catch {
+        try {
+          return basename(readlinkSync(at(p)));
+        } catch {
+          return null;
+        }
+      }
+    },
+    list(p) {
+      try {
+        return readdirSync(at(p));
+      } catch {
+        return [];
+      }
+    },
+    exists: (p) => existsSync(at(p)),
+    write: (p, value) => writeFileSync(at(p), value),
+  };
+}

@@ -1,0 +1,149 @@
+/** Opening a libvirt connection, and what it says about the host. */
+import { versionFromNumber, type Version } from '../versions/version.js';
+import { Domains, type DomainOperations } from './domains.js';
+import { lastError } from './error.js';
+import { loadLibvirt, type LibvirtFfi } from './ffi.js';
+import { Networks, type NetworkOperations } from './networks.js';
+import { NodeDevices, type NodeDeviceOperations } from './node-devices.js';
+import { Session } from './session.js';
+
+export interface OpenOptions {
+  /**
+   * qemu:///system, test:///default, ... Without one, libvirt picks: $LIBVIRT_DEFAULT_URI,
+   * then uri_default in libvirt.conf, then whichever hypervisor it finds.
+   */
+  readonly uri?: string;
+  /** Open read-only (virConnectOpenReadOnly): queries only, allowed to more users. */
+  readonly readOnly?: boolean;
+  /** Where libvirt's client library is; the default is libvirt.so.0 as the dynamic linker finds it. */
+  readonly libraryPath?: string;
+}
+
+export interface DomainCapabilitiesQuery {
+  /** /usr/bin/qemu-system-x86_64 */
+  readonly emulator?: string;
+  readonly arch?: string;
+  readonly machine?: string;
+  /** "kvm", "qemu" */
+  readonly virtType?: string;
+}
+
+export interface LibvirtConnection {
+  /** The URI libvirt connected to (after picking a default, if none was given). */
+  readonly uri: string;
+  readonly readOnly: boolean;
+  readonly closed: boolean;
+  readonly domains: DomainOperations;
+  readonly networks: NetworkOperations;
+  readonly nodeDevices: NodeDeviceOperations;
+  /** The version of libvirt serving the connection (the daemon's, for a remote or daemon URI). */
+  libraryVersion(): Version;
+  /** The hypervisor's version (QEMU's, for qemu:///); null when the driver does not know it. */
+  hypervisorVersion(): Version | null;
+  /** The driver's name for the hypervisor: "QEMU", "TEST", ... */
+  hypervisorType(): string;
+  hostname(): string;
+  /** The host capabilities XML (virsh capabilities). */
+  capabilities(): string;
+  /** The domain capabilities XML (virsh domcapabilities). */
+  domainCapabilities(query?: DomainCapabilitiesQuery): string;
+  /** Close the connection; closing again does nothing. */
+  close(): void;
+}
+
+export function openLibvirt(options: OpenOptions = {}): LibvirtConnection {
+  const ffi = loadLibvirt(options.libraryPath);
+  const readOnly = options.readOnly ?? false;
+  const uri = options.uri ?? null;
+  const conn = (readOnly ? ffi.virConnectOpenReadOnly : ffi.virConnectOpen)(uri);
+  const target = uri ?? "libvirt's default URI";
+  if (conn === null) throw lastError(ffi, `connect to ${target}${readOnly ? ' (read-only)' : ''}`);
+  const resolved = ffi.virConnectGetURI(conn);
+  if (resolved === null) {
+    const error = lastError(ffi, `read the URI of the connection to ${target}`);
+    ffi.virConnectClose(conn);
+    throw error;
+  }
+  return new Connection(new Session(ffi, conn, resolved), readOnly);
+}
+
+/** Open a connection, run `use` with it, and close it, also when `use` throws. */
+export function withLibvirt<T>(options: OpenOptions, use: (connection: LibvirtConnection) => T): T {
+  const connection = openLibvirt(options);
+  try {
+    return use(connection);
+  } finally {
+    connection.close();
+  }
+}
+
+/** The version of the libvirt client library in this process (virGetVersion), no connection needed. */
+export function clientLibraryVersion(libraryPath?: string): Version {
+  const ffi = loadLibvirt(libraryPath);
+  const version: [number] = [0];
+  if (ffi.virGetVersion(version, null, null) < 0) throw lastError(ffi, 'report its version');
+  return versionFromNumber(version[0]);
+}
+
+class Connection implements LibvirtConnection {
+  readonly domains: DomainOperations;
+  readonly networks: NetworkOperations;
+  readonly nodeDevices: NodeDeviceOperations;
+  readonly #session: Session;
+
+  constructor(session: Session, readonly readOnly: boolean) {
+    this.#session = session;
+    this.domains = new Domains(session);
+    this.networks = new Networks(session);
+    this.nodeDevices = new NodeDevices(session);
+  }
+
+  get uri(): string {
+    return this.#session.uri;
+  }
+
+  get closed(): boolean {
+    return this.#session.closed;
+  }
+
+  libraryVersion(): Version {
+    return versionFromNumber(this.#number((ffi, conn, out) => ffi.virConnectGetLibVersion(conn, out), 'report its version'));
+  }
+
+  hypervisorVersion(): Version | null {
+    const n = this.#number((ffi, conn, out) => ffi.virConnectGetVersion(conn, out), 'report the hypervisor version');
+    return n === 0 ? null : versionFromNumber(n);
+  }
+
+  hypervisorType(): string {
+    const s = this.#session;
+    return s.check(s.ffi.virConnectGetType(s.conn), `report the hypervisor type of ${s.uri}`);
+  }
+
+  hostname(): string {
+    const s = this.#session;
+    return s.check(s.ffi.virConnectGetHostname(s.conn), `report the host name of ${s.uri}`);
+  }
+
+  capabilities(): string {
+    const s = this.#session;
+    return s.check(s.ffi.virConnectGetCapabilities(s.conn), `report the host capabilities of ${s.uri}`);
+  }
+
+  domainCapabilities(query: DomainCapabilitiesQuery = {}): string {
+    const s = this.#session;
+    const xml = s.ffi.virConnectGetDomainCapabilities(
+      s.conn, query.emulator ?? null, query.arch ?? null, query.machine ?? null, query.virtType ?? null, 0);
+    return s.check(xml, `report the domain capabilities of ${s.uri}`);
+  }
+
+  close(): void {
+    this.#session.close();
+  }
+
+  #number(get: (ffi: LibvirtFfi, conn: Session['conn'], out: [number]) => number, operation: string): number {
+    const out: [number] = [0];
+    this.#session.status(get(this.#session.ffi, this.#session.conn, out), operation);
+    return out[0];
+  }
+}

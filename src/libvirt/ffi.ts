@@ -1,0 +1,266 @@
+/**
+ * The raw C API of libvirt.so, declared through koffi. This is the only module that talks to
+ * koffi; everything above it sees typed functions and branded pointers.
+ *
+ * Ownership, as libvirt documents it: `char *` results are the caller's to free() (declared
+ * here as `heapString`, which koffi frees right after copying into a JS string); `const char *`
+ * results belong to libvirt (or to the object they came from) and are only copied; object
+ * pointers and the arrays of the virConnectListAll* calls are freed by the callers of this
+ * module, with the matching vir*Free and `free`.
+ */
+import koffi, { type LibraryHandle, type TypeObject } from 'koffi';
+import { OperationError } from '../errors.js';
+
+/** Pointers are BigInts in koffi 3; the brand keeps a domain from being passed as a network. */
+export type ConnectPtr = bigint & { readonly __libvirt: 'virConnect' };
+export type DomainPtr = bigint & { readonly __libvirt: 'virDomain' };
+export type NetworkPtr = bigint & { readonly __libvirt: 'virNetwork' };
+export type NodeDevicePtr = bigint & { readonly __libvirt: 'virNodeDevice' };
+/** A malloc'ed C array of object pointers, as virConnectListAll* return them. */
+export type ArrayPtr = bigint & { readonly __libvirt: 'array' };
+
+/** The fields of libvirt's `virError` that mean something to a caller. */
+export interface RawError {
+  readonly code: number;
+  readonly domain: number;
+  readonly level: number;
+  readonly message: string | null;
+}
+
+/** A one-element array: koffi's way to pass an out-parameter. */
+type Out<T> = [T];
+
+export interface LibvirtFfi {
+  readonly libraryPath: string;
+
+  // Library and errors
+  virGetVersion(libVer: Out<number>, type: null, typeVer: null): number;
+  virGetLastError(): RawError | null;
+  virResetLastError(): void;
+
+  // Connections
+  virConnectOpen(uri: string | null): ConnectPtr | null;
+  virConnectOpenReadOnly(uri: string | null): ConnectPtr | null;
+  virConnectClose(conn: ConnectPtr): number;
+  virConnectGetURI(conn: ConnectPtr): string | null;
+  virConnectGetLibVersion(conn: ConnectPtr, libVer: Out<number>): number;
+  virConnectGetVersion(conn: ConnectPtr, hvVer: Out<number>): number;
+  virConnectGetType(conn: ConnectPtr): string | null;
+  virConnectGetHostname(conn: ConnectPtr): string | null;
+  virConnectGetCapabilities(conn: ConnectPtr): string | null;
+  virConnectGetDomainCapabilities(
+    conn: ConnectPtr, emulatorbin: string | null, arch: string | null, machine: string | null,
+    virttype: string | null, flags: number,
+  ): string | null;
+
+  // Domains
+  virConnectListAllDomains(conn: ConnectPtr, domains: Out<ArrayPtr | null>, flags: number): number;
+  virDomainDefineXMLFlags(conn: ConnectPtr, xml: string, flags: number): DomainPtr | null;
+  virDomainLookupByName(conn: ConnectPtr, name: string): DomainPtr | null;
+  virDomainUndefineFlags(domain: DomainPtr, flags: number): number;
+  virDomainGetName(domain: DomainPtr): string | null;
+  virDomainGetUUIDString(domain: DomainPtr, buf: Buffer): number;
+  virDomainGetXMLDesc(domain: DomainPtr, flags: number): string | null;
+  virDomainIsActive(domain: DomainPtr): number;
+  virDomainIsPersistent(domain: DomainPtr): number;
+  virDomainCreate(domain: DomainPtr): number;
+  virDomainDestroy(domain: DomainPtr): number;
+  virDomainFree(domain: DomainPtr): number;
+
+  // Networks
+  virConnectListAllNetworks(conn: ConnectPtr, networks: Out<ArrayPtr | null>, flags: number): number;
+  virNetworkDefineXML(conn: ConnectPtr, xml: string): NetworkPtr | null;
+  virNetworkLookupByName(conn: ConnectPtr, name: string): NetworkPtr | null;
+  virNetworkUndefine(network: NetworkPtr): number;
+  virNetworkGetName(network: NetworkPtr): string | null;
+  virNetworkGetUUIDString(network: NetworkPtr, buf: Buffer): number;
+  virNetworkGetXMLDesc(network: NetworkPtr, flags: number): string | null;
+  virNetworkIsActive(network: NetworkPtr): number;
+  virNetworkIsPersistent(network: NetworkPtr): number;
+  virNetworkGetAutostart(network: NetworkPtr, autostart: Out<number>): number;
+  virNetworkSetAutostart(network: NetworkPtr, autostart: number): number;
+  virNetworkCreate(network: NetworkPtr): number;
+  virNetworkDestroy(network: NetworkPtr): number;
+  virNetworkFree(network: NetworkPtr): number;
+
+  // Node devices
+  virConnectListAllNodeDevices(conn: ConnectPtr, devices: Out<ArrayPtr | null>, flags: number): number;
+  virNodeDeviceLookupByName(conn: ConnectPtr, name: string): NodeDevicePtr | null;
+  virNodeDeviceGetName(device: NodeDevicePtr): string | null;
+  virNodeDeviceGetParent(device: NodeDevicePtr): string | null;
+  virNodeDeviceGetXMLDesc(device: NodeDevicePtr, flags: number): string | null;
+  virNodeDeviceFree(device: NodeDevicePtr): number;
+
+  /** The `count` pointers of a C array, without freeing anything. */
+  readPointers<P extends bigint>(array: ArrayPtr, count: number): P[];
+  /** libc free(), for the arrays libvirt hands over (libvirt allocates with g_malloc, i.e. malloc). */
+  free(pointer: bigint): void;
+}
+
+/** The name the dynamic linker finds libvirt's client library by (Debian package libvirt0). */
+export const DEFAULT_LIBRARY = 'libvirt.so.0';
+
+/** `VIR_UUID_STRING_BUFLEN`: 36 characters and the NUL. */
+export const UUID_STRING_BUFLEN = 37;
+
+const PROTOTYPES: readonly string[] = [
+  'int virGetVersion(_Out_ unsigned long *libVer, const char *type, _Out_ unsigned long *typeVer)',
+  'virError *virGetLastError(void)',
+  'void virResetLastError(void)',
+  'void virSetErrorFunc(void *userData, virErrorFunc *handler)',
+
+  'virConnect *virConnectOpen(const char *name)',
+  'virConnect *virConnectOpenReadOnly(const char *name)',
+  'int virConnectClose(virConnect *conn)',
+  'virHeapString virConnectGetURI(virConnect *conn)',
+  'int virConnectGetLibVersion(virConnect *conn, _Out_ unsigned long *libVer)',
+  'int virConnectGetVersion(virConnect *conn, _Out_ unsigned long *hvVer)',
+  'const char *virConnectGetType(virConnect *conn)',
+  'virHeapString virConnectGetHostname(virConnect *conn)',
+  'virHeapString virConnectGetCapabilities(virConnect *conn)',
+  'virHeapString virConnectGetDomainCapabilities(virConnect *conn, const char *emulatorbin, const char *arch, const char *machine, const char *virttype, unsigned int flags)',
+
+  'int virConnectListAllDomains(virConnect *conn, _Out_ void **domains, unsigned int flags)',
+  'virDomain *virDomainDefineXMLFlags(virConnect *conn, const char *xml, unsigned int flags)',
+  'virDomain *virDomainLookupByName(virConnect *conn, const char *name)',
+  'int virDomainUndefineFlags(virDomain *domain, unsigned int flags)',
+  'const char *virDomainGetName(virDomain *domain)',
+  'int virDomainGetUUIDString(virDomain *domain, _Out_ uint8_t *buf)',
+  'virHeapString virDomainGetXMLDesc(virDomain *domain, unsigned int flags)',
+  'int virDomainIsActive(virDomain *domain)',
+  'int virDomainIsPersistent(virDomain *domain)',
+  'int virDomainCreate(virDomain *domain)',
+  'int virDomainDestroy(virDomain *domain)',
+  'int virDomainFree(virDomain *domain)',
+
+  'int virConnectListAllNetworks(virConnect *conn, _Out_ void **networks, unsigned int flags)',
+  'virNetwork *virNetworkDefineXML(virConnect *conn, const char *xml)',
+  'virNetwork *virNetworkLookupByName(virConnect *conn, const char *name)',
+  'int virNetworkUndefine(virNetwork *network)',
+  'const char *virNetworkGetName(virNetwork *network)',
+  'int virNetworkGetUUIDString(virNetwork *network, _Out_ uint8_t *buf)',
+  'virHeapString virNetworkGetXMLDesc(virNetwork *network, unsigned int flags)',
+  'int virNetworkIsActive(virNetwork *network)',
+  'int virNetworkIsPersistent(virNetwork *network)',
+  'int virNetworkGetAutostart(virNetwork *network, _Out_ int *autostart)',
+  'int virNetworkSetAutostart(virNetwork *network, int autostart)',
+  'int virNetworkCreate(virNetwork *network)',
+  'int virNetworkDestroy(virNetwork *network)',
+  'int virNetworkFree(virNetwork *network)',
+
+  'int virConnectListAllNodeDevices(virConnect *conn, _Out_ void **devices, unsigned int flags)',
+  'virNodeDevice *virNodeDeviceLookupByName(virConnect *conn, const char *name)',
+  'const char *virNodeDeviceGetName(virNodeDevice *device)',
+  'const char *virNodeDeviceGetParent(virNodeDevice *device)',
+  'virHeapString virNodeDeviceGetXMLDesc(virNodeDevice *device, unsigned int flags)',
+  'int virNodeDeviceFree(virNodeDevice *device)',
+];
+
+const POINTER_SIZE = koffi.sizeof('void *');
+
+const loaded = new Map<string, LibvirtFfi>();
+
+/**
+ * libvirt's C API, loaded on first use and kept for the life of the process. `libraryPath`
+ * is for tests and unusual installs; the default is found by the dynamic linker.
+ */
+export function loadLibvirt(libraryPath: string = DEFAULT_LIBRARY): LibvirtFfi {
+  const cached = loaded.get(libraryPath);
+  if (cached) return cached;
+  const ffi = bind(libraryPath);
+  loaded.set(libraryPath, ffi);
+  return ffi;
+}
+
+function bind(libraryPath: string): LibvirtFfi {
+  const { lib, types } = open(libraryPath);
+  const fns: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const prototype of PROTOTYPES) {
+    const name = /(\w+)\(/.exec(prototype)![1]!;
+    try {
+      fns[name] = lib.func(prototype);
+    } catch (e) {
+      throw new OperationError(
+        `${libraryPath} has no function ${name}: this libvirt is too old or not libvirt (${(e as Error).message})`,
+        'install a libvirt of 1.2.7 or later: apt-get install libvirt0',
+      );
+    }
+  }
+  const getLastError = fns.virGetLastError!;
+  // Without a handler, libvirt prints every error to stderr as well as returning it; the CLI
+  // reports errors itself. The callback stays registered: libvirt keeps the pointer forever.
+  fns.virSetErrorFunc!(null, types.silentErrorHandler);
+  return {
+    ...(fns as unknown as Omit<LibvirtFfi, 'libraryPath' | 'virGetLastError' | 'readPointers' | 'free'>),
+    libraryPath,
+    virGetLastError: () => {
+      const ptr = getLastError();
+      return ptr === null ? null : (koffi.decode(ptr, types.virError) as RawError);
+    },
+    readPointers: <P extends bigint>(array: ArrayPtr, count: number) => {
+      // One element at a time: koffi.decode(ptr, type, count) declares an array type per
+      // call, and koffi 3.3 keeps each one (some 18 bytes of C heap a call, never freed).
+      const pointers: P[] = [];
+      for (let i = 0; i < count; i++) pointers.push(koffi.decode(array, i * POINTER_SIZE, 'void *') as P);
+      return pointers;
+    },
+    free: (pointer: bigint) => koffi.free(pointer),
+  };
+}
+
+function open(libraryPath: string) {
+  let lib: LibraryHandle;
+  try {
+    lib = koffi.load(libraryPath);
+  } catch (e) {
+    throw new OperationError(
+      `cannot load libvirt's client library ${libraryPath}: ${(e as Error).message}`,
+      'install it: apt-get install libvirt0',
+    );
+  }
+  return { lib, types: declareTypes() };
+}
+
+interface Types {
+  readonly virError: TypeObject;
+  readonly silentErrorHandler: bigint;
+}
+
+let types: Types | undefined;
+
+function declareTypes(): Types {
+  if (types) return types;
+  for (const name of ['virConnect', 'virDomain', 'virNetwork', 'virNodeDevice']) named(name, () => koffi.opaque(name));
+  // Copied into a JS string, then free()d: for every `char *` libvirt says the caller must free.
+  named('virHeapString', () => koffi.disposable('virHeapString', 'str'));
+  const virError = named('virError', () => koffi.struct('virError', {
+    code: 'int',
+    domain: 'int',
+    message: 'const char *',
+    level: 'int',
+    conn: 'void *',
+    dom: 'void *',
+    str1: 'const char *',
+    str2: 'const char *',
+    str3: 'const char *',
+    int1: 'int',
+    int2: 'int',
+    net: 'void *',
+  }));
+  const handler = named('virErrorFunc', () => koffi.proto('void virErrorFunc(void *userData, virError *error)'));
+  const silentErrorHandler = koffi.register(() => {}, koffi.pointer(handler));
+  types = { virError, silentErrorHandler };
+  return types;
+}
+
+/**
+ * koffi's type names are global to the process and outlive this module, which a test runner
+ * may evaluate more than once: a name already declared is reused.
+ */
+function named(name: string, declare: () => TypeObject): TypeObject {
+  try {
+    return koffi.type(name);
+  } catch {
+    return declare();
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * virt-sriov's binding to libvirt's C API (libvirt.so.0, through koffi). The rest of the
+ * project uses these types and functions, never koffi or the raw declarations in ffi.ts.
+ */
+export {
+  clientLibraryVersion,
+  openLibvirt,
+  withLibvirt,
+  type DomainCapabilitiesQuery,
+  type LibvirtConnection,
+  type OpenOptions,
+} from './connection.js';
+export type { DomainOperations, DomainSummary, DomainXmlOptions } from './domains.js';
+export type { NetworkOperations, NetworkSummary } from './networks.js';
+export type { NodeDeviceOperations, NodeDeviceSummary } from './node-devices.js';
+export type { StateFilter } from './session.js';
+export {
+  parseNodeDeviceXml,
+  pciNodeDeviceName,
+  type NetInterface,
+  type NodeDevice,
+  type PciFunction,
+  type SriovCapability,
+} from './node-device-xml.js';
+export { LibvirtError } from './error.js';
+export { ErrorCode, ErrorDomain, type NodeDeviceCapability } from './constants.js';
+export { DEFAULT_LIBRARY } from './ffi.js';

@@ -1,0 +1,44 @@
+/**
+ * One JSON line per hook call in the log (/var/log/libvirt/virt-sriov.log, mode 0640): when,
+ * which hook and operation, for which domain or network, every VF change from what to what,
+ * the result and how long it took. `virt-sriov logs` renders it for an admin.
+ */
+import { appendFileSync, chmodSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface LoggedChange {
+  readonly pf: string;
+  readonly vf: number;
+  readonly pci: string;
+  readonly setting: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface HookLogEntry {
+  readonly time: string;
+  readonly hook: 'qemu' | 'network' | 'daemon';
+  readonly op: string;
+  readonly subop: string;
+  /** The domain or network name ('-' for the daemon). */
+  readonly object: string;
+  /** ok; refused: a check failed and the guest was stopped; failed: an error; ignored: not our operation. */
+  readonly result: 'ok' | 'refused' | 'failed' | 'ignored';
+  readonly durationMs: number;
+  readonly vfs: readonly string[];
+  readonly changes: readonly LoggedChange[];
+  readonly notes: readonly string[];
+  readonly error?: string;
+}
+
+export function appendLog(path: string, entry: HookLogEntry): void {
+  mkdirSync(dirname(path), { recursive: true });
+  let created = false;
+  try {
+    statSync(path);
+  } catch {
+    created = true;
+  }
+  appendFileSync(path, JSON.stringify(entry) + '\n', { mode: 0o640 });
+  if (created) chmodSync(path, 0o640);
+}

@@ -1,0 +1,149 @@
+/**
+ * A VF's full state as plain data, and the `ip` commands that take it from one state to another.
+ * Pure: the hooks decide here and act in src/hooks.
+ */
+import type { VfState } from '../host/ip-link.js';
+import { formatSetting, type LinkState, type VfSettings, type Vlan } from '../model/vf-settings.js';
+
+/** Everything `ip -j link show` reports of a VF; null where the driver reports nothing. */
+export interface VfSnapshot {
+  readonly mac: string;
+  /** null: untagged. */
+  readonly vlan: Vlan | null;
+  readonly spoofchk: boolean | null;
+  readonly trust: boolean | null;
+  readonly linkState: LinkState | null;
+  readonly minTxRate: number;
+  readonly maxTxRate: number;
+  readonly queryRss: boolean | null;
+}
+
+/** What a VF should become; absent keys are left as they are. */
+export type VfDesired = Partial<VfSnapshot>;
+
+export type SnapshotKey = keyof VfSnapshot;
+export const SNAPSHOT_KEYS: readonly SnapshotKey[] = ['mac', 'vlan', 'spoofchk', 'trust', 'linkState', 'minTxRate', 'maxTxRate', 'queryRss'];
+
+/** A VF as libvirt and the kernel name it, for commands and messages. */
+export interface VfRef {
+  readonly pf: string;
+  readonly index: number;
+  readonly pci: string;
+}
+
+export function describeVf(vf: VfRef): string {
+  return `${vf.pf} vf ${vf.index} (${vf.pci})`;
+}
+
+export function snapshotOf(s: VfState): VfSnapshot {
+  return {
+    mac: s.mac,
+    vlan: s.vlan ? (s.qos ? { id: s.vlan, qos: s.qos } : { id: s.vlan }) : null,
+    spoofchk: s.spoofchk,
+    trust: s.trust,
+    linkState: s.linkState,
+    minTxRate: s.minTxRate,
+    maxTxRate: s.maxTxRate,
+    queryRss: s.queryRss,
+  };
+}
+
+/** A guest's VF settings as a desired state. */
+export function desiredFromSettings(s: VfSettings): VfDesired {
+  const d: Record<string, unknown> = {};
+  if (s.mac !== undefined) d.mac = s.mac;
+  if (s.vlan !== undefined) d.vlan = s.vlan;
+  if (s.trust !== undefined) d.trust = s.trust;
+  if (s.spoofchk !== undefined) d.spoofchk = s.spoofchk;
+  if (s.linkState !== undefined) d.linkState = s.linkState;
+  if (s.minTxRate !== undefined) d.minTxRate = s.minTxRate;
+  if (s.maxTxRate !== undefined) d.maxTxRate = s.maxTxRate;
+  if (s.queryRss !== undefined) d.queryRss = s.queryRss;
+  return d as VfDesired;
+}
+
+export function formatValue(key: SnapshotKey, v: VfDesired): string {
+  const value = v[key];
+  if (value === undefined) return '-';
+  if (value === null) return key === 'vlan' ? 'none' : '?';
+  if (key === 'vlan') return formatSetting('vlan', { vlan: value as Vlan })!;
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
+  return String(value);
+}
+
+export function sameValue(key: SnapshotKey, a: VfDesired, b: VfDesired): boolean {
+  return formatValue(key, a) === formatValue(key, b);
+}
+
+/** One change to one VF: what it was, what it becomes, and the `ip` argv that does it. */
+export interface VfChange {
+  readonly vf: VfRef;
+  readonly keys: readonly SnapshotKey[];
+  readonly from: string;
+  readonly to: string;
+  readonly argv: readonly string[];
+}
+
+/**
+ * The commands that take `vf` from `current` to `desired`, one per setting (rates together),
+ * so a driver that refuses one setting is pinned to that setting. Only what differs.
+ */
+export function planChanges(vf: VfRef, current: VfDesired, desired: VfDesired): VfChange[] {
+  const differs = (k: SnapshotKey) => {
+    const want = desired[k];
+    if (want === undefined) return false;
+    if (want === null) return k === 'vlan' && current.vlan !== null && current.vlan !== undefined;
+    return !sameValue(k, current, desired);
+  };
+  return commands(vf, SNAPSHOT_KEYS.filter(differs), current, desired);
+}
+
+/** The commands that write every setting `target` has, whatever the VF has now (to undo). */
+export function writeAll(vf: VfRef, target: VfDesired): VfChange[] {
+  return commands(vf, SNAPSHOT_KEYS.filter((k) => target[k] !== undefined && (target[k] !== null || k === 'vlan')), {}, target);
+}
+
+function commands(vf: VfRef, keys: readonly SnapshotKey[], current: VfDesired, desired: VfDesired): VfChange[] {
+  const base = ['link', 'set', 'dev', vf.pf, 'vf', String(vf.index)];
+  const out: VfChange[] = [];
+  const change = (ks: SnapshotKey[], args: string[]) => out.push({
+    vf, keys: ks,
+    from: ks.map((k) => formatValue(k, current)).join('/'),
+    to: ks.map((k) => formatValue(k, desired)).join('/'),
+    argv: [...base, ...args],
+  });
+  const onOff = (b: boolean | null | undefined) => (b ? 'on' : 'off');
+  const has = (k: SnapshotKey) => keys.includes(k);
+  if (has('mac')) change(['mac'], ['mac', desired.mac!]);
+  if (has('vlan')) {
+    const v = desired.vlan;
+    change(['vlan'], v ? ['vlan', String(v.id), ...(v.qos !== undefined ? ['qos', String(v.qos)] : [])] : ['vlan', '0']);
+  }
+  if (has('spoofchk')) change(['spoofchk'], ['spoofchk', onOff(desired.spoofchk)]);
+  if (has('trust')) change(['trust'], ['trust', onOff(desired.trust)]);
+  if (has('linkState')) change(['linkState'], ['state', desired.linkState!]);
+  if (has('minTxRate') || has('maxTxRate')) {
+    // both in one command: the kernel checks min <= max against the pair it is given
+    const min = desired.minTxRate ?? current.minTxRate ?? 0;
+    const max = desired.maxTxRate ?? current.maxTxRate ?? 0;
+    change(['minTxRate', 'maxTxRate'], ['min_tx_rate', String(min), 'max_tx_rate', String(max)]);
+  }
+  if (has('queryRss')) change(['queryRss'], ['query_rss', onOff(desired.queryRss)]);
+  return out;
+}
+
+/** The keys where `actual` is not what `desired` asked for. */
+export function mismatches(desired: VfDesired, actual: VfSnapshot): SnapshotKey[] {
+  return SNAPSHOT_KEYS.filter((k) => {
+    const want = desired[k];
+    if (want === undefined) return false;
+    if (want === null) return k === 'vlan' ? actual.vlan !== null : false;
+    if (actual[k] === null && k !== 'vlan') return false; // the driver doesn't report it: can't check
+    return !sameValue(k, desired, actual);
+  });
+}
+
+/** A clean VF: what `release` leaves under the reset policy. */
+export const CLEAN_VF: VfDesired = {
+  mac: '00:00:00:00:00:00', vlan: null, spoofchk: true, trust: false, linkState: 'auto', minTxRate: 0, maxTxRate: 0, queryRss: false,
+};

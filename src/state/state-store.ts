@@ -1,0 +1,87 @@
+/**
+ * The state directory: one JSON file per held VF, written atomically (write, fsync, rename),
+ * and a lock so two hooks for two guests never lose each other's updates or take one VF twice.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, chmodSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { OperationError } from '../errors.js';
+import type { VfRecord } from './vf-record.js';
+
+const PCI_NAME = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+
+export interface StateStore {
+  readonly dir: string;
+  /** Run `f` holding the state lock. */
+  locked<T>(f: () => Promise<T>): Promise<T>;
+  all(): VfRecord[];
+  get(pci: string): VfRecord | null;
+  put(record: VfRecord): void;
+  remove(pci: string): void;
+}
+
+export function stateStore(dir: string): StateStore {
+  const vfDir = join(dir, 'vfs');
+  const file = (pci: string) => {
+    if (!PCI_NAME.test(pci)) throw new Error(`not a PCI address: ${pci}`);
+    return join(vfDir, `${pci}.json`);
+  };
+  const ensure = () => {
+    if (!existsSync(vfDir)) {
+      mkdirSync(vfDir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, 0o700);
+    }
+  };
+  const read = (path: string): VfRecord | null => {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as VfRecord;
+    } catch {
+      return null; // a half-written file can't exist (rename is atomic); a corrupt one is treated as absent
+    }
+  };
+  return {
+    dir,
+    async locked(f) {
+      ensure();
+      let release: () => Promise<void>;
+      try {
+        // stale after 10 s: a hook killed while holding the lock does not block the next guest for long
+        release = await lockfile.lock(dir, { lockfilePath: join(dir, 'lock'), stale: 10_000, update: 2_000, retries: { retries: 200, minTimeout: 5, maxTimeout: 100, factor: 1.3 } });
+      } catch (e) {
+        throw new OperationError(`could not lock the virt-sriov state in ${dir}: ${(e as Error).message}`,
+          `another virt-sriov hook may be stuck; check for it with ps, or remove ${join(dir, 'lock')}`);
+      }
+      try {
+        return await f();
+      } finally {
+        await release().catch(() => undefined);
+      }
+    },
+    all() {
+      let names: string[] = [];
+      try {
+        names = readdirSync(vfDir).filter((n) => n.endsWith('.json'));
+      } catch {
+        return [];
+      }
+      return names.map((n) => read(join(vfDir, n))).filter((r): r is VfRecord => r !== null);
+    },
+    get: (pci) => read(file(pci)),
+    put(record) {
+      ensure();
+      const path = file(record.pci);
+      const tmp = `${path}.${process.pid}.tmp`;
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        writeSync(fd, JSON.stringify(record, null, 2) + '\n');
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+    },
+    remove(pci) {
+      rmSync(file(pci), { force: true });
+    },
+  };
+}

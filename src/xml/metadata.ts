@@ -1,0 +1,227 @@
+/**
+ * virt-sriov's part of a domain's <metadata>: the VF settings that the device's own XML can't
+ * hold. libvirt keeps one element per namespace under <metadata> and hands it to every hook, so
+ * this is how a setting travels from `virt-sriov convert`/`attach` to the `start` hook.
+ *
+ *   <metadata>
+ *     <sriov:vfs xmlns:sriov="http://virt-sriov.org/xmlns/domain/1.0">
+ *       <sriov:vf pci="0000:01:10.2" mac="de:ad:fe:ed:ff:01" vlan="403" trust="on"/>
+ *       <sriov:vf interface-mac="52:54:00:aa:00:01" spoofchk="off" max-tx-rate="100"/>
+ *     </sriov:vfs>
+ *   </metadata>
+ *
+ * An entry is keyed by the VF's PCI address (a <hostdev>, or an interface without a MAC) or by
+ * the interface's MAC (the only stable name a network-style interface has before it starts).
+ */
+import { InputError } from '../errors.js';
+import { formatPciAddress, parsePciAddress, samePciAddress, type PciAddress } from '../model/pci-address.js';
+import { normalizeMac } from '../model/mac.js';
+import {
+  compact, formatSetting, isEmpty, parseInteger, parseOnOff, parseVlan, validateSettings,
+  type LinkState, type SettingName, type VfSettings,
+} from '../model/vf-settings.js';
+import {
+  build, childElements, child, insertElement, isElement, removeElement, replaceElement,
+  type XmlElement,
+} from './dom.js';
+
+export const SRIOV_NS = 'http://virt-sriov.org/xmlns/domain/1.0';
+const PREFIX = 'sriov';
+
+export type MetadataKey = { readonly pci: PciAddress } | { readonly mac: string };
+
+export interface MetadataEntry {
+  readonly key: MetadataKey;
+  readonly settings: VfSettings;
+}
+
+/** Setting -> attribute name. vlan and qos share the `vlan` setting. */
+const ATTRIBUTE: Record<Exclude<SettingName, 'vlan'>, string> = {
+  mac: 'mac', trust: 'trust', spoofchk: 'spoofchk', linkState: 'link-state',
+  minTxRate: 'min-tx-rate', maxTxRate: 'max-tx-rate', queryRss: 'query-rss',
+};
+const KNOWN_ATTRIBUTES = new Set(['pci', 'interface-mac', 'vlan', 'qos', ...Object.values(ATTRIBUTE)]);
+
+export function describeKey(key: MetadataKey): string {
+  return 'pci' in key ? `VF ${formatPciAddress(key.pci)}` : `interface ${key.mac}`;
+}
+
+export function sameKey(a: MetadataKey, b: MetadataKey): boolean {
+  if ('pci' in a && 'pci' in b) return samePciAddress(a.pci, b.pci);
+  if ('mac' in a && 'mac' in b) return a.mac === b.mac;
+  return false;
+}
+
+/** The <sriov:vfs> element of a domain, created on first write. */
+export class SriovMetadata {
+  constructor(private readonly domain: XmlElement, private readonly domainName: string) {}
+
+  /** Every entry, validated. A bad entry is an error that names it: the hook must not guess. */
+  entries(): MetadataEntry[] {
+    const container = this.container();
+    if (!container) return [];
+    const entries: MetadataEntry[] = [];
+    for (const el of childElements(container)) {
+      if (el.namespaceURI !== SRIOV_NS) continue;
+      if (el.localName !== 'vf') {
+        throw new InputError(`domain ${this.domainName}: unknown element <${el.tagName}> in virt-sriov metadata`,
+          `only <${PREFIX}:vf .../> entries belong under <${PREFIX}:vfs>`);
+      }
+      const entry = this.readEntry(el);
+      if (entries.some((e) => sameKey(e.key, entry.key))) {
+        throw new InputError(`domain ${this.domainName}: two virt-sriov metadata entries for ${describeKey(entry.key)}`,
+          'merge them into one <sriov:vf> entry');
+      }
+      entries.push(entry);
+    }
+    return entries;
+  }
+
+  find(key: MetadataKey): MetadataEntry | undefined {
+    return this.entries().find((e) => sameKey(e.key, key));
+  }
+
+  /**
+   * Set the entry for `key` (replacing the one keyed `previous ?? key`, in place), or remove
+   * it when the settings are empty. The container goes when its last entry does.
+   */
+  put(key: MetadataKey, settings: VfSettings, previous: MetadataKey = key): void {
+    const old = this.entryElement(previous) ?? this.entryElement(key);
+    if (isEmpty(settings)) {
+      if (old) removeElement(old);
+      this.dropIfEmpty();
+      return;
+    }
+    const container = this.container() ?? this.createContainer();
+    const el = build(container.ownerDocument, {
+      name: `${PREFIX}:vf`, ns: SRIOV_NS, attrs: entryAttributes(key, settings),
+    }, null);
+    if (old) replaceElement(old, el);
+    else insertElement(container, el, null);
+  }
+
+  private readEntry(el: XmlElement): MetadataEntry {
+    for (const { name } of Array.from(el.attributes)) {
+      if (!KNOWN_ATTRIBUTES.has(name) && !name.startsWith('xmlns')) {
+        throw new InputError(`domain ${this.domainName}: unknown attribute '${name}' on a virt-sriov metadata entry`,
+          `known attributes: ${[...KNOWN_ATTRIBUTES].join(', ')}`);
+      }
+    }
+    const pci = el.getAttribute('pci');
+    const imac = el.getAttribute('interface-mac');
+    if ((pci === null) === (imac === null)) {
+      throw new InputError(`domain ${this.domainName}: a virt-sriov metadata entry needs exactly one of pci='...' or interface-mac='...'`,
+        'key the entry by the VF\'s PCI address (for a <hostdev>) or by the interface\'s MAC');
+    }
+    const key: MetadataKey = named(`domain ${this.domainName}, metadata entry`,
+      () => (pci !== null ? { pci: parsePciAddress(pci) } : { mac: normalizeMac(imac!) }));
+    const where = `domain ${this.domainName}, metadata for ${describeKey(key)}`;
+    if ('mac' in key) validateSettings({ mac: key.mac }, where);
+    const attr = (name: string) => el.getAttribute(name) ?? undefined;
+    const vlanText = attr('vlan');
+    const qosText = attr('qos');
+    if (qosText !== undefined && vlanText === undefined) {
+      throw new InputError(`${where}: qos='${qosText}' without a vlan`, 'QoS is the priority of a VLAN tag: give vlan=\'N\' too');
+    }
+    const settings = named(where, () => compact({
+      mac: map(attr(ATTRIBUTE.mac), normalizeMac),
+      vlan: vlanText === undefined ? undefined
+        : parseVlan(qosText === undefined ? vlanText : `${vlanText}:${qosText}`, `${where}: vlan`),
+      trust: map(attr(ATTRIBUTE.trust), (v) => parseOnOff(v, 'trust')),
+      spoofchk: map(attr(ATTRIBUTE.spoofchk), (v) => parseOnOff(v, 'spoofchk')),
+      linkState: map(attr(ATTRIBUTE.linkState), (v) => v as LinkState),
+      minTxRate: map(attr(ATTRIBUTE.minTxRate), (v) => parseInteger(v, 'min-tx-rate')),
+      maxTxRate: map(attr(ATTRIBUTE.maxTxRate), (v) => parseInteger(v, 'max-tx-rate')),
+      queryRss: map(attr(ATTRIBUTE.queryRss), (v) => parseOnOff(v, 'query-rss')),
+    }));
+    return { key, settings: validateSettings(settings, where) };
+  }
+
+  private entryElement(key: MetadataKey): XmlElement | null {
+    const container = this.container();
+    if (!container) return null;
+    for (const el of childElements(container)) {
+      if (el.namespaceURI !== SRIOV_NS || el.localName !== 'vf') continue;
+      const pci = el.getAttribute('pci');
+      const mac = el.getAttribute('interface-mac');
+      try {
+        const k: MetadataKey = pci !== null ? { pci: parsePciAddress(pci) } : { mac: normalizeMac(mac ?? '') };
+        if (sameKey(k, key)) return el;
+      } catch {
+        // a malformed key matches nothing; entries() reports it
+      }
+    }
+    return null;
+  }
+
+  private metadataElement(): XmlElement | null {
+    return child(this.domain, 'metadata');
+  }
+
+  private container(): XmlElement | null {
+    const md = this.metadataElement();
+    if (!md) return null;
+    for (const el of md.childNodes) {
+      if (isElement(el) && el.namespaceURI === SRIOV_NS && el.localName === 'vfs') return el;
+    }
+    return null;
+  }
+
+  private createContainer(): XmlElement {
+    const doc = this.domain.ownerDocument;
+    let md = this.metadataElement();
+    if (!md) {
+      md = build(doc, { name: 'metadata' }, null);
+      // libvirt writes <metadata> after the domain's names and descriptions
+      const anchors = ['name', 'uuid', 'genid', 'title', 'description'];
+      const after = childElements(this.domain).filter((e) => anchors.includes(e.localName)).pop();
+      insertElement(this.domain, md, after ? nextElement(after) : childElements(this.domain)[0] ?? null);
+    }
+    const container = build(doc, { name: `${PREFIX}:vfs`, ns: SRIOV_NS }, null);
+    container.setAttributeNS('http://www.w3.org/2000/xmlns/', `xmlns:${PREFIX}`, SRIOV_NS);
+    insertElement(md, container, null);
+    return container;
+  }
+
+  private dropIfEmpty(): void {
+    const container = this.container();
+    if (!container || childElements(container).length) return;
+    const md = container.parentNode as XmlElement;
+    removeElement(container);
+    if (childElements(md).length === 0) removeElement(md);
+  }
+}
+
+function nextElement(el: XmlElement): XmlElement | null {
+  for (let n = el.nextSibling; n; n = n.nextSibling) if (isElement(n)) return n;
+  return null;
+}
+
+/** Run `f`, naming the entry in an error that does not name it yet ("trust 'maybe' is neither on nor off"). */
+function named<T>(where: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof InputError && !e.message.startsWith(where)) throw new InputError(`${where}: ${e.message}`, e.fix);
+    throw e;
+  }
+}
+
+function map<T>(v: string | undefined, f: (v: string) => T): T | undefined {
+  return v === undefined ? undefined : f(v);
+}
+
+function entryAttributes(key: MetadataKey, s: VfSettings): Record<string, string | undefined> {
+  return {
+    ...('pci' in key ? { pci: formatPciAddress(key.pci) } : { 'interface-mac': key.mac }),
+    mac: s.mac,
+    vlan: s.vlan && String(s.vlan.id),
+    qos: s.vlan?.qos === undefined ? undefined : String(s.vlan.qos),
+    trust: formatSetting('trust', s),
+    spoofchk: formatSetting('spoofchk', s),
+    'link-state': s.linkState,
+    'min-tx-rate': formatSetting('minTxRate', s),
+    'max-tx-rate': formatSetting('maxTxRate', s),
+    'query-rss': formatSetting('queryRss', s),
+  };
+}

@@ -1,0 +1,48 @@
+/** Running the CLI in process, with captured output, against a fake host. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { CliIo } from '../../../src/cli/io.js';
+import { runCli } from '../../../src/cli/program.js';
+import type { FakeHost } from '../../support/fake-host.js';
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export async function cli(argv: string[], stdin = ''): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    readStdin: async () => stdin,
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+  };
+  const code = await runCli(argv, io);
+  return { code, stdout, stderr };
+}
+
+/** A config file for the fake host, in its temp dir. */
+export function writeConfig(host: FakeHost, config: Record<string, unknown>): string {
+  const path = join(host.root, 'config.json');
+  writeFileSync(path, JSON.stringify({ sysfsRoot: host.sysRoot, ...config }));
+  return path;
+}
+
+/** Bundle test/support/fake-ip-cli.ts into a temp dir, so a config can run it as `ip`. */
+export async function bundleFakeIp(): Promise<{ file: string; remove(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'virt-sriov-fake-ip-'));
+  const file = join(dir, 'fake-ip.mjs');
+  await build({
+    entryPoints: [new URL('../../support/fake-ip-cli.ts', import.meta.url).pathname],
+    outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node18', logLevel: 'error',
+  });
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { captureStdin } from '../../support/fake-host.js';
+import { HookBench } from '../../support/hook-bench.js';
+
+const netStart = captureStdin('network.sriov.start.begin.xml');
+let bench: HookBench;
+afterEach(() => bench?.remove());
+
+describe('network hook, start begin of a hostdev network', () => {
+  test('a PF with 0 VFs gets its configured count and is brought up, before libvirt looks for VFs', async () => {
+    bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 0, up: false }], { pfs: { eth0: { numVfs: 2 } } });
+    const r = await bench.run('network', 'sriov start begin -', netStart);
+    expect(r.exitCode).toBe(0);
+    expect(bench.host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('2');
+    expect(bench.host.load().pfs.eth0!.up).toBe(true);
+    expect(bench.lastLog().notes).toEqual(['eth0: VFs 0 -> 2', 'eth0: brought up']);
+  });
+
+  test('without a configured count, a PF with no VFs fails net-start with how to fix it', async () => {
+    bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 0 }]);
+    const r = await bench.run('network', 'sriov start begin -', netStart);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('network sriov: PF eth0 has no VFs');
+    expect(r.stderr).toContain('"pfs": {"eth0": {"numVfs": N}}');
+  });
+
+  test('VFs in use are never destroyed to reach a higher count', async () => {
+    bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 2 }], { pfs: { eth0: { numVfs: 4 } } });
+    bench.host.bindVf('eth0', 0, 'vfio-pci');
+    const r = await bench.run('network', 'sriov start begin -', netStart);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('would destroy VFs in use by 0000:01:10.0 (vfio-pci)');
+    expect(bench.host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('2');
+  });
+
+  test('a network that is not a hostdev network is none of our business', async () => {
+    bench = HookBench.create([]);
+    const nat = "<hookData><network><name>default</name><forward mode='nat'/></network></hookData>";
+    expect(await bench.run('network', 'default start begin -', nat)).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(bench.lastLog().result).toBe('ignored');
+  });
+});
+
+describe('daemon hook, start', () => {
+  test('brings every configured PF to its VF count (VFs do not survive a reboot)', async () => {
+    bench = HookBench.create([
+      { name: 'eth0', pci: '0000:01:00.0', numVfs: 0 },
+      { name: 'eth1', pci: '0000:02:00.0', numVfs: 0 },
+    ], { pfs: { eth0: { numVfs: 3 }, eth1: { numVfs: 7 } } });
+    const r = await bench.run('daemon', '- start - start');
+    expect(r.exitCode).toBe(0);
+    expect(bench.host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('3');
+    expect(bench.host.sysfs.read('class/net/eth1/device/sriov_numvfs')).toBe('7');
+  });
+
+  test('a PF it cannot set up is logged, the others are still set up, and the daemon is not stopped', async () => {
+    bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 0 }], { pfs: { eth9: { numVfs: 2 }, eth0: { numVfs: 2 } } });
+    const r = await bench.run('daemon', '- start - start');
+    expect(r.exitCode).toBe(0);
+    expect(bench.host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('2');
+    expect(bench.lastLog()).toMatchObject({ result: 'failed', notes: expect.arrayContaining([expect.stringContaining('PF eth9 does not exist')]) });
+  });
+
+  test('the recreate-vfs-after-mac quirk re-creates VFs only while none is in use', async () => {
+    bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 2 }], { pfs: { eth0: { numVfs: 2, quirks: ['recreate-vfs-after-mac'] } } });
+    bench.host.bindVf('eth0', 1, 'vfio-pci');
+    await bench.run('daemon', '- start - start');
+    expect(bench.lastLog().notes.join()).toContain('not re-creating VFs');
+    bench.host.bindVf('eth0', 1, 'igbvf');
+    await bench.run('daemon', '- start - start');
+    expect(bench.lastLog().notes.join()).toContain('VFs re-created');
+  });
+});
