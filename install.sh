@@ -48,6 +48,7 @@ uninstall() {
     case "$kind" in
       file) rm -f "$destdir$path" ;;
       dir) rmdir "$destdir$path" 2>/dev/null || true ;;
+      tree) rm -rf "$destdir$path" ;;
       moved) rm -f "$destdir$path"; mv "$destdir$backup" "$destdir$path" ;;
       config)
         # an admin's edits are not ours to throw away
@@ -137,6 +138,17 @@ install_all() {
   bake "$here/dist/virt-sriov.mjs" "$tmp/virt-sriov.mjs"
   put "$tmp/virt-sriov.mjs" "$libdir/bin/virt-sriov.mjs" 0755
   for t in "$here"/templates/*.xml; do put "$t" "$libdir/templates/$(basename "$t")" 0644; done
+  # koffi (libvirt's C API, for the CLI's write side) has a native part the bundle can't hold:
+  # it goes into node_modules beside the bundle. The hooks never load it.
+  local pkg
+  for pkg in koffi "$(cd "$here/node_modules" && ls -d @koromix/koffi-* 2>/dev/null | head -1)"; do
+    [ -n "$pkg" ] && [ -d "$here/node_modules/$pkg" ] || die "node_modules/$pkg is missing: run npm ci"
+    make_dir "$libdir/node_modules/$(dirname "$pkg")"
+    recorded "$libdir/node_modules/$pkg" || record tree "$libdir/node_modules/$pkg" -
+    rm -rf "$destdir$libdir/node_modules/$pkg"
+    cp -a "$here/node_modules/$pkg" "$destdir$libdir/node_modules/$pkg"
+    rm -rf "$destdir$libdir/node_modules/$pkg/doc" "$destdir$libdir/node_modules/$pkg/vendor"
+  done
   make_dir "$prefix/bin"
   if ! recorded "$prefix/bin/virt-sriov"; then
     [ -e "$destdir$prefix/bin/virt-sriov" ] && die "$destdir$prefix/bin/virt-sriov exists and is not ours"

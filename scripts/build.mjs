@@ -21,6 +21,8 @@ await build({
   minify: true,
   sourcemap: false,
   legalComments: 'none',
+  // koffi has a native part: it stays in node_modules beside the bundle (install.sh copies it)
+  external: ['koffi'],
   define: {
     VIRT_SRIOV_VERSION: JSON.stringify(pkg.version),
     // install.sh rewrites this marker to bake a config path into the installed hooks

@@ -1,6 +1,8 @@
 /** What every command gets: where to write, and the config and host, loaded when first needed. */
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH, loadConfig, type Config } from '../config/config.js';
+import { openLibvirt, type LibvirtConnection } from '../libvirt/index.js';
+import { isLocalUri } from '../pool/host-pool.js';
 import { hostFor, type Host } from './host-context.js';
 import type { CliIo } from './io.js';
 
@@ -11,6 +13,7 @@ export interface CommonOptions {
 
 export class CommandContext {
   private cachedConfig: Config | undefined;
+  private connection: LibvirtConnection | undefined;
 
   constructor(readonly io: CliIo, readonly options: CommonOptions) {}
 
@@ -20,6 +23,21 @@ export class CommandContext {
 
   get host(): Host {
     return hostFor(this.config);
+  }
+
+  /** The libvirt connection (-c URI, else libvirt's default), opened on first use. */
+  get libvirt(): LibvirtConnection {
+    return (this.connection ??= openLibvirt(this.options.connect ? { uri: this.options.connect } : {}));
+  }
+
+  /** Whether the connection is to this host, whose sysfs and state the CLI can read. */
+  get local(): boolean {
+    return isLocalUri(this.options.connect ?? process.env.LIBVIRT_DEFAULT_URI);
+  }
+
+  close(): void {
+    this.connection?.close();
+    this.connection = undefined;
   }
 
   out(text: string): void {
@@ -40,4 +58,14 @@ export function withCommonOptions(cmd: Command): Command {
 
 export function contextOf(cmd: Command, io: CliIo): CommandContext {
   return new CommandContext(io, cmd.optsWithGlobals<CommonOptions>());
+}
+
+/** Run a command's body with its context, closing the libvirt connection however it ends. */
+export async function withContext<T>(cmd: Command, io: CliIo, body: (ctx: CommandContext) => Promise<T> | T): Promise<T> {
+  const ctx = contextOf(cmd, io);
+  try {
+    return await body(ctx);
+  } finally {
+    ctx.close();
+  }
 }

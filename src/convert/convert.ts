@@ -6,8 +6,8 @@
 import { InputError } from '../errors.js';
 import { generateMac } from '../model/mac.js';
 import { formatPciAddress, samePciAddress, type PciAddress } from '../model/pci-address.js';
-import { compact, omit, type VfSettings } from '../model/vf-settings.js';
-import { indentOf, isElement, replaceElement, type XmlElement } from '../xml/dom.js';
+import { compact, omit, type VfSettings, type Vlan } from '../model/vf-settings.js';
+import { indentOf, isElement, replaceElement, type XmlDocument, type XmlElement } from '../xml/dom.js';
 import { describeStyle, PORTABLE_CHILDREN, type DeviceFields, type Style } from '../xml/devices/device-fields.js';
 import { buildHostdev } from '../xml/devices/hostdev.js';
 import { buildHostdevInterface } from '../xml/devices/interface-hostdev.js';
@@ -99,34 +99,48 @@ function identityFor(d: SriovDevice, to: Style, o: ConvertOptions, spare: PciAdd
   return { vf };
 }
 
+/**
+ * Where each setting lives in a style: <mac> and <vlan> in the element where the style and the
+ * libvirt version can hold them, everything else in metadata. libvirt's <vlan> has no QoS, so a
+ * VLAN with a priority stays in metadata and the hook sets it.
+ */
+export function placeSettings(to: Style, s: VfSettings, vlanInXml: boolean): { mac?: string; vlan?: Vlan; rest: VfSettings } {
+  if (to === 'hostdev') return { rest: s };
+  const vlanInElement = vlanInXml && s.vlan !== undefined && s.vlan.qos === undefined;
+  return {
+    mac: s.mac,
+    vlan: vlanInElement ? s.vlan : undefined,
+    rest: omit(s, vlanInElement ? ['mac', 'vlan'] : ['mac']),
+  };
+}
+
+/** How the hook will find a device's metadata: by VF address for <hostdev> or a MAC-less interface, else by MAC. */
+export function metadataKey(to: Style, mac: string | undefined, vf: PciAddress | undefined): MetadataKey {
+  return to === 'hostdev' || !mac ? { pci: vf! } : { mac };
+}
+
 /** Split the device's settings between the new element's XML and metadata. */
 function layout(d: SriovDevice, to: Style, id: Identity, vlanInXml: boolean, macs: Set<string>, warnings: string[], where: string) {
-  const s = d.settings;
-  const xmlHolds = to !== 'hostdev';
-  // libvirt's <vlan> has no QoS: a tagged VLAN with a priority is applied by the hook instead
-  const vlanInElement = xmlHolds && vlanInXml && s.vlan !== undefined && s.vlan.qos === undefined;
-  let mac = xmlHolds ? s.mac : undefined;
-  let rest: VfSettings = omit(s, [...(xmlHolds ? ['mac' as const] : []), ...(vlanInElement ? ['vlan' as const] : [])]);
-  if (to === 'network' && !mac && Object.keys(rest).length > 0) {
+  const placed = placeSettings(to, d.settings, vlanInXml);
+  let mac = placed.mac;
+  if (to === 'network' && !mac && Object.keys(placed.rest).length > 0) {
     // metadata finds a network-style interface by its MAC: give it one now, as libvirt would at define
     mac = generateMac(macs);
     macs.add(mac);
     warnings.push(`${where}: gave it MAC ${mac} so that its virt-sriov settings can find it on the network`);
   }
-  const key: MetadataKey = to === 'hostdev' || !mac ? { pci: id.vf! } : { mac };
-  if (to === 'hostdev' && s.mac) rest = compact({ ...rest, mac: s.mac });
   if (d.fields.portgroup && to !== 'network') {
     warnings.push(`${where}: dropped portgroup '${d.fields.portgroup}' of network '${d.fields.network}': a VF-pinned device has none; set what it gave (such as a VLAN) on the device`);
   }
   const fields: Omit<DeviceFields, 'carried'> = {
     ...id,
     mac,
-    vlan: vlanInElement ? s.vlan : undefined,
+    vlan: placed.vlan,
     portgroup: to === 'network' ? d.fields.portgroup : undefined,
     managed: to === 'network' ? undefined : d.fields.managed,
     driver: to === 'network' ? undefined : d.fields.driver,
   };
-  return { fields, key, rest };
+  return { fields, key: metadataKey(to, mac, id.vf), rest: placed.rest };
 }
 
 /** Whether converting would change anything: a device already in its layout is left as written. */
@@ -139,10 +153,11 @@ function changes(d: SriovDevice, to: Style, f: Omit<DeviceFields, 'carried'>, re
 }
 
 function buildElement(old: XmlElement, to: Style, fields: DeviceFields): XmlElement {
-  const doc = old.ownerDocument;
   // a device written on one line stays on one line
-  const indent = /\n/.test(old.textContent ?? '') ? indentOf(old) : null;
+  return buildDevice(old.ownerDocument, to, fields, /\n/.test(old.textContent ?? '') ? indentOf(old) : null);
+}
+
+export function buildDevice(doc: XmlDocument, to: Style, fields: DeviceFields, indent: string | null): XmlElement {
   const builders = { hostdev: buildHostdev, interface: buildHostdevInterface, network: buildNetworkInterface };
   return builders[to](doc, fields, indent);
 }
-

@@ -3,7 +3,7 @@
  * changes (one `ip -batch` per call), and bring a PF to its VF count.
  */
 import { OperationError } from '../errors.js';
-import { locateVf, pfNetdev, readPfSysfs } from '../host/host-model.js';
+import { locateVf, pfNetdev, readPfSysfs, waitForVfs } from '../host/host-model.js';
 import type { PfLink } from '../host/ip-link.js';
 import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
 import { planVfCount } from '../plan/vf-count.js';
@@ -97,8 +97,12 @@ export async function ensureVfCount(env: HookEnv, pf: string, wanted: number): P
         'check `dmesg` for the driver\'s reason; some NICs need SR-IOV enabled in firmware');
     }
   }
-  if (plan.writes.length) env.report.note(`${pf}: VFs ${sys.numVfs} -> ${wanted}`);
+  if (plan.writes.length) {
+    await waitForVfs(env.sysfs, pf, wanted);
+    env.report.note(`${pf}: VFs ${sys.numVfs} -> ${wanted}`);
+  }
 }
+
 
 /** Bring a PF up: libvirt can set a VF's MAC only on a PF that is up. */
 export async function ensurePfUp(env: HookEnv, link: PfLink): Promise<void> {

@@ -2,6 +2,7 @@
  * The host's SR-IOV NICs as plain data: each PF with its VF limit and count, and each VF's PCI
  * address, netdev, driver, IOMMU group and the state its PF reports. Read only.
  */
+import { OperationError } from '../errors.js';
 import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
 import type { IpTool } from './ip.js';
 import type { VfState } from './ip-link.js';
@@ -101,3 +102,17 @@ export function pfNetdev(sysfs: Sysfs, pfPci: string): string | null {
   return sysfs.list(`bus/pci/devices/${pfPci}/net`)[0] ?? null;
 }
 
+
+/** The kernel adds the VFs' PCI devices during the sriov_numvfs write; allow a slow one a few seconds. */
+export async function waitForVfs(sysfs: Sysfs, pf: string, n: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { vfAddresses } = readPfSysfs(sysfs, pf);
+    const present = vfAddresses.filter((a) => a && sysfs.exists(`bus/pci/devices/${a}`)).length;
+    if (present === n && vfAddresses.length === n) return;
+    if (Date.now() > deadline) {
+      throw new OperationError(`${pf}: asked for ${n} VFs, but ${present} are there after ${timeoutMs / 1000} s`, 'check `dmesg` for the driver\'s reason');
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

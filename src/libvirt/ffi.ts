@@ -8,8 +8,20 @@
  * pointers and the arrays of the virConnectListAll* calls are freed by the callers of this
  * module, with the matching vir*Free and `free`.
  */
-import koffi, { type LibraryHandle, type TypeObject } from 'koffi';
+import { createRequire } from 'node:module';
+import type { LibraryHandle, TypeObject } from 'koffi';
 import { OperationError } from '../errors.js';
+
+type Koffi = typeof import('koffi').default;
+let koffiModule: Koffi | undefined;
+/**
+ * koffi, loaded on first use through require: commands that don't talk to libvirt don't pay
+ * for it, its CommonJS entry runs on node 18, and the CLI bundle leaves it outside (it has a
+ * native part) to be found in node_modules beside the bundle.
+ */
+function koffi(): Koffi {
+  return (koffiModule ??= createRequire(import.meta.url)('koffi') as Koffi);
+}
 
 /** Pointers are BigInts in koffi 3; the brand keeps a domain from being passed as a network. */
 export type ConnectPtr = bigint & { readonly __libvirt: 'virConnect' };
@@ -156,7 +168,7 @@ const PROTOTYPES: readonly string[] = [
   'int virNodeDeviceFree(virNodeDevice *device)',
 ];
 
-const POINTER_SIZE = koffi.sizeof('void *');
+const pointerSize = () => koffi().sizeof('void *');
 
 const loaded = new Map<string, LibvirtFfi>();
 
@@ -195,23 +207,23 @@ function bind(libraryPath: string): LibvirtFfi {
     libraryPath,
     virGetLastError: () => {
       const ptr = getLastError();
-      return ptr === null ? null : (koffi.decode(ptr, types.virError) as RawError);
+      return ptr === null ? null : (koffi().decode(ptr, types.virError) as RawError);
     },
     readPointers: <P extends bigint>(array: ArrayPtr, count: number) => {
-      // One element at a time: koffi.decode(ptr, type, count) declares an array type per
+      // One element at a time: koffi().decode(ptr, type, count) declares an array type per
       // call, and koffi 3.3 keeps each one (some 18 bytes of C heap a call, never freed).
       const pointers: P[] = [];
-      for (let i = 0; i < count; i++) pointers.push(koffi.decode(array, i * POINTER_SIZE, 'void *') as P);
+      for (let i = 0; i < count; i++) pointers.push(koffi().decode(array, i * pointerSize(), 'void *') as P);
       return pointers;
     },
-    free: (pointer: bigint) => koffi.free(pointer),
+    free: (pointer: bigint) => koffi().free(pointer),
   };
 }
 
 function open(libraryPath: string) {
   let lib: LibraryHandle;
   try {
-    lib = koffi.load(libraryPath);
+    lib = koffi().load(libraryPath);
   } catch (e) {
     throw new OperationError(
       `cannot load libvirt's client library ${libraryPath}: ${(e as Error).message}`,
@@ -230,10 +242,10 @@ let types: Types | undefined;
 
 function declareTypes(): Types {
   if (types) return types;
-  for (const name of ['virConnect', 'virDomain', 'virNetwork', 'virNodeDevice']) named(name, () => koffi.opaque(name));
+  for (const name of ['virConnect', 'virDomain', 'virNetwork', 'virNodeDevice']) named(name, () => koffi().opaque(name));
   // Copied into a JS string, then free()d: for every `char *` libvirt says the caller must free.
-  named('virHeapString', () => koffi.disposable('virHeapString', 'str'));
-  const virError = named('virError', () => koffi.struct('virError', {
+  named('virHeapString', () => koffi().disposable('virHeapString', 'str'));
+  const virError = named('virError', () => koffi().struct('virError', {
     code: 'int',
     domain: 'int',
     message: 'const char *',
@@ -247,8 +259,8 @@ function declareTypes(): Types {
     int2: 'int',
     net: 'void *',
   }));
-  const handler = named('virErrorFunc', () => koffi.proto('void virErrorFunc(void *userData, virError *error)'));
-  const silentErrorHandler = koffi.register(() => {}, koffi.pointer(handler));
+  const handler = named('virErrorFunc', () => koffi().proto('void virErrorFunc(void *userData, virError *error)'));
+  const silentErrorHandler = koffi().register(() => {}, koffi().pointer(handler));
   types = { virError, silentErrorHandler };
   return types;
 }
@@ -259,7 +271,7 @@ function declareTypes(): Types {
  */
 function named(name: string, declare: () => TypeObject): TypeObject {
   try {
-    return koffi.type(name);
+    return koffi().type(name);
   } catch {
     return declare();
   }

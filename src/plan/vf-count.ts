@@ -20,3 +20,27 @@ export function planVfCount(pf: string, current: number, wanted: number, total: 
   }
   return { kind: 'ok', writes: [0, wanted] };
 }
+
+export interface VfHolderInfo {
+  readonly index: number;
+  readonly pci: string;
+  readonly domain: string;
+  readonly running: boolean;
+}
+
+/**
+ * An admin's change of a PF's VF count (`virt-sriov vfs --count`), up or down. Writing 0 (the
+ * way from one non-zero count to another) destroys every VF: never while a guest runs on one.
+ * Going down removes the top VFs: never while a defined guest is pinned to one of them.
+ */
+export function planVfCountChange(pf: string, current: number, wanted: number, total: number, holders: readonly VfHolderInfo[]): VfCountPlan {
+  if (wanted > total) return planVfCount(pf, current, wanted, total, []);
+  if (wanted === current) return { kind: 'ok', writes: [] };
+  const destroyed = current === 0 ? [] : holders.filter((h) => h.running || h.index >= wanted);
+  if (destroyed.length) {
+    const who = destroyed.map((h) => `VF ${h.index} (${h.pci}) held by ${h.domain}${h.running ? ' (running)' : ''}`).join(', ');
+    return { kind: 'impossible', why: `${pf}: changing ${current} to ${wanted} VFs would take away ${who}`,
+      fix: 'stop those guests or detach their VFs (virt-sriov detach DOMAIN --vf PCI) first' };
+  }
+  return { kind: 'ok', writes: current === 0 || wanted === 0 ? [wanted] : [0, wanted] };
+}

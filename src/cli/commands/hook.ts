@@ -15,9 +15,29 @@ export function hookCommand(io: CliIo, setExitCode: (code: number) => void): Com
     .action(async function (this: Command, hook: string, args: string[]) {
       const ctx = contextOf(this, io);
       if (!HOOKS.includes(hook as HookName)) throw new UsageError(`'${hook}' is not a hook`, `use one of: ${HOOKS.join(', ')}`);
-      const r = await runHook({ hook: hook as HookName, argv: args, readStdin: () => io.readStdin(), configPath: ctx.options.config });
+      // passThroughOptions keeps libvirt's words (e.g. `-`) as they are, so a --config after them
+      // arrives here: honour it rather than replay against the default config and the real host
+      const { argv, config } = trailingConfig(args);
+      const r = await runHook({ hook: hook as HookName, argv, readStdin: () => io.readStdin(), configPath: ctx.options.config ?? config });
       if (r.stdout) io.stdout(r.stdout);
       if (r.stderr) io.stderr(r.stderr);
       setExitCode(r.exitCode);
     });
+}
+
+/** Split `--config FILE` / `--config=FILE` (and -c/--connect, which hooks don't use) off libvirt's argv. */
+function trailingConfig(args: readonly string[]): { argv: string[]; config?: string } {
+  const argv: string[] = [];
+  let config: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    // the object (first word) is libvirt's: a domain or network name, '-' for the daemon
+    if (i > 0 && (a === '--config' || a === '-c' || a === '--connect')) {
+      const value = args[++i];
+      if (value === undefined) throw new UsageError(`${a} needs a value`, 'e.g. --config /etc/virt-sriov/config.json');
+      if (a === '--config') config = value;
+    } else if (i > 0 && a.startsWith('--config=')) config = a.slice('--config='.length);
+    else argv.push(a);
+  }
+  return { argv, config };
 }

@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import { OperationError } from '../../errors.js';
 import { listPfNames, readHost, type HostModel, type PfInfo } from '../../host/host-model.js';
-import { contextOf, withCommonOptions } from '../context.js';
+import { contextOf, withCommonOptions, type CommandContext } from '../context.js';
+import { domainDefinitions } from '../../pool/host-pool.js';
+import { vfHolders, type VfHolder } from '../../pool/vf-holders.js';
+import { stateStore } from '../../state/state-store.js';
 import type { CliIo } from '../io.js';
 
 export function statusCommand(io: CliIo): Command {
@@ -18,16 +21,29 @@ export function statusCommand(io: CliIo): Command {
             : 'see `ip link` for the interface names');
       }
       const host = await readHost(sysfs, ip, o.pf);
-      if (o.json) return ctx.out(JSON.stringify(statusJson(host)));
+      const holders = host.pfs.length ? holdersOrNote(ctx) : new Map<string, VfHolder>();
+      ctx.close();
+      if (o.json) return ctx.out(JSON.stringify(statusJson(host, holders)));
       if (host.pfs.length === 0) {
         return ctx.out('No SR-IOV NIC on this host: no network interface offers VFs (sriov_totalvfs).\n'
           + 'Check that the NIC supports SR-IOV and that SR-IOV is enabled in the BIOS and the NIC\'s own settings.');
       }
-      ctx.out(host.pfs.map(renderPf).join('\n'));
+      ctx.out(host.pfs.map((pf) => renderPf(pf, holders)).join('\n'));
     });
 }
 
-export function statusJson(host: HostModel) {
+/** Which guest holds each VF, from libvirt's domains and the hooks' state; the VFs show without it. */
+function holdersOrNote(ctx: CommandContext): Map<string, VfHolder> {
+  const records = stateStore(ctx.config.stateDir).all();
+  try {
+    return vfHolders(domainDefinitions(ctx.libvirt), records);
+  } catch (e) {
+    ctx.note(`not showing which guests hold VFs: ${(e as Error).message.split('\n')[0]}`);
+    return vfHolders([], records);
+  }
+}
+
+export function statusJson(host: HostModel, holders: ReadonlyMap<string, VfHolder> = new Map()) {
   return {
     pfs: host.pfs.map((pf) => ({
       name: pf.name,
@@ -50,12 +66,13 @@ export function statusJson(host: HostModel) {
         linkState: vf.state?.linkState ?? null,
         minTxRate: vf.state?.minTxRate ?? null,
         maxTxRate: vf.state?.maxTxRate ?? null,
+        domain: holders.get(vf.pci) ?? null,
       })),
     })),
   };
 }
 
-function renderPf(pf: PfInfo): string {
+function renderPf(pf: PfInfo, holders: ReadonlyMap<string, VfHolder>): string {
   const head = `${pf.name} (${pf.pci}, ${pf.driver ?? 'no driver'}, ${pf.up ? 'up' : 'DOWN'}): ${pf.numVfs} of ${pf.totalVfs} VFs`;
   const onOff = (b: boolean | null | undefined) => (b === null || b === undefined ? '-' : b ? 'on' : 'off');
   const rows = pf.vfs.map((vf) => [
@@ -63,8 +80,13 @@ function renderPf(pf: PfInfo): string {
     vf.state?.vlan ? `${vf.state.vlan}${vf.state.qos ? `:${vf.state.qos}` : ''}` : '-',
     onOff(vf.state?.spoofchk), onOff(vf.state?.trust), vf.state?.linkState ?? '-',
     vf.state ? `${vf.state.minTxRate}/${vf.state.maxTxRate}` : '-',
+    holderText(holders.get(vf.pci)),
   ]);
-  return [head, ...table(['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX MIN/MAX'], rows)].join('\n');
+  return [head, ...table(['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX MIN/MAX', 'DOMAIN'], rows)].join('\n');
+}
+
+function holderText(h: VfHolder | undefined): string {
+  return h ? `${h.domain} (${h.running ? 'running' : 'defined'})` : '-';
 }
 
 function table(header: string[], rows: string[][]): string[] {

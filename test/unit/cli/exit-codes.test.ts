@@ -39,8 +39,8 @@ describe('help on every command: exit 0, on stdout', () => {
 
 describe('bad usage: exit 2, the error on stderr, nothing on stdout', () => {
   test('an unknown command', async () => {
-    const r = await cli(['attach-vf']);
-    expect(r).toEqual({ code: 2, stdout: '', stderr: "error: unknown command 'attach-vf'\n(add --help for usage)\n" });
+    const r = await cli(['frobnicate']);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: "error: unknown command 'frobnicate'\n(add --help for usage)\n" });
   });
 
   test.each(COMMANDS)('an unknown option to %s', async (command) => {

@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { InputError, OperationError } from '../../errors.js';
+import { listPfNames, readPfSysfs, waitForVfs } from '../../host/host-model.js';
+import { parseInteger } from '../../model/vf-settings.js';
+import { planVfCountChange } from '../../plan/vf-count.js';
+import { domainDefinitions } from '../../pool/host-pool.js';
+import { vfHolders, type VfHolder } from '../../pool/vf-holders.js';
+import { stateStore } from '../../state/state-store.js';
+import { withCommonOptions, withContext, type CommandContext } from '../context.js';
+import type { CliIo } from '../io.js';
+
+export function vfsCommand(io: CliIo): Command {
+  return withCommonOptions(new Command('vfs'))
+    .description('Show or set how many VFs a PF has (this host only)')
+    .argument('<iface>', 'the PF')
+    .option('--count <n>', 'set the VF count (0 removes them all)')
+    .action(async function (this: Command, pf: string, o: { count?: string }) {
+      await withContext(this, io, async (ctx) => {
+        if (!ctx.local) throw new InputError('vfs works on this host only: it writes sysfs', 'run it on the host itself (ssh HOST virt-sriov vfs ...)');
+        const sysfs = ctx.host.sysfs;
+        if (!listPfNames(sysfs).includes(pf)) throw new OperationError(`${pf} is not an SR-IOV PF on this host`, '`virt-sriov status` lists the PFs');
+        const holders = holdersOf(ctx);
+        const pfInfo = readPfSysfs(sysfs, pf);
+        if (o.count === undefined) return show(ctx, pf, holders);
+        const wanted = parseInteger(o.count, '--count');
+        if (wanted < 0) throw new InputError(`--count ${wanted}: a VF count can't be negative`, `give 0 to ${pfInfo.totalVfs}`);
+        const held = pfInfo.vfAddresses.flatMap((pci, index) => {
+          const h = holders.get(pci);
+          return h ? [{ index, pci, domain: h.domain, running: h.running }] : [];
+        });
+        const plan = planVfCountChange(pf, pfInfo.numVfs, wanted, pfInfo.totalVfs, held);
+        if (plan.kind === 'impossible') throw new OperationError(plan.why, plan.fix);
+        for (const n of plan.writes) {
+          try {
+            sysfs.write(`class/net/${pf}/device/sriov_numvfs`, String(n));
+          } catch (e) {
+            throw new OperationError(`${pf}: the kernel refused ${n} VFs: ${(e as Error).message}`, 'check `dmesg` for the driver\'s reason');
+          }
+        }
+        if (plan.writes.length) await waitForVfs(sysfs, pf, wanted);
+        ctx.out(plan.writes.length ? `${pf}: ${pfInfo.numVfs} -> ${wanted} VFs` : `${pf}: already ${wanted} VFs`);
+      });
+    });
+}
+
+function holdersOf(ctx: CommandContext): Map<string, VfHolder> {
+  let definitions: ReturnType<typeof domainDefinitions> = [];
+  try {
+    definitions = domainDefinitions(ctx.libvirt);
+  } catch (e) {
+    // without libvirt nothing can be known to hold a VF, and removing one blind is not safe
+    throw new OperationError(`could not ask libvirt which guests hold VFs: ${(e as Error).message}`, 'start the libvirt daemon, or give -c URI');
+  }
+  return vfHolders(definitions, stateStore(ctx.config.stateDir).all());
+}
+
+function show(ctx: CommandContext, pf: string, holders: Map<string, VfHolder>): void {
+  const info = readPfSysfs(ctx.host.sysfs, pf);
+  const lines = [`${pf}: ${info.numVfs} of ${info.totalVfs} VFs`];
+  info.vfAddresses.forEach((pci, i) => {
+    const h = holders.get(pci);
+    lines.push(`  vf ${i}  ${pci}  ${h ? `${h.domain} (${h.running ? 'running' : 'defined'})` : 'free'}`);
+  });
+  ctx.out(lines.join('\n'));
+}

@@ -1,0 +1,37 @@
+/**
+ * Picking free VFs for the write commands, under the pool lock so that concurrent `attach` and
+ * `define` calls never pick the same one: the lock is held until the caller has defined the
+ * domain that names the VF, which is what marks it taken for the next caller.
+ */
+import { OperationError } from '../errors.js';
+import { domainDefinitions, pfVfs, usedByHost, withPoolLock } from '../pool/host-pool.js';
+import { vfHolders } from '../pool/vf-holders.js';
+import { stateStore } from '../state/state-store.js';
+import type { CommandContext } from './context.js';
+
+export async function withFreeVfs<T>(ctx: CommandContext, pfs: readonly string[], use: (vfs: string[]) => Promise<T> | T): Promise<T> {
+  if (pfs.length === 0) return use([]);
+  return withPoolLock(ctx.config.stateDir, async () => {
+    const conn = ctx.libvirt;
+    const local = ctx.local;
+    const records = local ? stateStore(ctx.config.stateDir).all() : [];
+    const holders = vfHolders(domainDefinitions(conn), records);
+    const picked = new Set<string>();
+    const vfs = pfs.map((pf) => {
+      const all = pfVfs(pf, local ? { sysfs: ctx.host.sysfs } : { conn });
+      const free = all.find((pci) => pci && !holders.has(pci) && !picked.has(pci) && !(local && usedByHost(ctx.host.sysfs, pci)));
+      if (!free) {
+        const held = all.map((pci) => `${pci} (${holders.get(pci)?.domain ?? (picked.has(pci) ? 'this call' : 'the host')})`);
+        throw new OperationError(`no free VF on ${pf}: ${all.length ? `all ${all.length} are taken: ${held.join(', ')}` : 'it has no VFs'}`,
+          `free one (virt-sriov detach DOMAIN --vf PCI), or add VFs: virt-sriov vfs ${pf} --count N`);
+      }
+      picked.add(free);
+      return free;
+    });
+    return use(vfs);
+  });
+}
+
+export async function freeVfOn(ctx: CommandContext, pf: string): Promise<string> {
+  return withFreeVfs(ctx, [pf], ([vf]) => vf!);
+}

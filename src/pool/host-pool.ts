@@ -1,0 +1,66 @@
+/**
+ * The shell around the VF pool: the domains a libvirt connection knows, the VFs a PF has (from
+ * this host's sysfs, or from libvirt's node devices for a remote host), and the lock that keeps
+ * two concurrent `attach` calls from picking the same VF.
+ */
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import lockfile from 'proper-lockfile';
+import { OperationError } from '../errors.js';
+import { listPfNames, readPfSysfs } from '../host/host-model.js';
+import type { Sysfs } from '../host/sysfs.js';
+import type { LibvirtConnection } from '../libvirt/index.js';
+import { formatPciAddress } from '../model/pci-address.js';
+import type { DomainDefinition } from './vf-holders.js';
+
+export function domainDefinitions(conn: LibvirtConnection): DomainDefinition[] {
+  return conn.domains.list('all').map((d) => {
+    const xml = [conn.domains.xml(d.name, { inactive: true })];
+    if (d.active) xml.push(conn.domains.xml(d.name));
+    return { name: d.name, running: d.active, xml };
+  });
+}
+
+/** Whether a URI names this host: no host part (qemu:///system, test:///default). */
+export function isLocalUri(uri: string | undefined): boolean {
+  return !uri || /^[a-z0-9+]+:\/\/\//i.test(uri);
+}
+
+/** A PF's VFs in index order, from sysfs (local) or libvirt's node devices (remote). */
+export function pfVfs(pf: string, source: { sysfs: Sysfs } | { conn: LibvirtConnection }): string[] {
+  if ('sysfs' in source) {
+    if (!listPfNames(source.sysfs).includes(pf)) {
+      throw new OperationError(`${pf} is not an SR-IOV PF on this host`, '`virt-sriov status` lists the PFs; `ip link` the interfaces');
+    }
+    return readPfSysfs(source.sysfs, pf).vfAddresses;
+  }
+  const devices = source.conn.nodeDevices;
+  const net = devices.list('net').find((name) => devices.describe(name).net?.name === pf);
+  if (!net) throw new OperationError(`${pf}: libvirt on this host knows no such interface`, 'check the name with `virsh nodedev-list --cap net`');
+  return devices.virtualFunctions(net).map(formatPciAddress);
+}
+
+/** A VF the host itself uses: its netdev is up. Such a VF is not free for a guest. */
+export function usedByHost(sysfs: Sysfs, pci: string): boolean {
+  const netdev = sysfs.list(`bus/pci/devices/${pci}/net`)[0];
+  return !!netdev && sysfs.read(`class/net/${netdev}/operstate`) === 'up';
+}
+
+/** Run `f` holding the pool lock in the state dir; waits its turn (64 attaches queue up). */
+export async function withPoolLock<T>(stateDir: string, f: () => Promise<T>): Promise<T> {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(stateDir, {
+      lockfilePath: join(stateDir, 'pool.lock'), stale: 15_000, update: 3_000,
+      retries: { retries: 2000, minTimeout: 10, maxTimeout: 100, factor: 1.2, randomize: true },
+    });
+  } catch (e) {
+    throw new OperationError(`could not lock the VF pool in ${stateDir}: ${(e as Error).message}`, `another virt-sriov may be stuck; remove ${join(stateDir, 'pool.lock')} if none runs`);
+  }
+  try {
+    return await f();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}

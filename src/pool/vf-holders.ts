@@ -1,0 +1,52 @@
+/**
+ * Who holds which VF: every defined domain that names it (running or not) and every guest the
+ * hooks track (a network-style guest's VF exists only while it runs). Pure, over XML texts.
+ */
+import { formatPciAddress } from '../model/pci-address.js';
+import { holds, type VfRecord } from '../state/vf-record.js';
+import { DomainXml } from '../xml/domain.js';
+
+export interface DomainDefinition {
+  readonly name: string;
+  readonly running: boolean;
+  /** The persistent XML, and the live one for a running domain. */
+  readonly xml: readonly string[];
+}
+
+export interface VfHolder {
+  readonly domain: string;
+  readonly running: boolean;
+}
+
+export function vfHolders(domains: readonly DomainDefinition[], records: readonly VfRecord[] = []): Map<string, VfHolder> {
+  const holders = new Map<string, VfHolder>();
+  const take = (pci: string, h: VfHolder) => {
+    const had = holders.get(pci);
+    if (!had || (h.running && !had.running)) holders.set(pci, h);
+  };
+  for (const d of domains) {
+    for (const text of d.xml) {
+      let sources: ReturnType<DomainXml['pciSources']> = [];
+      try {
+        sources = DomainXml.parse(text, `domain ${d.name}`).pciSources();
+      } catch {
+        continue; // a domain we can't read holds nothing we can see
+      }
+      for (const s of sources) take(formatPciAddress(s.address), { domain: d.name, running: d.running });
+    }
+  }
+  for (const r of records) if (holds(r)) take(r.pci, { domain: r.owner.name, running: true });
+  return holders;
+}
+
+/** Every MAC the domains use, so a generated one is unique on the host. */
+export function macsInUse(domains: readonly DomainDefinition[]): Set<string> {
+  const macs = new Set<string>();
+  for (const d of domains) {
+    for (const text of d.xml) {
+      for (const m of text.matchAll(/<mac\s+address=['"]([0-9a-fA-F:]{17})['"]/g)) macs.add(m[1]!.toLowerCase());
+      for (const m of text.matchAll(/\bmac=['"]([0-9a-fA-F:]{17})['"]/g)) macs.add(m[1]!.toLowerCase());
+    }
+  }
+  return macs;
+}

@@ -1,0 +1,170 @@
+/**
+ * The CLI's write side against libvirt's test driver (test:///default: one host shared by the
+ * whole process), with VFs from a fake sysfs: what an admin sees in the domain XML afterwards.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../../src/cli/program.js';
+import { openLibvirt, type LibvirtConnection } from '../../../src/libvirt/index.js';
+import { FakeHost } from '../../support/fake-host.js';
+
+const URI = 'test:///default';
+let host: FakeHost;
+let dir: string;
+let config: string;
+let conn: LibvirtConnection;
+
+async function cli(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli([...argv, '-c', URI, '--config', config], {
+    readStdin: async () => '', stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t),
+  });
+  return { code, stdout, stderr };
+}
+
+const domainXml = (name: string, devices = '') => `<domain type='test'>
+  <name>${name}</name>
+  <memory unit='KiB'>65536</memory>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+${devices}
+  </devices>
+</domain>
+`;
+
+beforeAll(() => {
+  host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 4 }]);
+  dir = mkdtempSync(join(tmpdir(), 'virt-sriov-cli-'));
+  config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ sysfsRoot: host.sysRoot, stateDir: join(dir, 'state'), logFile: join(dir, 'log') }));
+  conn = openLibvirt({ uri: URI });
+});
+
+afterAll(() => {
+  conn?.close();
+  host?.remove();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('define', () => {
+  test('converts to the best style the connected libvirt runs and defines the domain', async () => {
+    const file = join(dir, 'web1.xml');
+    writeFileSync(file, domainXml('web1', `    <hostdev mode='subsystem' type='pci' managed='yes'>
+      <source><address domain='0x0000' bus='0x01' slot='0x10' function='0x0'/></source>
+    </hostdev>`).replace('<devices>', "<metadata><sriov:vfs xmlns:sriov='http://virt-sriov.org/xmlns/domain/1.0'><sriov:vf pci='0000:01:10.0' mac='52:54:00:00:00:01' vlan='10' trust='on'/></sriov:vfs></metadata>\n  <devices>"));
+    const r = await cli('define', file);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toContain('domain web1 defined with interface style');
+    const xml = conn.domains.xml('web1', { inactive: true });
+    expect(xml).toMatch(/<interface type='hostdev' managed='yes'>\s*<mac address='52:54:00:00:00:01'\/>/);
+    expect(xml).toContain("<tag id='10'/>");
+    expect(xml).toMatch(/interface-mac=["']52:54:00:00:00:01["'] trust=["']on["']/);
+  });
+
+  test('bad XML defines nothing (exit 2)', async () => {
+    const file = join(dir, 'bad.xml');
+    writeFileSync(file, '<domain><name>bad</name>');
+    const r = await cli('define', file);
+    expect(r.code).toBe(2);
+    expect(conn.domains.lookup('bad')).toBeNull();
+  });
+});
+
+describe('attach and detach', () => {
+  beforeAll(() => {
+    for (const name of ['fw1', 'fw2']) conn.domains.define(domainXml(name));
+  });
+
+  test('attach --pf picks a free VF, skipping those other domains name, and keeps the settings', async () => {
+    const r = await cli('attach', 'fw1', '--pf', 'eth0', '--vlan', '403', '--trust', 'on', '--max-tx-rate', '100');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // web1 holds 0000:01:10.0
+    expect(r.stdout).toContain('on VF 0000:01:10.2 (eth0)');
+    const xml = conn.domains.xml('fw1', { inactive: true });
+    expect(xml).toContain("<address type='pci' domain='0x0000' bus='0x01' slot='0x10' function='0x2'/>");
+    expect(xml).toContain("<tag id='403'/>");
+    expect(xml).toMatch(/interface-mac=["']52:54:00:[0-9a-f:]{8}["'] trust=["']on["'] max-tx-rate=["']100["']/);
+  });
+
+  test('a VLAN of 5000 is refused before anything changes', async () => {
+    const before = conn.domains.xml('fw2', { inactive: true });
+    const r = await cli('attach', 'fw2', '--pf', 'eth0', '--vlan', '5000');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('VLAN 5000 is out of range (1-4094)');
+    expect(conn.domains.xml('fw2', { inactive: true })).toBe(before);
+  });
+
+  test('an exhausted pool says so and changes nothing', async () => {
+    expect((await cli('attach', 'fw2', '--pf', 'eth0')).code).toBe(0);
+    expect((await cli('attach', 'fw2', '--pf', 'eth0')).code).toBe(0);
+    const before = conn.domains.xml('fw2', { inactive: true });
+    const r = await cli('attach', 'fw2', '--pf', 'eth0');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no free VF on eth0: all 4 are taken: 0000:01:10\.0 \(web1\), 0000:01:10\.2 \(fw1\), 0000:01:10\.4 \(fw2\), 0000:01:10\.6 \(fw2\)/);
+    expect(conn.domains.xml('fw2', { inactive: true })).toBe(before);
+  });
+
+  test('detach --vf removes the NIC and its virt-sriov settings', async () => {
+    const r = await cli('detach', 'fw1', '--vf', '0000:01:10.2');
+    expect(r).toMatchObject({ code: 0 });
+    const xml = conn.domains.xml('fw1', { inactive: true });
+    expect(xml).not.toContain("function='0x2'");
+    expect(xml).not.toContain('sriov:vf');
+  });
+
+  test('a MAC another domain uses is refused', async () => {
+    const r = await cli('attach', 'fw1', '--pf', 'eth0', '--mac', '52:54:00:00:00:01');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('MAC 52:54:00:00:00:01 is already used by domain web1');
+  });
+
+  test('an unknown domain is an error that says so', async () => {
+    const r = await cli('attach', 'nosuch', '--pf', 'eth0');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('domain nosuch is not defined');
+  });
+});
+
+describe('network --define, vfs, status', () => {
+  test('network --define --autostart defines the pool in libvirt', async () => {
+    const r = await cli('network', '--name', 'pool0', '--pf', 'eth0', '--define', '--autostart');
+    expect(r.code).toBe(0);
+    expect(conn.networks.lookup('pool0')).toMatchObject({ name: 'pool0', autostart: true });
+    expect(conn.networks.xml('pool0')).toContain("<pf dev='eth0'/>");
+  });
+
+  test('vfs shows which guest holds each VF, and refuses to remove VFs guests are pinned to', async () => {
+    const show = await cli('vfs', 'eth0');
+    expect(show.stdout).toContain('eth0: 4 of 7 VFs');
+    expect(show.stdout).toMatch(/vf 0 {2}0000:01:10\.0 {2}web1 \(defined\)/);
+    const r = await cli('vfs', 'eth0', '--count', '2');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('would take away VF 2 (0000:01:10.4) held by fw2');
+    expect(host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('4');
+    // the kernel's part: a write to sriov_numvfs makes the VFs
+    const kernel = setInterval(() => {
+      const want = Number(host.sysfs.read('class/net/eth0/device/sriov_numvfs'));
+      if (want !== host.load().pfs.eth0!.vfs.length) host.setNumVfs('eth0', 0), host.setNumVfs('eth0', want);
+    }, 10);
+    const up = await cli('vfs', 'eth0', '--count', '6').finally(() => clearInterval(kernel));
+    expect(up).toMatchObject({ code: 0, stdout: 'eth0: 4 -> 6 VFs\n' });
+    expect(host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('6');
+  });
+
+  test('status --json names the domain holding each VF, null when free', async () => {
+    const ip = join(dir, 'fake-ip.mjs');
+    const { build } = await import('esbuild');
+    await build({ entryPoints: ['test/support/fake-ip-cli.ts'], bundle: true, platform: 'node', format: 'esm', outfile: ip, logLevel: 'error' });
+    writeFileSync(config, JSON.stringify({ sysfsRoot: host.sysRoot, stateDir: join(dir, 'state'), ipCommand: [process.execPath, ip, host.root] }));
+    const r = await cli('status', '--json');
+    expect(r.code).toBe(0);
+    const vfs = JSON.parse(r.stdout).pfs[0].vfs;
+    expect(vfs.map((v: { domain: unknown }) => v.domain)).toEqual([
+      { domain: 'web1', running: false }, null, { domain: 'fw2', running: false }, { domain: 'fw2', running: false }, null, null,
+    ]);
+  });
+});
