@@ -111,7 +111,7 @@ install_all() {
     [ -d "$here/node_modules" ] || (cd "$here" && npm ci --no-audit --no-fund) || die "npm ci failed"
     (cd "$here" && npm run --silent build) || die "build failed"
   fi
-  for f in dist/virt-sriov.mjs dist/hooks/qemu.mjs dist/hooks/network.mjs dist/hooks/daemon.mjs; do
+  for f in dist/virt-sriov.mjs dist/hooks/qemu.cjs dist/hooks/network.cjs dist/hooks/daemon.cjs; do
     [ -f "$here/$f" ] || die "$f is missing: run without --no-build"
   done
 
@@ -158,7 +158,7 @@ install_all() {
 
   local h dst
   for h in qemu network daemon; do
-    bake "$here/dist/hooks/$h.mjs" "$tmp/$h"
+    bake "$here/dist/hooks/$h.cjs" "$tmp/$h"
     if version_at_least "$libvirt_version" 6.5.0; then
       dst=/etc/libvirt/hooks/$h.d/virt-sriov
     else

@@ -1,4 +1,4 @@
 // The daemon hook libvirt runs (installed by install.sh). All logic lives in src/hooks.
 import { hookMain } from '../src/hooks/hook-main.js';
 
-await hookMain('daemon');
+void hookMain('daemon');

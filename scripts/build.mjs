@@ -4,18 +4,9 @@ import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const entries = {
-  'virt-sriov': 'src/cli/main.ts',
-  ...Object.fromEntries(['qemu', 'network', 'daemon'].filter((h) => existsSync(`hooks/${h}.ts`)).map((h) => [`hooks/${h}`, `hooks/${h}.ts`])),
-};
-
-await build({
-  entryPoints: entries,
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
+const common = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
   // Debian 12's own nodejs is 18: the installed hooks must run there too.
   target: 'node18',
   minify: true,
@@ -28,9 +19,30 @@ await build({
     // install.sh rewrites this marker to bake a config path into the installed hooks
     VIRT_SRIOV_CONFIG_MARKER: JSON.stringify('VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json'),
   },
-  // xmlbuilder2's dependencies are CommonJS and call require(); an ESM bundle has none.
+  logLevel: 'warning',
+};
+
+// The CLI: an ES module (installed as virt-sriov.mjs). xmlbuilder2's dependencies are CommonJS
+// and call require(), which an ESM bundle doesn't have: the banner gives it one.
+await build({
+  ...common,
+  entryPoints: { 'virt-sriov': 'src/cli/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  format: 'esm',
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __vsCreateRequire } from 'node:module'; const require = __vsCreateRequire(import.meta.url);",
   },
-  logLevel: 'warning',
+});
+
+// The hooks: CommonJS, because libvirt wants them installed as plain `qemu`, `network`,
+// `daemon` (or `virt-sriov` in hooks/<driver>.d/), and node 18 reads a file without .mjs as
+// CommonJS.
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(['qemu', 'network', 'daemon'].filter((h) => existsSync(`hooks/${h}.ts`)).map((h) => [h, `hooks/${h}.ts`])),
+  outdir: 'dist/hooks',
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  banner: { js: '#!/usr/bin/env node' },
 });
