@@ -3,8 +3,11 @@
  * to its VF count before libvirt autostarts networks and guests, and run the driver quirks the
  * config asks for. A PF that can't be set up is logged and the others still are.
  */
+import { isVf, waitForVfs } from '../host/host-model.js';
+import { planChanges, type VfRef } from '../plan/vf-snapshot.js';
+import { DomainXml } from '../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from './hook-env.js';
-import { ensurePfUp, ensureVfCount, readPfs, vfsInUse } from './vf-host.js';
+import { applyChanges, ensurePfUp, ensureVfCount, readPfs, resolveVf, snapshotIn, vfsInUse } from './vf-host.js';
 
 export async function daemonStart(env: HookEnv): Promise<HookOutcome> {
   const problems: string[] = [];
@@ -13,7 +16,7 @@ export async function daemonStart(env: HookEnv): Promise<HookOutcome> {
       await ensureVfCount(env, pf, numVfs);
       const links = await readPfs(env, [pf]);
       await ensurePfUp(env, links.get(pf)!);
-      if (quirks?.includes('recreate-vfs-after-mac')) recreateVfs(env, pf, numVfs);
+      if (quirks?.includes('recreate-vfs-after-mac')) await setMacsThenRecreate(env, pf, numVfs);
     } catch (e) {
       problems.push((e as Error).message);
     }
@@ -24,16 +27,38 @@ export async function daemonStart(env: HookEnv): Promise<HookOutcome> {
 }
 
 /**
- * Some drivers (the seed's bnx2x) apply new VF MACs only once the VFs are re-created. Only
- * while no VF is in use: re-creating destroys them.
+ * Some drivers (the seed's bnx2x) take a VF's MAC only once the VFs are re-created: set the
+ * MACs the defined <hostdev> guests ask for, then re-create the VFs (the seed's `echo 0`, `echo
+ * 8`). Only while no VF is in use: re-creating destroys them.
  */
-function recreateVfs(env: HookEnv, pf: string, numVfs: number): void {
+async function setMacsThenRecreate(env: HookEnv, pf: string, numVfs: number): Promise<void> {
   const inUse = vfsInUse(env, pf);
   if (inUse.length) {
     env.report.note(`${pf}: not re-creating VFs (quirk recreate-vfs-after-mac): in use by ${inUse.join(', ')}`);
     return;
   }
+  const links = await readPfs(env, [pf]);
+  const changes = hostdevMacs(env, pf).flatMap(({ vf, mac }) => planChanges(vf, snapshotIn(links, vf), { mac }));
+  await applyChanges(env, changes);
   env.sysfs.write(`class/net/${pf}/device/sriov_numvfs`, '0');
   env.sysfs.write(`class/net/${pf}/device/sriov_numvfs`, String(numVfs));
-  env.report.note(`${pf}: VFs re-created (quirk recreate-vfs-after-mac)`);
+  await waitForVfs(env.sysfs, pf, numVfs);
+  env.report.note(`${pf}: VFs re-created after setting ${changes.length} MAC(s) (quirk recreate-vfs-after-mac)`);
+}
+
+/** The MACs that defined domains give VFs of `pf` in plain <hostdev> style (from their metadata). */
+function hostdevMacs(env: HookEnv, pf: string): { vf: VfRef; mac: string }[] {
+  const found: { vf: VfRef; mac: string }[] = [];
+  for (const text of env.definedDomains()) {
+    try {
+      const domain = DomainXml.parse(text, 'a defined domain');
+      for (const d of domain.sriovDevices({ isVf: (a) => isVf(env.sysfs, a), isHostdevNetwork: () => false })) {
+        const vf = d.style === 'hostdev' && d.fields.vf ? resolveVf(env, d.fields.vf) : null;
+        if (vf?.pf === pf && d.settings.mac) found.push({ vf, mac: d.settings.mac });
+      }
+    } catch {
+      // a domain we can't read gives no MAC; its own start will say what is wrong
+    }
+  }
+  return found;
 }

@@ -12,6 +12,8 @@ export interface HookEnv {
   readonly state: StateStore;
   /** Hostdev networks defined in libvirt (read from its files: a hook must not call libvirt). */
   readonly hostdevNetworks: () => Set<string>;
+  /** The XML of every defined domain (from libvirt's files, for the daemon hook's quirks). */
+  readonly definedDomains: () => string[];
   readonly report: HookReport;
 }
 

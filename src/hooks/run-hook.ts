@@ -6,7 +6,7 @@
  */
 import { loadConfig, type Config } from '../config/config.js';
 import { VirtSriovError } from '../errors.js';
-import { definedHostdevNetworks } from '../cli/host-context.js';
+import { definedDomainXmls, definedHostdevNetworks } from '../host/libvirt-files.js';
 import { ipTool } from '../host/ip.js';
 import { sysfsAt } from '../host/sysfs.js';
 import { appendLog } from '../log/hook-log.js';
@@ -81,7 +81,7 @@ export interface HookResult {
 }
 
 /** Parts of the host a test hands in instead of the ones the config names. */
-export type HostOverrides = Partial<Pick<HookEnv, 'sysfs' | 'ip' | 'hostdevNetworks'>>;
+export type HostOverrides = Partial<Pick<HookEnv, 'sysfs' | 'ip' | 'hostdevNetworks' | 'definedDomains'>>;
 
 export async function runHook(call: HookCall, overrides: HostOverrides = {}): Promise<HookResult> {
   const started = Date.now();
@@ -134,6 +134,7 @@ function envFor(config: Config, report: HookReport): HookEnv {
     ip: ipTool(config.ipCommand),
     state: stateStore(config.stateDir),
     hostdevNetworks: () => definedHostdevNetworks(),
+    definedDomains: () => definedDomainXmls(),
     report,
   };
 }

@@ -9,6 +9,9 @@ import type { VfRecord } from '../../src/state/vf-record.js';
 import { FakeHost, type FakePfSpec } from './fake-host.js';
 
 export class HookBench {
+  /** The domains libvirt has defined, as the daemon hook reads them from /etc/libvirt/qemu. */
+  domains: string[] = [];
+
   private constructor(readonly host: FakeHost, readonly dir: string, readonly configPath: string) {}
 
   static create(pfs: FakePfSpec[], config: Record<string, unknown> = {}): HookBench {
@@ -25,7 +28,7 @@ export class HookBench {
   run(hook: HookName, argv: string, stdin = ''): Promise<HookResult> {
     return runHook(
       { hook, argv: argv.split(' '), readStdin: async () => stdin, configPath: this.configPath },
-      { sysfs: this.host.sysfs, ip: this.host.ip, hostdevNetworks: () => new Set(['sriov']) },
+      { sysfs: this.host.sysfs, ip: this.host.ip, hostdevNetworks: () => new Set(['sriov']), definedDomains: () => this.domains },
     );
   }
 

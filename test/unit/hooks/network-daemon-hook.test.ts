@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { captureStdin } from '../../support/fake-host.js';
-import { HookBench } from '../../support/hook-bench.js';
+import { HookBench, withMetadata } from '../../support/hook-bench.js';
 
 const netStart = captureStdin('network.sriov.start.begin.xml');
 let bench: HookBench;
@@ -67,7 +67,11 @@ describe('daemon hook, start', () => {
     await bench.run('daemon', '- start - start');
     expect(bench.lastLog().notes.join()).toContain('not re-creating VFs');
     bench.host.bindVf('eth0', 1, 'igbvf');
+    // a defined <hostdev> guest asks for a MAC on VF 1: it is set, then the VFs are re-created
+    bench.domains = [withMetadata(captureStdin('qemu.l2-hostdev.prepare.begin.xml'), ["<sriov:vf pci='0000:01:10.2' mac='de:ad:fe:ed:ff:01'/>"])];
+    bench.takeIpCalls();
     await bench.run('daemon', '- start - start');
-    expect(bench.lastLog().notes.join()).toContain('VFs re-created');
+    expect(bench.lastLog().notes.join()).toContain('VFs re-created after setting 1 MAC(s)');
+    expect(bench.takeIpCalls().find((c) => c.batch)?.batch).toEqual(['link set dev eth0 vf 1 mac de:ad:fe:ed:ff:01']);
   });
 });
