@@ -6,6 +6,7 @@ import { attachCommand } from './commands/attach.js';
 import { convertCommand } from './commands/convert.js';
 import { defineCommand } from './commands/define.js';
 import { detachCommand } from './commands/detach.js';
+import { doctorCommand } from './commands/doctor.js';
 import { vfsCommand } from './commands/vfs.js';
 import { hookCommand } from './commands/hook.js';
 import { logsCommand } from './commands/logs.js';
@@ -24,7 +25,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  for (const make of [convertCommand, defineCommand, attachCommand, detachCommand, vfsCommand, styleCommand, networkCommand, statusCommand, logsCommand]) {
+  for (const make of [convertCommand, defineCommand, attachCommand, detachCommand, vfsCommand, styleCommand, networkCommand, statusCommand, logsCommand, doctorCommand]) {
     program.addCommand(make(io));
   }
   program.addCommand(hookCommand(io, setExitCode));

@@ -1,0 +1,216 @@
+/**
+ * Read a host's facts for doctor. Only reading and parsing happen here; every judgement is in
+ * checks/. Whatever can't be read becomes a fact too (null, an error text), never an exception.
+ */
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { listPfNames, readPfSysfs } from '../host/host-model.js';
+import { parseKernelConfig } from './checks/kernel.js';
+import {
+  DAEMON_NAMES, HOOK_DRIVERS,
+  type BinaryVersions, type ConfigFacts, type DaemonName, type DaemonProcess, type DoctorFacts, type HookFacts, type HookFile,
+  type KernelConfig, type LibvirtFacts, type NicFacts, type VfioPciFacts,
+} from './facts.js';
+import { ProbeError, type DoctorHost } from './host.js';
+
+/** install.sh writes it into every hook file it installs. */
+export const HOOK_MARKER = 'virt-sriov hook';
+
+/** USER_HZ, the unit of /proc/PID/stat's start time: 100 on every Linux architecture libvirt runs on. */
+const CLOCK_TICKS = 100;
+
+export interface GatherOptions {
+  readonly config: ConfigFacts;
+  /** The libvirt URI to ask. */
+  readonly uri: string;
+}
+
+export async function gather(host: DoctorHost, options: GatherOptions): Promise<DoctorFacts> {
+  const proc = (p: string) => readText(join(host.procRoot, p));
+  const kernelRelease = proc('sys/kernel/osrelease')?.trim() || null;
+  const [nics, libvirt] = await Promise.all([readNics(host), readLibvirt(host, options.uri)]);
+  const binaryVersions = libvirt.connected && libvirt.qemu ? null : await readBinaryVersions(host);
+  return {
+    config: options.config,
+    cpuVendor: cpuVendor(proc('cpuinfo')),
+    cmdline: proc('cmdline')?.replace(/\0/g, ' ').trim() ?? null,
+    iommuGroups: host.sysfs.list('kernel/iommu_groups').length,
+    kernelRelease,
+    kernelConfig: readKernelConfig(host, kernelRelease),
+    vfioPci: readVfioPci(host, kernelRelease),
+    nics,
+    libvirt,
+    binaryVersions,
+    hooks: readHooks(host.hooksDir),
+    daemons: readDaemons(host),
+  };
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function cpuVendor(cpuinfo: string | null): DoctorFacts['cpuVendor'] {
+  const vendor = cpuinfo && /^vendor_id\s*:\s*(\S+)/m.exec(cpuinfo)?.[1];
+  if (vendor === 'GenuineIntel') return 'intel';
+  // Hygon's CPUs are AMD's design, with AMD-Vi
+  if (vendor === 'AuthenticAMD' || vendor === 'HygonGenuine') return 'amd';
+  return null;
+}
+
+/** /boot/config-RELEASE, which Debian installs with each kernel, else the kernel's own copy. */
+function readKernelConfig(host: DoctorHost, release: string | null): KernelConfig | null {
+  if (release) {
+    const path = join(host.bootDir, `config-${release}`);
+    const text = readText(path);
+    if (text !== null) return parseKernelConfig(text, path);
+  }
+  const gz = join(host.procRoot, 'config.gz');
+  try {
+    return parseKernelConfig(gunzipSync(readFileSync(gz)).toString('utf8'), gz);
+  } catch {
+    return null;
+  }
+}
+
+function readVfioPci(host: DoctorHost, release: string | null): VfioPciFacts {
+  const dir = release ? join(host.modulesDir, release) : null;
+  // modules.dep and modules.builtin name the file: .../vfio-pci.ko, maybe compressed
+  const listed = (file: string) => {
+    const text = dir ? readText(join(dir, file)) : null;
+    return text !== null && /(^|\/)vfio-pci\.ko(\.(xz|gz|zst))?(:|$)/m.test(text);
+  };
+  let modulesDirFound = false;
+  try {
+    modulesDirFound = !!dir && statSync(dir).isDirectory();
+  } catch {
+    // no modules for this kernel
+  }
+  return {
+    driverRegistered: host.sysfs.exists('bus/pci/drivers/vfio-pci'),
+    moduleLoaded: host.sysfs.exists('module/vfio_pci'),
+    builtin: listed('modules.builtin'),
+    loadable: listed('modules.dep'),
+    modulesDirFound,
+  };
+}
+
+const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
+
+/** Every interface backed by a device, except VFs; each PF with its link state. */
+async function readNics(host: DoctorHost): Promise<NicFacts[]> {
+  const { sysfs, ip } = host;
+  const pfs = new Set(listPfNames(sysfs));
+  const names = sysfs.list('class/net').filter((n) => sysfs.exists(`class/net/${n}/device`) && !sysfs.exists(`class/net/${n}/device/physfn`)).sort();
+  return Promise.all(names.map(async (name): Promise<NicFacts> => {
+    const dev = `class/net/${name}/device`;
+    const device = sysfs.linkName(dev);
+    const base = { name, pci: device && PCI_ADDRESS.test(device) ? device : null, driver: sysfs.linkName(`${dev}/driver`) };
+    if (!pfs.has(name)) return { ...base, sriov: false, totalVfs: 0, numVfs: 0, link: null };
+    const pf = readPfSysfs(sysfs, name);
+    let link: NicFacts['link'];
+    try {
+      link = { up: (await ip.show(name)).up };
+    } catch (e) {
+      link = { error: (e as Error).message };
+    }
+    return { ...base, sriov: true, totalVfs: pf.totalVfs, numVfs: pf.numVfs, link };
+  }));
+}
+
+/** Whether a libvirt URI names this machine: no host part (qemu:///system) or localhost. */
+export function isLocalUri(uri: string): boolean {
+  const m = /^[A-Za-z0-9+._-]+:\/\/([^/?]*)/.exec(uri);
+  if (!m) return true;
+  const hostPart = m[1]!.replace(/^[^@]*@/, '').replace(/:\d+$/, '');
+  return hostPart === '' || hostPart === 'localhost' || hostPart === '127.0.0.1' || hostPart === '[::1]';
+}
+
+async function readLibvirt(host: DoctorHost, uri: string): Promise<LibvirtFacts> {
+  const local = isLocalUri(uri);
+  try {
+    const probe = await host.probeLibvirt(uri);
+    return { connected: true, local, uri: probe.uri, libvirt: probe.libvirt, qemu: probe.qemu, domainCapabilities: probe.domainCapabilities };
+  } catch (e) {
+    return { connected: false, local, uri, error: (e as Error).message, fix: e instanceof ProbeError ? e.fix : null };
+  }
+}
+
+async function readBinaryVersions(host: DoctorHost): Promise<BinaryVersions> {
+  try {
+    return await host.detectVersions();
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/** At most this much of a main hook file is read for the marker (install.sh puts it on line 2). */
+const MARKER_WINDOW = 4096;
+
+function readHooks(dir: string): HookFacts {
+  const installed: HookFile[] = [];
+  const foreign: string[] = [];
+  const file = (path: string) => {
+    try {
+      const st = statSync(path);
+      return st.isFile() ? st : null;
+    } catch {
+      return null;
+    }
+  };
+  for (const driver of HOOK_DRIVERS) {
+    const inDir = join(dir, `${driver}.d`, 'virt-sriov');
+    const dirStat = file(inDir);
+    if (dirStat) installed.push({ driver, path: inDir, layout: 'dir', mtimeMs: dirStat.mtimeMs, executable: (dirStat.mode & 0o111) !== 0 });
+    const main = join(dir, driver);
+    const mainStat = file(main);
+    if (mainStat) {
+      if (head(main).includes(HOOK_MARKER)) installed.push({ driver, path: main, layout: 'main', mtimeMs: mainStat.mtimeMs, executable: (mainStat.mode & 0o111) !== 0 });
+      else foreign.push(main);
+    }
+  }
+  return { dir, installed, foreign };
+}
+
+function head(path: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(MARKER_WINDOW);
+    return buf.subarray(0, readSync(fd, buf, 0, MARKER_WINDOW, 0)).toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The running libvirt daemons and when each started (from /proc/PID/stat and the uptime). */
+function readDaemons(host: DoctorHost): DaemonProcess[] {
+  const uptime = Number(readText(join(host.procRoot, 'uptime'))?.split(/\s+/)[0]);
+  if (!Number.isFinite(uptime)) return [];
+  const now = host.now();
+  const daemons: DaemonProcess[] = [];
+  let pids: string[] = [];
+  try {
+    pids = readdirSync(host.procRoot).filter((p) => /^\d+$/.test(p));
+  } catch {
+    return [];
+  }
+  for (const pid of pids) {
+    const comm = readText(join(host.procRoot, pid, 'comm'))?.trim();
+    if (!comm || !(DAEMON_NAMES as readonly string[]).includes(comm)) continue;
+    const stat = readText(join(host.procRoot, pid, 'stat'));
+    // the command name in (...) may hold spaces: count fields after its closing parenthesis
+    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields?.[19]); // field 22, starttime, counted from field 3
+    if (!Number.isFinite(ticks)) continue;
+    daemons.push({ name: comm as DaemonName, pid: Number(pid), startedAtMs: Math.round(now - (uptime - ticks / CLOCK_TICKS) * 1000) });
+  }
+  return daemons.sort((a, b) => a.pid - b.pid);
+}

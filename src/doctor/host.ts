@@ -1,0 +1,88 @@
+/**
+ * Everything doctor reads, behind one interface, so a test can point each part at a fake: the
+ * file trees (sysfs, proc, /boot, /lib/modules, the hooks directory), `ip`, version detection
+ * and libvirt.
+ */
+import type { Config } from '../config/config.js';
+import { VirtSriovError } from '../errors.js';
+import { ipTool, type IpTool } from '../host/ip.js';
+import { sysfsAt, type Sysfs } from '../host/sysfs.js';
+import { LibvirtError, openLibvirt } from '../libvirt/index.js';
+import { detectVersions, type HostVersions } from '../versions/detect.js';
+import type { Version } from '../versions/version.js';
+
+/** What a read-only libvirt connection told. */
+export interface LibvirtProbe {
+  readonly uri: string;
+  readonly libvirt: Version;
+  readonly qemu: Version | null;
+  readonly domainCapabilities: { readonly xml: string } | { readonly error: string };
+}
+
+/** Why no connection could be opened: libvirt's own message, and a fix when it is not "start the daemon". */
+export class ProbeError extends Error {
+  constructor(message: string, readonly fix: string | null) {
+    super(message);
+  }
+}
+
+export interface DoctorHost {
+  readonly sysfs: Sysfs;
+  readonly ip: IpTool;
+  /** /proc: cmdline, cpuinfo, uptime, config.gz, sys/kernel/osrelease, and PID/{comm,stat} for the daemons. */
+  readonly procRoot: string;
+  /** /boot, for config-RELEASE. */
+  readonly bootDir: string;
+  /** /lib/modules, for RELEASE/modules.{dep,builtin}. */
+  readonly modulesDir: string;
+  /** /etc/libvirt/hooks. */
+  readonly hooksDir: string;
+  now(): number;
+  /** libvirt's and QEMU's versions from their binaries; throws when either is not found. */
+  detectVersions(): Promise<HostVersions>;
+  /** Open `uri` read-only and ask it; throws ProbeError when no connection can be opened. */
+  probeLibvirt(uri: string): Promise<LibvirtProbe>;
+}
+
+/** This machine, with the sysfs and `ip` the config names (a test host's, when it points at one). */
+export function localDoctorHost(config: Pick<Config, 'sysfsRoot' | 'ipCommand'>): DoctorHost {
+  return {
+    sysfs: sysfsAt(config.sysfsRoot),
+    ip: ipTool(config.ipCommand),
+    procRoot: '/proc',
+    bootDir: '/boot',
+    modulesDir: '/lib/modules',
+    hooksDir: '/etc/libvirt/hooks',
+    now: () => Date.now(),
+    detectVersions,
+    probeLibvirt: async (uri) => probeLibvirt(uri),
+  };
+}
+
+function probeLibvirt(uri: string): LibvirtProbe {
+  let conn;
+  try {
+    conn = openLibvirt({ uri, readOnly: true });
+  } catch (e) {
+    if (e instanceof LibvirtError) throw new ProbeError(e.libvirtMessage, null);
+    // no libvirt0: its error says what to install
+    throw new ProbeError((e as Error).message, e instanceof VirtSriovError ? (e.fix ?? null) : null);
+  }
+  try {
+    let qemu: Version | null = null;
+    try {
+      qemu = conn.hypervisorVersion();
+    } catch {
+      // some drivers don't say; the binaries may
+    }
+    let domainCapabilities: LibvirtProbe['domainCapabilities'];
+    try {
+      domainCapabilities = { xml: conn.domainCapabilities() };
+    } catch (e) {
+      domainCapabilities = { error: e instanceof LibvirtError ? e.libvirtMessage : (e as Error).message };
+    }
+    return { uri: conn.uri, libvirt: conn.libraryVersion(), qemu, domainCapabilities };
+  } finally {
+    conn.close();
+  }
+}
