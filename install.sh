@@ -79,8 +79,12 @@ put() {
   make_dir "$(dirname "$dst")"
   if ! recorded "$dst"; then
     if [ -e "$destdir$dst" ] || [ -L "$destdir$dst" ]; then
-      mv "$destdir$dst" "$destdir$dst.before-virt-sriov"
-      record moved "$dst" "$dst.before-virt-sriov"
+      # Beside a driver's one hook, ours runs the displaced one first (libvirt < 6.5). In a
+      # hooks/<driver>.d/ folder libvirt runs every executable: set it aside outside it.
+      local aside="$dst.before-virt-sriov"
+      case "$(dirname "$dst")" in *.d) aside="$libdir/displaced/$(echo "$dst" | tr / _)"; make_dir "$libdir/displaced" ;; esac
+      mv "$destdir$dst" "$destdir$aside"
+      record moved "$dst" "$aside"
     else
       record file "$dst" -
     fi

@@ -1,6 +1,6 @@
 /** What an installed hook file runs: libvirt's argv and stdin in, exit code and output out. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { DEFAULT_CONFIG_PATH } from '../config/config.js';
 import { runHook, type HookName } from './run-hook.js';
 
@@ -20,7 +20,7 @@ export function bakedConfigPath(): string | undefined {
 export async function hookMain(hook: HookName): Promise<void> {
   const argv = process.argv.slice(2);
   let stdin: string | undefined;
-  const readStdin = async () => (stdin ??= readFileSync(0, 'utf8'));
+  const readStdin = async () => (stdin ??= await readAllStdin());
   const chained = `${process.argv[1]}.before-virt-sriov`;
   if (existsSync(chained)) {
     // libvirt < 6.5 runs one hook per driver: the one we replaced runs first, as it did before
@@ -37,4 +37,15 @@ export async function hookMain(hook: HookName): Promise<void> {
   if (result.stdout) process.stdout.write(result.stdout);
   if (result.stderr) process.stderr.write(result.stderr);
   process.exitCode = result.exitCode;
+}
+
+/**
+ * All of stdin, through process.stdin: execa touches process.stdin when it is loaded, which makes
+ * fd 0 non-blocking, so readFileSync(0) fails with EAGAIN whenever libvirt has not written the
+ * whole XML yet (a loaded host, or an XML larger than the pipe's buffer).
+ */
+async function readAllStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
