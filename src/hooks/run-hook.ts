@@ -3,26 +3,18 @@
  * stdin, call the operation, write one log line, and exit as libvirt needs. Operations where a
  * failure would kill a running guest or help no one (reconnect, stopped, release, port-deleted,
  * daemon) never fail; prepare, start and port-created fail with a message the admin sees.
+ *
+ * Most calls have nothing to do (a guest without VFs, an operation we don't handle): this
+ * module stays light, and the operations with their XML, process and lock libraries are loaded
+ * only when triage says there is work (libvirt runs hooks on every guest start and stop).
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.js';
 import { VirtSriovError } from '../errors.js';
-import { definedDomainXmls, definedHostdevNetworks } from '../host/libvirt-files.js';
-import { ipTool } from '../host/ip.js';
-import { sysfsAt } from '../host/sysfs.js';
 import { appendLog } from '../log/hook-log.js';
-import { stateStore } from '../state/state-store.js';
-import { DomainXml } from '../xml/domain.js';
-import { textOf, child } from '../xml/dom.js';
-import { parseXml } from '../xml/document.js';
-import { parseHookData } from '../xml/network.js';
-import { HookReport, IGNORED, type HookEnv, type HookOutcome } from './hook-env.js';
-import { daemonStart } from './daemon-ops.js';
-import { networkStart, portCreated, portDeleted } from './network-ops.js';
-import { migrateOrRestore } from './qemu/migrate.js';
-import { prepare } from './qemu/prepare.js';
-import { reconnect } from './qemu/reconnect.js';
-import { start } from './qemu/start.js';
-import { release, stopped } from './qemu/stop.js';
+import { HookReport, IGNORED, OK, type HookEnv, type HookOutcome } from './hook-env.js';
+import { needsWork } from './triage.js';
 
 export type HookName = 'qemu' | 'network' | 'daemon';
 
@@ -34,44 +26,11 @@ export interface HookCall {
   readonly configPath: string | undefined;
 }
 
-type Operation = (env: HookEnv, stdin: string, object: string) => Promise<HookOutcome>;
-
-interface OperationSpec {
-  readonly run: Operation;
-  /** Whether a failure may stop what libvirt is doing. */
-  readonly mayFail: boolean;
-}
-
-const domainOf = (stdin: string) => DomainXml.parse(stdin, 'the domain XML from libvirt');
-/** Who the domain is, even from XML we can't fully read: stop and release must still find its VFs. */
-const ownerOf = (stdin: string, object: string) => {
-  try {
-    const { root } = parseXml(stdin, 'domain XML');
-    return { name: textOf(child(root, 'name')) ?? object, uuid: textOf(child(root, 'uuid')) };
-  } catch {
-    return { name: object, uuid: null };
-  }
-};
-const hookDataOf = (stdin: string) => parseHookData(stdin, 'the network XML from libvirt');
-
-const OPERATIONS: Record<HookName, Record<string, OperationSpec>> = {
-  qemu: {
-    prepare: { mayFail: true, run: (env, s) => prepare(env, domainOf(s)) },
-    start: { mayFail: true, run: (env, s) => start(env, domainOf(s)) },
-    stopped: { mayFail: false, run: (env, s, o) => stopped(env, ownerOf(s, o)) },
-    release: { mayFail: false, run: (env, s, o) => release(env, ownerOf(s, o)) },
-    reconnect: { mayFail: false, run: (env, s) => reconnect(env, domainOf(s)) },
-    migrate: { mayFail: true, run: (env, s) => migrateOrRestore(env, domainOf(s)) },
-    restore: { mayFail: true, run: (env, s) => migrateOrRestore(env, domainOf(s)) },
-  },
-  network: {
-    start: { mayFail: true, run: (env, s) => networkStart(env, hookDataOf(s)) },
-    'port-created': { mayFail: true, run: (env, s) => portCreated(env, hookDataOf(s)) },
-    'port-deleted': { mayFail: false, run: (env, s) => portDeleted(env, hookDataOf(s)) },
-  },
-  daemon: {
-    start: { mayFail: false, run: (env) => daemonStart(env) },
-  },
+/** The operations virt-sriov handles, and whether a failure may stop what libvirt is doing. */
+const MAY_FAIL: Record<HookName, Record<string, boolean>> = {
+  qemu: { prepare: true, start: true, stopped: false, release: false, reconnect: false, migrate: true, restore: true },
+  network: { start: true, 'port-created': true, 'port-deleted': false },
+  daemon: { start: false },
 };
 
 export interface HookResult {
@@ -81,12 +40,14 @@ export interface HookResult {
 }
 
 /** Parts of the host a test hands in instead of the ones the config names. */
+
+/** Parts of the host a test hands in instead of the ones the config names. */
 export type HostOverrides = Partial<Pick<HookEnv, 'sysfs' | 'ip' | 'hostdevNetworks' | 'definedDomains'>>;
 
 export async function runHook(call: HookCall, overrides: HostOverrides = {}): Promise<HookResult> {
   const started = Date.now();
   const [object = '-', op = '', subop = '-'] = call.argv;
-  const spec = OPERATIONS[call.hook][op];
+  const mayFail = MAY_FAIL[call.hook][op];
   const report = new HookReport();
   let config: Config | null = null;
   let outcome: HookOutcome;
@@ -94,17 +55,24 @@ export async function runHook(call: HookCall, overrides: HostOverrides = {}): Pr
   let stdout = '';
   let stdin = '';
 
-  if (!spec) {
+  if (mayFail === undefined) {
     outcome = IGNORED;
   } else {
     try {
       stdin = await call.readStdin();
       config = loadConfig(call.configPath);
-      outcome = await spec.run({ ...envFor(config, report), ...overrides }, stdin, object);
+      if (needsWork(call.hook, op, stdin, { pfsConfigured: Object.keys(config.pfs).length > 0, vfsHeld: vfsHeld(config) })) {
+        const { runOperation } = await import('./operations.js');
+        outcome = await runOperation(call.hook, op, stdin, object, config, report, overrides);
+      } else {
+        // nothing to do: a network that isn't a VF pool is none of ours; migrate/restore still
+        // hand libvirt its XML back
+        outcome = call.hook === 'network' ? IGNORED : op === 'migrate' || op === 'restore' ? { ...OK, stdout: stdin } : OK;
+      }
       stdout = outcome.stdout ?? '';
     } catch (e) {
       error = e as Error;
-      outcome = { exitCode: spec.mayFail ? 1 : 0, result: spec.mayFail ? 'refused' : 'failed' };
+      outcome = { exitCode: mayFail ? 1 : 0, result: mayFail ? 'refused' : 'failed' };
       // migrate/restore: printing nothing leaves libvirt's XML as it was
     }
   }
@@ -127,16 +95,10 @@ export async function runHook(call: HookCall, overrides: HostOverrides = {}): Pr
   };
 }
 
-function envFor(config: Config, report: HookReport): HookEnv {
-  return {
-    config,
-    sysfs: sysfsAt(config.sysfsRoot),
-    ip: ipTool(config.ipCommand),
-    state: stateStore(config.stateDir),
-    hostdevNetworks: () => definedHostdevNetworks(),
-    definedDomains: () => definedDomainXmls(),
-    report,
-  };
+/** Whether any guest holds a VF now: stop and release have nothing to put back otherwise. */
+function vfsHeld(config: Config): boolean {
+  const dir = join(config.stateDir, 'vfs');
+  return existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.json'));
 }
 
 /** The log path when the config itself could not be read. */

@@ -1,0 +1,70 @@
+/**
+ * The hook operations, loaded by run-hook only when a call has work to do: each parses its
+ * input (domain XML or the network hook's hookData) and acts on the host the config names.
+ */
+import type { Config } from '../config/config.js';
+import { definedDomainXmls, definedHostdevNetworks } from '../host/libvirt-files.js';
+import { ipTool } from '../host/ip.js';
+import { sysfsAt } from '../host/sysfs.js';
+import { stateStore } from '../state/state-store.js';
+import { child, textOf } from '../xml/dom.js';
+import { parseXml } from '../xml/document.js';
+import { DomainXml } from '../xml/domain.js';
+import { parseHookData } from '../xml/network.js';
+import { daemonStart } from './daemon-ops.js';
+import type { HookEnv, HookOutcome, HookReport } from './hook-env.js';
+import { networkStart, portCreated, portDeleted } from './network-ops.js';
+import { migrateOrRestore } from './qemu/migrate.js';
+import { prepare } from './qemu/prepare.js';
+import { reconnect } from './qemu/reconnect.js';
+import { start } from './qemu/start.js';
+import { release, stopped } from './qemu/stop.js';
+import type { HookName, HostOverrides } from './run-hook.js';
+
+type Operation = (env: HookEnv, stdin: string, object: string) => Promise<HookOutcome>;
+
+const domainOf = (stdin: string) => DomainXml.parse(stdin, 'the domain XML from libvirt');
+/** Who the domain is, even from XML we can't fully read: stop and release must still find its VFs. */
+const ownerOf = (stdin: string, object: string) => {
+  try {
+    const { root } = parseXml(stdin, 'domain XML');
+    return { name: textOf(child(root, 'name')) ?? object, uuid: textOf(child(root, 'uuid')) };
+  } catch {
+    return { name: object, uuid: null };
+  }
+};
+const hookDataOf = (stdin: string) => parseHookData(stdin, 'the network XML from libvirt');
+
+const OPERATIONS: Record<HookName, Record<string, Operation>> = {
+  qemu: {
+    prepare: (env, s) => prepare(env, domainOf(s)),
+    start: (env, s) => start(env, domainOf(s)),
+    stopped: (env, s, o) => stopped(env, ownerOf(s, o)),
+    release: (env, s, o) => release(env, ownerOf(s, o)),
+    reconnect: (env, s) => reconnect(env, domainOf(s)),
+    migrate: (env, s) => migrateOrRestore(env, domainOf(s)),
+    restore: (env, s) => migrateOrRestore(env, domainOf(s)),
+  },
+  network: {
+    start: (env, s) => networkStart(env, hookDataOf(s)),
+    'port-created': (env, s) => portCreated(env, hookDataOf(s)),
+    'port-deleted': (env, s) => portDeleted(env, hookDataOf(s)),
+  },
+  daemon: {
+    start: (env) => daemonStart(env),
+  },
+};
+
+export function runOperation(hook: HookName, op: string, stdin: string, object: string, config: Config, report: HookReport, overrides: HostOverrides): Promise<HookOutcome> {
+  const env: HookEnv = {
+    config,
+    sysfs: sysfsAt(config.sysfsRoot),
+    ip: ipTool(config.ipCommand),
+    state: stateStore(config.stateDir),
+    hostdevNetworks: () => definedHostdevNetworks(),
+    definedDomains: () => definedDomainXmls(),
+    report,
+    ...overrides,
+  };
+  return OPERATIONS[hook][op]!(env, stdin, object);
+}
