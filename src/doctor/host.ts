@@ -7,7 +7,7 @@ import type { Config } from '../config/config.js';
 import { VirtSriovError } from '../errors.js';
 import { ipTool, type IpTool } from '../host/ip.js';
 import { sysfsAt, type Sysfs } from '../host/sysfs.js';
-import { LibvirtError, openLibvirt } from '../libvirt/index.js';
+import { ErrorCode, LibvirtError, openLibvirt, type LibvirtConnection } from '../libvirt/index.js';
 import { detectVersions, type HostVersions } from '../versions/detect.js';
 import type { Version } from '../versions/version.js';
 
@@ -40,7 +40,7 @@ export interface DoctorHost {
   now(): number;
   /** libvirt's and QEMU's versions from their binaries; throws when either is not found. */
   detectVersions(): Promise<HostVersions>;
-  /** Open `uri` read-only and ask it; throws ProbeError when no connection can be opened. */
+  /** Open `uri` read-only and ask it (domain capabilities read-write: libvirt refuses them read-only); throws ProbeError when no connection can be opened. */
   probeLibvirt(uri: string): Promise<LibvirtProbe>;
 }
 
@@ -75,14 +75,30 @@ function probeLibvirt(uri: string): LibvirtProbe {
     } catch {
       // some drivers don't say; the binaries may
     }
-    let domainCapabilities: LibvirtProbe['domainCapabilities'];
-    try {
-      domainCapabilities = { xml: conn.domainCapabilities() };
-    } catch (e) {
-      domainCapabilities = { error: e instanceof LibvirtError ? e.libvirtMessage : (e as Error).message };
-    }
-    return { uri: conn.uri, libvirt: conn.libraryVersion(), qemu, domainCapabilities };
+    return { uri: conn.uri, libvirt: conn.libraryVersion(), qemu, domainCapabilities: readDomainCapabilities(conn, uri) };
   } finally {
     conn.close();
+  }
+}
+
+/**
+ * libvirt refuses virConnectGetDomainCapabilities on a read-only connection (it may probe the
+ * emulator), so ask again on a read-write one, which root and the libvirt group may open.
+ */
+function readDomainCapabilities(readOnly: LibvirtConnection, uri: string): LibvirtProbe['domainCapabilities'] {
+  const message = (e: unknown) => (e instanceof LibvirtError ? e.libvirtMessage : (e as Error).message);
+  try {
+    return { xml: readOnly.domainCapabilities() };
+  } catch (e) {
+    if (!(e instanceof LibvirtError) || e.code !== ErrorCode.OPERATION_DENIED) return { error: message(e) };
+  }
+  let conn: LibvirtConnection | undefined;
+  try {
+    conn = openLibvirt({ uri });
+    return { xml: conn.domainCapabilities() };
+  } catch (e) {
+    return { error: `domain capabilities need a read-write connection (root or the libvirt group): ${message(e)}` };
+  } finally {
+    conn?.close();
   }
 }

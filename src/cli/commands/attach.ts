@@ -3,7 +3,7 @@ import { buildDevice, metadataKey, placeSettings } from '../../convert/convert.j
 import { InputError, OperationError, UsageError } from '../../errors.js';
 import { generateMac } from '../../model/mac.js';
 import { parsePciAddress } from '../../model/pci-address.js';
-import { domainDefinitions } from '../../pool/host-pool.js';
+import { domainDefinitions, withPoolLock } from '../../pool/host-pool.js';
 import { macsInUse } from '../../pool/vf-holders.js';
 import { whyUnsupported } from '../../versions/style-rules.js';
 import { child, childElements, childIndentOf, insertElement, type XmlElement } from '../../xml/dom.js';
@@ -60,7 +60,10 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
     }
   }
 
-  await withFreeVfs(ctx, pf ? [pf] : [], ([vf]) => {
+  // under the pool lock even without a VF to pick: reading, changing and defining the domain
+  // must not interleave with another attach or detach of it, or one of the two changes is lost
+  const locked = (f: (vfs: string[]) => void) => (pf ? withFreeVfs(ctx, [pf], f) : withPoolLock(ctx.config.stateDir, async () => f([])));
+  await locked(([vf]) => {
     const definitions = domainDefinitions(conn);
     const macs = macsInUse(definitions);
     if (settings.mac && macs.has(settings.mac)) {

@@ -4,6 +4,7 @@ import { normalizeMac } from '../../model/mac.js';
 import { formatPciAddress, parsePciAddress, samePciAddress } from '../../model/pci-address.js';
 import { removeElement } from '../../xml/dom.js';
 import { DomainXml } from '../../xml/domain.js';
+import { withPoolLock } from '../../pool/host-pool.js';
 import { withCommonOptions, withContext } from '../context.js';
 import type { CliIo } from '../io.js';
 import { connectedDeviceContext } from '../libvirt-host.js';
@@ -15,25 +16,28 @@ export function detachCommand(io: CliIo): Command {
     .option('--mac <mac>', 'the NIC with this MAC')
     .option('--vf <pci>', 'the NIC on this VF')
     .action(async function (this: Command, name: string, o: { mac?: string; vf?: string }) {
-      await withContext(this, io, (ctx) => {
+      await withContext(this, io, async (ctx) => {
         if (!!o.mac === !!o.vf) throw new UsageError('give either --mac MAC or --vf PCI', 'see virt-sriov detach --help');
         const conn = ctx.libvirt;
         if (!conn.domains.lookup(name)) throw new OperationError(`domain ${name} is not defined on ${conn.uri}`, '`virsh list --all` shows the defined domains');
-        const domain = DomainXml.parse(conn.domains.xml(name, { inactive: true }), `domain ${name}`);
-        const base = connectedDeviceContext(ctx);
-        const vf = o.vf ? parsePciAddress(o.vf) : undefined;
-        // a <hostdev> named by --vf is taken as a VF even where this host can't tell
-        const devices = domain.sriovDevices({ ...base, isVf: (a) => (vf && samePciAddress(a, vf)) || base.isVf(a) });
-        const mac = o.mac ? normalizeMac(o.mac) : undefined;
-        const device = devices.find((d) => (mac && d.settings.mac === mac) || (vf && d.fields.vf && samePciAddress(d.fields.vf, vf)));
-        if (!device) {
-          const have = devices.map((d) => d.label).join(', ') || 'none';
-          throw new InputError(`domain ${name} has no SR-IOV NIC ${mac ? `with MAC ${mac}` : `on VF ${formatPciAddress(vf!)}`} (it has: ${have})`, '`virt-sriov status` and `virsh dumpxml` show what it has');
-        }
-        removeElement(device.element);
-        if (device.entry) domain.metadata.put(device.entry.key, {});
-        conn.domains.define(domain.toString());
-        ctx.out(`domain ${name}: removed ${device.label}; gone from the next start`);
+        // as attach: reading, changing and defining the domain must not interleave with an attach of it
+        await withPoolLock(ctx.config.stateDir, async () => {
+          const domain = DomainXml.parse(conn.domains.xml(name, { inactive: true }), `domain ${name}`);
+          const base = connectedDeviceContext(ctx);
+          const vf = o.vf ? parsePciAddress(o.vf) : undefined;
+          // a <hostdev> named by --vf is taken as a VF even where this host can't tell
+          const devices = domain.sriovDevices({ ...base, isVf: (a) => (vf && samePciAddress(a, vf)) || base.isVf(a) });
+          const mac = o.mac ? normalizeMac(o.mac) : undefined;
+          const device = devices.find((d) => (mac && d.settings.mac === mac) || (vf && d.fields.vf && samePciAddress(d.fields.vf, vf)));
+          if (!device) {
+            const have = devices.map((d) => d.label).join(', ') || 'none';
+            throw new InputError(`domain ${name} has no SR-IOV NIC ${mac ? `with MAC ${mac}` : `on VF ${formatPciAddress(vf!)}`} (it has: ${have})`, '`virt-sriov status` and `virsh dumpxml` show what it has');
+          }
+          removeElement(device.element);
+          if (device.entry) domain.metadata.put(device.entry.key, {});
+          conn.domains.define(domain.toString());
+          ctx.out(`domain ${name}: removed ${device.label}; gone from the next start`);
+        });
       });
     });
 }

@@ -3,7 +3,7 @@ import { InputError, OperationError } from '../../errors.js';
 import { listPfNames, readPfSysfs, waitForVfs } from '../../host/host-model.js';
 import { parseInteger } from '../../model/vf-settings.js';
 import { planVfCountChange } from '../../plan/vf-count.js';
-import { domainDefinitions } from '../../pool/host-pool.js';
+import { domainDefinitions, withPoolLock } from '../../pool/host-pool.js';
 import { vfHolders, type VfHolder } from '../../pool/vf-holders.js';
 import { stateStore } from '../../state/state-store.js';
 import { withCommonOptions, withContext, type CommandContext } from '../context.js';
@@ -19,26 +19,29 @@ export function vfsCommand(io: CliIo): Command {
         if (!ctx.local) throw new InputError('vfs works on this host only: it writes sysfs', 'run it on the host itself (ssh HOST virt-sriov vfs ...)');
         const sysfs = ctx.host.sysfs;
         if (!listPfNames(sysfs).includes(pf)) throw new OperationError(`${pf} is not an SR-IOV PF on this host`, '`virt-sriov status` lists the PFs');
-        const holders = holdersOf(ctx);
-        const pfInfo = readPfSysfs(sysfs, pf);
-        if (o.count === undefined) return show(ctx, pf, holders);
+        if (o.count === undefined) return show(ctx, pf, holdersOf(ctx));
         const wanted = parseInteger(o.count, '--count');
-        if (wanted < 0) throw new InputError(`--count ${wanted}: a VF count can't be negative`, `give 0 to ${pfInfo.totalVfs}`);
-        const held = pfInfo.vfAddresses.flatMap((pci, index) => {
-          const h = holders.get(pci);
-          return h ? [{ index, pci, domain: h.domain, running: h.running }] : [];
-        });
-        const plan = planVfCountChange(pf, pfInfo.numVfs, wanted, pfInfo.totalVfs, held);
-        if (plan.kind === 'impossible') throw new OperationError(plan.why, plan.fix);
-        for (const n of plan.writes) {
-          try {
-            sysfs.write(`class/net/${pf}/device/sriov_numvfs`, String(n));
-          } catch (e) {
-            throw new OperationError(`${pf}: the kernel refused ${n} VFs: ${(e as Error).message}`, 'check `dmesg` for the driver\'s reason');
+        // under the pool lock: an attach must not pick a VF this call is about to remove
+        await withPoolLock(ctx.config.stateDir, async () => {
+          const holders = holdersOf(ctx);
+          const pfInfo = readPfSysfs(sysfs, pf);
+          if (wanted < 0) throw new InputError(`--count ${wanted}: a VF count can't be negative`, `give 0 to ${pfInfo.totalVfs}`);
+          const held = pfInfo.vfAddresses.flatMap((pci, index) => {
+            const h = holders.get(pci);
+            return h ? [{ index, pci, domain: h.domain, running: h.running }] : [];
+          });
+          const plan = planVfCountChange(pf, pfInfo.numVfs, wanted, pfInfo.totalVfs, held);
+          if (plan.kind === 'impossible') throw new OperationError(plan.why, plan.fix);
+          for (const n of plan.writes) {
+            try {
+              sysfs.write(`class/net/${pf}/device/sriov_numvfs`, String(n));
+            } catch (e) {
+              throw new OperationError(`${pf}: the kernel refused ${n} VFs: ${(e as Error).message}`, 'check `dmesg` for the driver\'s reason');
+            }
           }
-        }
-        if (plan.writes.length) await waitForVfs(sysfs, pf, wanted);
-        ctx.out(plan.writes.length ? `${pf}: ${pfInfo.numVfs} -> ${wanted} VFs` : `${pf}: already ${wanted} VFs`);
+          if (plan.writes.length) await waitForVfs(sysfs, pf, wanted);
+          ctx.out(plan.writes.length ? `${pf}: ${pfInfo.numVfs} -> ${wanted} VFs` : `${pf}: already ${wanted} VFs`);
+        });
       });
     });
 }
