@@ -115,7 +115,7 @@ install_all() {
     [ -d "$here/node_modules" ] || (cd "$here" && npm ci --no-audit --no-fund) || die "npm ci failed"
     (cd "$here" && npm run --silent build) || die "build failed"
   fi
-  for f in dist/virt-sriov.mjs dist/hooks/qemu.cjs dist/hooks/network.cjs dist/hooks/daemon.cjs; do
+  for f in dist/virt-sriov.mjs dist/hooks/qemu.cjs dist/hooks/network.cjs dist/hooks/daemon.cjs dist/hooks/operations.mjs; do
     [ -f "$here/$f" ] || die "$f is missing: run without --no-build"
   done
 
@@ -134,10 +134,12 @@ install_all() {
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
 
-  # the bundles, with the found node as interpreter and the config path baked in
+  # the bundles, with the found node as interpreter and the config path (and, for the hooks,
+  # where their operations are) baked in
   bake() {
     { echo "#!$node"; echo "// $marker (virt-sriov $(cd "$here" && "$node" -p 'require("./package.json").version'))"; tail -n +2 "$1"; } \
-      | sed "s|VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json|VIRT_SRIOV_CONFIG_PATH=$config|" > "$2"
+      | sed -e "s|VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json|VIRT_SRIOV_CONFIG_PATH=$config|" \
+            -e "s|VIRT_SRIOV_OPERATIONS_PATH=|VIRT_SRIOV_OPERATIONS_PATH=$libdir/hooks/operations.mjs|" > "$2"
   }
   bake "$here/dist/virt-sriov.mjs" "$tmp/virt-sriov.mjs"
   put "$tmp/virt-sriov.mjs" "$libdir/bin/virt-sriov.mjs" 0755
@@ -160,6 +162,8 @@ install_all() {
   fi
   ln -sfn "../lib/virt-sriov/bin/virt-sriov.mjs" "$destdir$prefix/bin/virt-sriov"
 
+  # what the hooks load when a call has work (kept out of the hook files for their start-up)
+  put "$here/dist/hooks/operations.mjs" "$libdir/hooks/operations.mjs" 0644
   local h dst
   for h in qemu network daemon; do
     bake "$here/dist/hooks/$h.cjs" "$tmp/$h"

@@ -18,6 +18,8 @@ const common = {
     VIRT_SRIOV_VERSION: JSON.stringify(pkg.version),
     // install.sh rewrites this marker to bake a config path into the installed hooks
     VIRT_SRIOV_CONFIG_MARKER: JSON.stringify('VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json'),
+    // ... and where the hooks' operations bundle is (empty: beside the hook file)
+    VIRT_SRIOV_OPERATIONS_MARKER: JSON.stringify('VIRT_SRIOV_OPERATIONS_PATH='),
   },
   logLevel: 'warning',
 };
@@ -37,7 +39,9 @@ await build({
 
 // The hooks: CommonJS, because libvirt wants them installed as plain `qemu`, `network`,
 // `daemon` (or `virt-sriov` in hooks/<driver>.d/), and node 18 reads a file without .mjs as
-// CommonJS.
+// CommonJS. Each is small: most calls have nothing to do, and compiling the XML, process and
+// lock libraries is most of a hook's start-up. Those live in operations.mjs, which a hook
+// imports only when it has work.
 await build({
   ...common,
   entryPoints: Object.fromEntries(['qemu', 'network', 'daemon'].filter((h) => existsSync(`hooks/${h}.ts`)).map((h) => [h, `hooks/${h}.ts`])),
@@ -45,4 +49,13 @@ await build({
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
   banner: { js: '#!/usr/bin/env node' },
+});
+
+await build({
+  ...common,
+  entryPoints: { operations: 'src/hooks/operations.ts' },
+  outdir: 'dist/hooks',
+  outExtension: { '.js': '.mjs' },
+  format: 'esm',
+  banner: { js: "import { createRequire as __vsCreateRequire } from 'node:module'; const require = __vsCreateRequire(import.meta.url);" },
 });

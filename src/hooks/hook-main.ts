@@ -1,10 +1,12 @@
 /** What an installed hook file runs: libvirt's argv and stdin in, exit code and output out. */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DEFAULT_CONFIG_PATH } from '../config/config.js';
 import { runHook, type HookName } from './run-hook.js';
 
 declare const VIRT_SRIOV_CONFIG_MARKER: string | undefined;
+declare const VIRT_SRIOV_OPERATIONS_MARKER: string | undefined;
 
 /**
  * install.sh writes the config path into the installed hook (libvirt gives hooks almost no
@@ -17,6 +19,15 @@ export function bakedConfigPath(): string | undefined {
   return path && path !== DEFAULT_CONFIG_PATH ? path : undefined;
 }
 
+/**
+ * Where the operations bundle is: baked in by install.sh like the config path, else beside
+ * the hook file (dist/hooks/ in the source tree).
+ */
+export function operationsPath(): string {
+  const marker = typeof VIRT_SRIOV_OPERATIONS_MARKER === 'string' ? VIRT_SRIOV_OPERATIONS_MARKER : '';
+  return marker.split('=')[1] || join(dirname(process.argv[1] ?? '.'), 'operations.mjs');
+}
+
 export async function hookMain(hook: HookName): Promise<void> {
   const argv = process.argv.slice(2);
   let stdin: string | undefined;
@@ -24,6 +35,7 @@ export async function hookMain(hook: HookName): Promise<void> {
   const chained = `${process.argv[1]}.before-virt-sriov`;
   if (existsSync(chained)) {
     // libvirt < 6.5 runs one hook per driver: the one we replaced runs first, as it did before
+    const { spawnSync } = await import('node:child_process');
     const r = spawnSync(chained, argv, { input: await readStdin(), encoding: 'utf8' });
     if (r.stderr) process.stderr.write(r.stderr);
     if (r.status !== 0) {
@@ -33,19 +45,38 @@ export async function hookMain(hook: HookName): Promise<void> {
     // migrate/restore: the XML it printed is what we work on
     if (r.stdout.trim()) stdin = r.stdout;
   }
-  const result = await runHook({ hook, argv, readStdin, configPath: bakedConfigPath() });
+  const result = await runHook({
+    hook, argv, readStdin, configPath: bakedConfigPath(),
+    loadOperations: () => import(pathToFileURL(operationsPath()).href) as Promise<typeof import('./operations.js')>,
+  });
   if (result.stdout) process.stdout.write(result.stdout);
   if (result.stderr) process.stderr.write(result.stderr);
   process.exitCode = result.exitCode;
 }
 
 /**
- * All of stdin, through process.stdin: execa touches process.stdin when it is loaded, which makes
- * fd 0 non-blocking, so readFileSync(0) fails with EAGAIN whenever libvirt has not written the
- * whole XML yet (a loaded host, or an XML larger than the pipe's buffer).
+ * All of stdin, read directly: cheaper to start than process.stdin's stream. fd 0 may be
+ * non-blocking (whoever set it up, or a library that touched process.stdin), so EAGAIN means
+ * "libvirt has not written the rest yet": wait a moment and read on.
  */
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const buf = Buffer.alloc(65536);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        await new Promise((r) => setTimeout(r, 2));
+        continue;
+      }
+      if (code === 'EOF') break;
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,12 +1,13 @@
 /**
- * The entry point of every hook, installed or replayed with `virt-sriov hook`: parse argv and
+ * The entry point of every hook, installed or replayed with `virt-sriov hook`: read argv and
  * stdin, call the operation, write one log line, and exit as libvirt needs. Operations where a
  * failure would kill a running guest or help no one (reconnect, stopped, release, port-deleted,
  * daemon) never fail; prepare, start and port-created fail with a message the admin sees.
  *
  * Most calls have nothing to do (a guest without VFs, an operation we don't handle): this
  * module stays light, and the operations with their XML, process and lock libraries are loaded
- * only when triage says there is work (libvirt runs hooks on every guest start and stop).
+ * (by the caller's loadOperations) only when triage says there is work: libvirt runs hooks on
+ * every guest start and stop.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,11 @@ export interface HookCall {
   readonly argv: readonly string[];
   readonly readStdin: () => Promise<string>;
   readonly configPath: string | undefined;
+  /**
+   * The operations module, loaded only when a call has work: the installed hooks import it
+   * from a file of its own, so a call with nothing to do never compiles it.
+   */
+  readonly loadOperations: () => Promise<typeof import('./operations.js')>;
 }
 
 /** The operations virt-sriov handles, and whether a failure may stop what libvirt is doing. */
@@ -62,7 +68,7 @@ export async function runHook(call: HookCall, overrides: HostOverrides = {}): Pr
       stdin = await call.readStdin();
       config = loadConfig(call.configPath);
       if (needsWork(call.hook, op, stdin, { pfsConfigured: Object.keys(config.pfs).length > 0, vfsHeld: vfsHeld(config) })) {
-        const { runOperation } = await import('./operations.js');
+        const { runOperation } = await call.loadOperations();
         outcome = await runOperation(call.hook, op, stdin, object, config, report, overrides);
       } else {
         // nothing to do: a network that isn't a VF pool is none of ours; migrate/restore still

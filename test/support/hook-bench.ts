@@ -27,7 +27,7 @@ export class HookBench {
   /** `argv` as libvirt passes it, e.g. "vm1 prepare begin -". */
   run(hook: HookName, argv: string, stdin = ''): Promise<HookResult> {
     return runHook(
-      { hook, argv: argv.split(' '), readStdin: async () => stdin, configPath: this.configPath },
+      { hook, argv: argv.split(' '), readStdin: async () => stdin, configPath: this.configPath, loadOperations: () => import('../../src/hooks/operations.js') },
       { sysfs: this.host.sysfs, ip: this.host.ip, hostdevNetworks: () => new Set(['sriov']), definedDomains: () => this.domains },
     );
   }

@@ -18,7 +18,10 @@ export function hookCommand(io: CliIo, setExitCode: (code: number) => void): Com
       // passThroughOptions keeps libvirt's words (e.g. `-`) as they are, so a --config after them
       // arrives here: honour it rather than replay against the default config and the real host
       const { argv, config } = trailingConfig(args);
-      const r = await runHook({ hook: hook as HookName, argv, readStdin: () => io.readStdin(), configPath: ctx.options.config ?? config });
+      const r = await runHook({
+        hook: hook as HookName, argv, readStdin: () => io.readStdin(), configPath: ctx.options.config ?? config,
+        loadOperations: () => import('../../hooks/operations.js'),
+      });
       if (r.stdout) io.stdout(r.stdout);
       if (r.stderr) io.stderr(r.stderr);
       setExitCode(r.exitCode);

@@ -1,6 +1,6 @@
 /** What the hook integration tests share: the project's files, domain XML, config and log. */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { HookLogEntry } from '../../../src/log/hook-log.js';
 import type { FakeHost } from '../../support/fake-host.js';
 import type { FakeHostBundles } from '../../support/fake-host-processes.js';
@@ -93,15 +93,19 @@ export function readHookLog(file: string): HookLogEntry[] {
 export { stateStore } from '../../../src/state/state-store.js';
 
 /**
- * A hook file as install.sh makes it (its `bake`): this node as interpreter, and `configPath`
- * written over the config marker of the built bundle.
+ * A hook file as install.sh makes it (its `bake`): this node as interpreter, `configPath`
+ * written over the config marker of the built bundle, and the built operations bundle (beside
+ * `built`) as the one it loads.
  */
 export function bakeHook(built: string, configPath: string, out: string): string {
   const lines = readFileSync(built, 'utf8').split('\n');
   const body = lines.slice(1).join('\n');
   const marker = 'VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json';
-  if (!body.includes(marker)) throw new Error(`${built} has no config marker (${marker})`);
-  writeFileSync(out, `#!${process.execPath}\n// virt-sriov hook (test)\n${body.split(marker).join(`VIRT_SRIOV_CONFIG_PATH=${configPath}`)}`);
+  const operations = 'VIRT_SRIOV_OPERATIONS_PATH=';
+  if (!body.includes(marker) || !body.includes(operations)) throw new Error(`${built} has no config or operations marker`);
+  const baked = body.split(marker).join(`VIRT_SRIOV_CONFIG_PATH=${configPath}`)
+    .split(operations).join(`${operations}${join(dirname(built), 'operations.mjs')}`);
+  writeFileSync(out, `#!${process.execPath}\n// virt-sriov hook (test)\n${baked}`);
   chmodSync(out, 0o755);
   return out;
 }

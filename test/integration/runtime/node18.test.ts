@@ -4,13 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { FakeHost, captureStdin } from '../../support/fake-host.js';
 import { withMetadata } from '../../support/hook-bench.js';
 import { node18 } from '../../support/node18.js';
+import { bakeHook } from '../hooks/hook-suite.js';
 
 let node: string;
 let dir: string;
@@ -31,8 +32,7 @@ beforeAll(async () => {
     sysfsRoot: host.sysRoot, ipCommand: [process.execPath, ip, host.root], stateDir: join(dir, 'state'), logFile: join(dir, 'log'),
   }));
   // as install.sh bakes it: the config path in the marker
-  hook = join(dir, 'qemu');
-  writeFileSync(hook, readFileSync('dist/hooks/qemu.cjs', 'utf8').replace('VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json', `VIRT_SRIOV_CONFIG_PATH=${config}`));
+  hook = bakeHook(resolve('dist/hooks/qemu.cjs'), config, join(dir, 'qemu'));
 }, 240_000);
 
 afterAll(() => {
