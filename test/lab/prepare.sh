@@ -1,0 +1,127 @@
+#!/bin/bash
+# Prepares a Debian 12 host for the SR-IOV lab. Idempotent and cached: a second
+# run only checks that everything is still there (about a second).
+#
+#  1. Debian packages (installed only when missing): the kernel L1 boots, busybox
+#     for its initramfs, and what runs inside L1 (libvirt 9.0 + QEMU 7.2, a matching
+#     pair, plus ip, lspci, jq).
+#  2. A QEMU >= 8 to launch L1, for its emulated SR-IOV NIC (-device igb). Debian 12
+#     has 7.2, so QEMU 10 comes from bookworm-backports, unpacked with dpkg -x into
+#     $VIRT_SRIOV_LAB_CACHE/qemu and never installed: libvirt 9.0 passes -no-acpi,
+#     which QEMU 10 removed, so a system-wide QEMU 10 would break libvirt's guests.
+#     Skipped when LAB_QEMU or the system's own QEMU already has igb.
+#  3. The initramfs (build-initrd.sh), in the same cache.
+#
+# Needs root (apt, the cache in /var/cache). Cache: ${VIRT_SRIOV_LAB_CACHE:-/var/cache/virt-sriov-lab}
+set -euo pipefail
+# shellcheck source=test/lab/host-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/host-lib.sh"
+export DEBIAN_FRONTEND=noninteractive
+
+APT_PACKAGES=(linux-image-amd64 busybox-static cpio gzip kmod pciutils jq iproute2
+  libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils zstd)
+# QEMU 10 plus every package that ships QEMU modules: QEMU looks in QEMU_MODULE_DIR
+# first, then in the system's module dir, and aborts on a module of another build
+# (the distro's 7.2 ones), so the prefix must hold every module the system has.
+QEMU_PACKAGES=(qemu-system-x86 qemu-system-common qemu-system-data seabios
+  qemu-system-gui qemu-system-modules-opengl qemu-system-modules-spice qemu-block-extra)
+BACKPORTS=bookworm-backports
+
+t_start=$SECONDS
+[[ $(id -u) -eq 0 ]] || lab_die "prepare.sh must run as root (apt, $LAB_CACHE)"
+mkdir -p "$LAB_CACHE"
+# One preparation at a time per cache (two lab runs may start together).
+exec 9> "$LAB_CACHE/.lock"
+flock -w 600 9 || lab_die "timed out waiting for the lock on $LAB_CACHE"
+
+# ---------------------------------------------------------------- 1. packages
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == *' ok installed' ]] || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  lab_say "installing ${missing[*]}"
+  apt_install=(apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}")
+  if ! "${apt_install[@]}"; then
+    apt-get update # stale package lists
+    "${apt_install[@]}"
+  fi
+fi
+
+# ---------------------------------------------------------------- 2. QEMU >= 8
+have_backports_source() {
+  local f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] && grep -Eq "^[^#]*\\b$BACKPORTS\\b" "$f" && return 0
+  done
+  return 1
+}
+
+add_backports_source() {
+  # Same mirror as the machine's own bookworm entry (deb822 first, then one-line style).
+  local mirror
+  mirror=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
+  [[ -n $mirror ]] ||
+    mirror=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
+  [[ -n $mirror ]] || mirror=http://deb.debian.org/debian
+  lab_say "adding $BACKPORTS ($mirror) to /etc/apt/sources.list.d/$BACKPORTS.sources"
+  printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$mirror" "$BACKPORTS" > "/etc/apt/sources.list.d/$BACKPORTS.sources"
+}
+
+unpack_qemu() {
+  local debs=$LAB_CACHE/debs new=$LAB_QEMU_PREFIX.new f l t
+  # shellcheck disable=SC1091
+  [[ $(. /etc/os-release && echo "${VERSION_CODENAME:-}") == bookworm ]] ||
+    lab_die "no QEMU >= 8 with the igb device here, and this is not Debian 12: install one and set LAB_QEMU"
+  have_backports_source || add_backports_source
+  if [[ $(apt-cache madison qemu-system-x86) != *"$BACKPORTS"* ]]; then
+    apt-get update
+    [[ $(apt-cache madison qemu-system-x86) == *"$BACKPORTS"* ]] ||
+      lab_die "qemu-system-x86 is not available from $BACKPORTS"
+  fi
+
+  rm -rf "$debs"
+  mkdir -p "$debs"
+  # apt drops privileges to _apt for downloads: let it write there.
+  id _apt >/dev/null 2>&1 && chown _apt "$debs"
+  lab_say "downloading QEMU from $BACKPORTS"
+  (cd "$debs" && apt-get download -q "${QEMU_PACKAGES[@]/%//$BACKPORTS}") ||
+    lab_die "apt-get download from $BACKPORTS failed"
+
+  rm -rf "$new"
+  mkdir -p "$new"
+  for f in "$debs"/*.deb; do dpkg -x "$f" "$new"; done
+  # qemu-system-data links firmware with absolute paths into /usr/share/seabios
+  # (the system's 7.2-era files): point those found in the prefix at the prefix.
+  while IFS= read -r l; do
+    t=$(readlink "$l")
+    case $t in
+      /usr/share/*) [[ -e $new$t ]] && ln -sfn "../${t#/usr/share/}" "$l" ;;
+    esac
+  done < <(find "$new/usr/share/qemu" -maxdepth 1 -type l)
+
+  if ! lab_qemu_usable "$new/usr/bin/qemu-system-x86_64"; then
+    ldd "$new/usr/bin/qemu-system-x86_64" | grep 'not found' >&2 || true
+    lab_qemu_run "$new/usr/bin/qemu-system-x86_64" --version >&2 || true
+    lab_die "the QEMU unpacked from $BACKPORTS does not run or lacks the igb device"
+  fi
+  rm -rf "$LAB_QEMU_PREFIX"
+  mv "$new" "$LAB_QEMU_PREFIX"
+}
+
+if ! qemu=$(lab_qemu 2>/dev/null); then
+  [[ -z ${LAB_QEMU:-} ]] || lab_die "LAB_QEMU=$LAB_QEMU is not a QEMU >= 8 with the igb device"
+  unpack_qemu
+  qemu=$(lab_qemu)
+fi
+
+# ---------------------------------------------------------------- 3. initramfs
+kernel=$(lab_kernel) || lab_die "no kernel for L1"
+initrd=$(lab_initrd "$kernel")
+if [[ ! -s $initrd ]]; then
+  rm -f "$LAB_CACHE/initrd-$kernel-"*.img
+  "$LAB_DIR/build-initrd.sh" "$kernel" "$initrd" >&2
+fi
+
+lab_say "prepared in $((SECONDS - t_start))s: $(lab_qemu_run "$qemu" --version | head -n 1) ($qemu), kernel $kernel"
