@@ -3,6 +3,7 @@ import { InputError, OperationError } from '../../errors.js';
 import { isVf } from '../../host/host-model.js';
 import { formatPciAddress } from '../../model/pci-address.js';
 import type { VfRef } from '../../plan/vf-snapshot.js';
+import { holds, sameOwner, type Owner, type VfRecord } from '../../state/vf-record.js';
 import { describeKey } from '../../xml/metadata.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import type { HookEnv } from '../hook-env.js';
@@ -43,4 +44,21 @@ export function pinnedDevices(env: HookEnv, domain: DomainXml, devices: readonly
     }
     return [{ device, vf }];
   });
+}
+
+/** The domain as an owner of VFs, and its VF-pinned devices, with its settings checked. */
+export function domainVfs(env: HookEnv, domain: DomainXml): { owner: Owner; pinned: PinnedDevice[] } {
+  const devices = devicesOf(env, domain);
+  checkNoOrphans(domain, devices);
+  return { owner: { name: domain.name, uuid: domain.uuid }, pinned: pinnedDevices(env, domain, devices) };
+}
+
+/** The state record of a VF if this domain holds it; a VF another guest holds is refused. */
+export function ownRecord(env: HookEnv, domain: DomainXml, owner: Owner, vf: VfRef): VfRecord | null {
+  const record = env.state.get(vf.pci);
+  if (record && holds(record) && !sameOwner(record.owner, owner)) {
+    throw new OperationError(`domain ${domain.name}: VF ${vf.pci} (${vf.pf} vf ${vf.index}) is held by guest ${record.owner.name}`,
+      `give ${domain.name} another VF (\`virt-sriov status\` shows them), or stop ${record.owner.name} first`);
+  }
+  return record && sameOwner(record.owner, owner) ? record : null;
 }

@@ -7,33 +7,23 @@ import { OperationError } from '../../errors.js';
 import { formatPciAddress } from '../../model/pci-address.js';
 import { guestDesired } from '../../plan/guest-vf.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
-import { holds, sameOwner, type Owner } from '../../state/vf-record.js';
 import type { DomainXml } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
 import { ensureVfCount, readPfs, snapshotIn } from '../vf-host.js';
-import { checkNoOrphans, devicesOf, pinnedDevices } from './domain-devices.js';
+import { domainVfs, ownRecord } from './domain-devices.js';
 
 export async function prepare(env: HookEnv, domain: DomainXml): Promise<HookOutcome> {
   await createMissingVfs(env, domain);
-  const devices = devicesOf(env, domain);
-  checkNoOrphans(domain, devices);
-  const pinned = pinnedDevices(env, domain, devices);
+  const { owner, pinned } = domainVfs(env, domain);
   if (pinned.length === 0) return OK;
-  const owner: Owner = { name: domain.name, uuid: domain.uuid };
 
   return env.state.locked(async () => {
-    for (const { vf } of pinned) {
-      const record = env.state.get(vf.pci);
-      if (record && holds(record) && !sameOwner(record.owner, owner)) {
-        throw new OperationError(`domain ${domain.name}: VF ${vf.pci} (${vf.pf} vf ${vf.index}) is held by guest ${record.owner.name}`,
-          `give ${domain.name} another VF (\`virt-sriov status\` shows them), or stop ${record.owner.name} first`);
-      }
-    }
+    // every VF checked before any is claimed: a refusal claims nothing
+    const own = pinned.map(({ vf }) => ownRecord(env, domain, owner, vf));
     const links = await readPfs(env, pinned.map((p) => p.vf.pf));
-    for (const { device, vf } of pinned) {
-      const previous = env.state.get(vf.pci);
+    for (const [i, { device, vf }] of pinned.entries()) {
       // a claim left by this same guest (a start that died half way) keeps its original state
-      const original = previous && sameOwner(previous.owner, owner) ? previous.original : snapshotIn(links, vf);
+      const original = own[i]?.original ?? snapshotIn(links, vf);
       env.state.put({
         ...vf, owner, style: device.style, network: null, original,
         guest: guestDesired(device.settings), phase: 'claimed', updated: new Date().toISOString(),

@@ -8,11 +8,11 @@ import { OperationError } from '../../errors.js';
 import type { VfSettings } from '../../model/vf-settings.js';
 import { afterLibvirt, guestDesired } from '../../plan/guest-vf.js';
 import { describeVf, formatValue, mismatches, planChanges, writeAll, type VfChange, type VfDesired, type VfRef } from '../../plan/vf-snapshot.js';
-import { holds, sameOwner, type Owner, type VfRecord } from '../../state/vf-record.js';
+import type { VfRecord } from '../../state/vf-record.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
 import { applyAllYouCan, applyChanges, firstLine, readPfs, snapshotIn } from '../vf-host.js';
-import { checkNoOrphans, devicesOf, pinnedDevices } from './domain-devices.js';
+import { domainVfs, ownRecord } from './domain-devices.js';
 
 interface Target {
   readonly device: SriovDevice;
@@ -22,19 +22,12 @@ interface Target {
 }
 
 export async function start(env: HookEnv, domain: DomainXml): Promise<HookOutcome> {
-  const devices = devicesOf(env, domain);
-  checkNoOrphans(domain, devices);
-  const pinned = pinnedDevices(env, domain, devices);
+  const { owner, pinned } = domainVfs(env, domain);
   if (pinned.length === 0) return OK;
-  const owner: Owner = { name: domain.name, uuid: domain.uuid };
 
   return env.state.locked(async () => {
     const targets: Target[] = pinned.map(({ device, vf }) => {
-      const record = env.state.get(vf.pci);
-      if (record && holds(record) && !sameOwner(record.owner, owner)) {
-        throw new OperationError(`domain ${domain.name}: VF ${vf.pci} is held by guest ${record.owner.name}`, `stop ${record.owner.name} first, or give ${domain.name} another VF`);
-      }
-      const own = record && sameOwner(record.owner, owner) ? record : null;
+      const own = ownRecord(env, domain, owner, vf);
       env.report.vfs.add(describeVf(vf));
       return { device, vf, record: own, desired: guestDesired(withNetworkDefaults(env, own, device.settings)) };
     });
