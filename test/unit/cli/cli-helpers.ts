@@ -32,7 +32,11 @@ export async function cli(argv: string[], stdin = ''): Promise<CliRun> {
 /** A config file for the fake host, in its temp dir. */
 export function writeConfig(host: FakeHost, config: Record<string, unknown>): string {
   const path = join(host.root, 'config.json');
-  writeFileSync(path, JSON.stringify({ sysfsRoot: host.sysRoot, ...config }));
+  // state and log under the fake host too: never the machine's /run/virt-sriov, which other
+  // tests running at the same time (and the machine's own hooks) use
+  writeFileSync(path, JSON.stringify({
+    sysfsRoot: host.sysRoot, stateDir: join(host.root, 'state'), logFile: join(host.root, 'virt-sriov.log'), ...config,
+  }));
   return path;
 }
 
