@@ -1,0 +1,110 @@
+/**
+ * What the benchmark runs, made once per run under bench/.build/: the test support code it
+ * needs (esbuild, like the tests bundle it), the fast fake `ip` client (gcc), and a snapshot of
+ * dist/ baked as install.sh bakes it (so a rebuild of dist/ during a run changes nothing).
+ */
+import { build } from 'esbuild';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const PROJECT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
+export const BUILD = join(PROJECT, 'bench/.build');
+const CONFIG_MARKER = 'VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json';
+const OPERATIONS_MARKER = 'VIRT_SRIOV_OPERATIONS_PATH=';
+
+/** The absolute node install.sh would bake (`readlink -f $(command -v node)`). */
+export const NODE = realpathSync(process.execPath);
+
+export async function buildSupport() {
+  mkdirSync(BUILD, { recursive: true });
+  const src = (f) => join(PROJECT, f);
+  await build({
+    entryPoints: {
+      support: src('bench/lib/support.ts'),
+      ip: src('test/support/fake-ip-locked-cli.ts'),
+      'ip-server': src('bench/lib/ip-server.ts'),
+    },
+    outdir: BUILD, outExtension: { '.js': '.mjs' }, bundle: true, platform: 'node', format: 'esm', target: 'node18', logLevel: 'error',
+    // execa and friends are ESM with a require() here and there
+    banner: { js: "import { createRequire as __bcr } from 'node:module'; const require = __bcr(import.meta.url);" },
+  });
+  let fastIp = null;
+  let timed = null;
+  const cc = spawnSync('sh', ['-c', 'command -v cc || command -v gcc'], { encoding: 'utf8' }).stdout.trim();
+  if (cc) {
+    fastIp = join(BUILD, 'fast-ip');
+    execFileSync(cc, ['-O2', '-o', fastIp, src('bench/lib/fast-ip.c')]);
+    timed = join(BUILD, 'timed');
+    execFileSync(cc, ['-O2', '-o', timed, src('bench/lib/timed.c')]);
+  }
+  return { support: join(BUILD, 'support.mjs'), nodeIp: join(BUILD, 'ip.mjs'), ipServer: join(BUILD, 'ip-server.mjs'), fastIp, timed };
+}
+
+/** install.sh's `bake`: this node as interpreter, a marker line, the rest of the bundle, the config path written over the marker. */
+function bake(src, dst, text) {
+  const version = JSON.parse(readFileSync(join(PROJECT, 'package.json'), 'utf8')).version;
+  const lines = readFileSync(src, 'utf8').split('\n').slice(1);
+  const body = lines.map((l) => text(l)).join('\n');
+  writeFileSync(dst, `#!${NODE}\n// virt-sriov hook (virt-sriov ${version})\n${body}`);
+  chmodSync(dst, 0o755);
+}
+
+/**
+ * Copy dist/ into place: the CLI into BUILD/install/bin (koffi resolves from the project's
+ * node_modules, as the installed one does from $libdir/node_modules), the hooks into `hooksDir`,
+ * outside the project: under it, node would take a hook file (no extension) for an ES module
+ * (the project's package.json says "type": "module"), which an installed hook never is. The hooks
+ * are baked with `configPath` (and, when the bundle has the
+ * marker, the operations bundle's path), the other dist/hooks files beside them, the CLI baked.
+ */
+export function bakeInstall(configPath, hooksDir, { dist = join(PROJECT, 'dist'), root = join(BUILD, 'install') } = {}) {
+  const need = ['virt-sriov.mjs', 'hooks/qemu.cjs', 'hooks/network.cjs', 'hooks/daemon.cjs'];
+  const missing = need.filter((f) => !existsSync(join(dist, f)));
+  if (missing.length) throw new Error(`dist/ lacks ${missing.join(', ')}: run \`npm run build\` first`);
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(hooksDir, { recursive: true });
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  const others = readdirSync(join(dist, 'hooks')).filter((f) => !/^(qemu|network|daemon)\.cjs$/.test(f) && !f.endsWith('.map'));
+  for (const f of others) copyFileSync(join(dist, 'hooks', f), join(hooksDir, f));
+  const operations = others.includes('operations.mjs') ? join(hooksDir, 'operations.mjs') : '';
+  const text = (l) => l.replace(CONFIG_MARKER, `VIRT_SRIOV_CONFIG_PATH=${configPath}`)
+    .replace(`${OPERATIONS_MARKER}"`, `${OPERATIONS_MARKER}${operations}"`).replace(`${OPERATIONS_MARKER}'`, `${OPERATIONS_MARKER}${operations}'`);
+  const hooks = {};
+  for (const h of ['qemu', 'network', 'daemon']) {
+    hooks[h] = join(hooksDir, h);
+    bake(join(dist, 'hooks', `${h}.cjs`), hooks[h], text);
+  }
+  // the CLI, as install.sh puts it in $libdir/bin (node_modules/koffi resolves from the project's)
+  const cli = join(root, 'bin', 'virt-sriov.mjs');
+  bake(join(dist, 'virt-sriov.mjs'), cli, (l) => l);
+  const files = [...need.map((f) => join(dist, f)), ...others.map((f) => join(dist, 'hooks', f))];
+  return {
+    hooks, cli, hooksDir, operations,
+    dist: Object.fromEntries(files.map((f) => [f.slice(dist.length - 4), { bytes: statSync(f).size, mtime: statSync(f).mtime.toISOString() }])),
+  };
+}
+
+/** Source files newer than the bundle built from them: the bench would measure stale code. */
+export function staleDist() {
+  const built = Math.min(...['virt-sriov.mjs', 'hooks/qemu.cjs'].map((f) => statSync(join(PROJECT, 'dist', f)).mtimeMs));
+  const newer = [];
+  const walk = (d) => {
+    for (const e of readdirSync(join(PROJECT, d), { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.ts') && statSync(join(PROJECT, p)).mtimeMs > built) newer.push(p);
+    }
+  };
+  for (const d of ['src', 'hooks']) walk(d);
+  return newer;
+}
+
+/** scripts/build.mjs as it is, output under `out` with source maps (lib/esbuild-redirect.mjs); returns out/dist. */
+export function buildWithMaps(out) {
+  rmSync(out, { recursive: true, force: true });
+  execFileSync(process.execPath, ['--import', join(PROJECT, 'bench/lib/esbuild-redirect.mjs'), 'scripts/build.mjs'], {
+    cwd: PROJECT, env: { ...process.env, BENCH_BUILD_OUT: out }, stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return join(out, 'dist');
+}

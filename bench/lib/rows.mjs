@@ -1,0 +1,318 @@
+/** The rows of issue 6's benchmark; each returns table lines (see run.mjs for their shape). */
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NODE, PROJECT } from './build.mjs';
+import { bigHost, convertDomainXml, hookDomainXml, startIpServer, testDriverNode } from './fixtures.mjs';
+import { countProcesses, interleaved, median, parseTrace, ratio, runOnce } from './measure.mjs';
+
+const NODE0 = { label: 'node -e 0', file: NODE, args: ['-e', '0'] };
+const shq = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
+
+function writeExecutable(file, text) {
+  writeFileSync(file, text);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+function readLog(file) {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+/** A line for the baseline build's run of a command measured beside this build's. */
+function baselineLine(r, row, what, label, vs, procs = {}) {
+  return { row, case: `  baseline: ${what}`, ms: r[label].median, cpuMs: r[label].cpuMedian, ...(vs ? { vs, ratio: ratio(r, label, vs), cpuRatio: ratio(r, label, vs, 'cpu') } : {}), procs: procs[label] };
+}
+
+/** Row 1: the installed hook on a domain without VFs, against `node -e 0` and a do-nothing shell hook. */
+export function row1(ctx) {
+  const dir = join(ctx.work, 'row1');
+  mkdirSync(dir, { recursive: true });
+  const log = join(dir, 'virt-sriov.log');
+  ctx.writeConfig({ logFile: log, stateDir: join(dir, 'state') });
+  const xml = hookDomainXml('plain', []);
+  const shellHook = writeExecutable(join(dir, 'noop-hook'), '#!/bin/sh\ncat >/dev/null\n');
+  const hook = (op) => ({ label: `hook ${op}`, file: ctx.install.hooks.qemu, args: ['plain', op, 'begin', '-'], input: xml });
+  const cmds = [hook('prepare'), hook('started'), NODE0, { label: 'shell hook', file: shellHook, args: ['plain', 'prepare', 'begin', '-'], input: xml }];
+  if (ctx.baseline) for (const op of ['prepare', 'started']) cmds.push({ ...hook(op), label: `baseline ${op}`, file: ctx.baseline.hooks.qemu });
+  const r = interleaved(cmds, { runs: ctx.runs });
+  const procs = Object.fromEntries(cmds.map((c) => [c.label, countProcesses(c)]));
+  const lines = [];
+  for (const op of ['prepare', 'started']) {
+    const label = `hook ${op}`;
+    const ownMs = median(readLog(log).filter((e) => e.op === op).map((e) => e.durationMs));
+    lines.push({
+      row: 1, case: `qemu ${op}, domain without VFs`, ms: r[label].median, cpuMs: r[label].cpuMedian, vs: 'node -e 0', ratio: ratio(r, label, 'node -e 0'), cpuRatio: ratio(r, label, 'node -e 0', 'cpu'),
+      target: 1.3, procs: procs[label], extra: { vsShellHook: ratio(r, label, 'shell hook'), hookOwnMs: ownMs, vsBaseline: ctx.baseline ? ratio(r, label, `baseline ${op}`) : null },
+    });
+    if (ctx.baseline) lines.push(baselineLine(r, 1, `qemu ${op}, domain without VFs`, `baseline ${op}`, 'node -e 0', procs));
+  }
+  lines.push({ row: 1, case: 'node -e 0 (floor)', ms: r['node -e 0'].median, cpuMs: r['node -e 0'].cpuMedian, procs: procs['node -e 0'] });
+  lines.push({ row: 1, case: 'shell hook: cat >/dev/null', ms: r['shell hook'].median, cpuMs: r['shell hook'].cpuMedian, vs: 'node -e 0', ratio: ratio(r, 'shell hook', 'node -e 0'), cpuRatio: ratio(r, 'shell hook', 'node -e 0', 'cpu'), procs: procs['shell hook'] });
+  return { lines, raw: r };
+}
+
+/** Classify the fake host's recorded ip calls: reads per PF, write processes, batch lines. */
+function ipSummary(calls) {
+  const reads = {};
+  let writes = 0;
+  const lines = [];
+  for (const c of calls) {
+    if (c.argv[0] === '-j') {
+      const dev = c.argv[3] === 'dev' ? c.argv[4] : c.argv[3];
+      reads[dev] = (reads[dev] ?? 0) + 1;
+    } else {
+      writes++;
+      lines.push(...(c.batch ?? [c.argv.join(' ')]));
+    }
+  }
+  return { reads, writes, lines, calls: calls.length };
+}
+const describeIp = (s) => `${Object.entries(s.reads).sort(([a], [b]) => a.localeCompare(b)).map(([pf, n]) => `${n} read ${pf}`).join(', ') || '0 reads'}; ${s.writes} write proc${s.writes === 1 ? '' : 's'} (${s.lines.length} cmds)`;
+
+/** The fake `ip` variants a row runs against: the test's (a node process per call) and the fast one. */
+async function ipVariants(ctx, host) {
+  const variants = [];
+  if (ctx.fastIp) {
+    const socket = join(host.root, 'ip.sock');
+    const server = await startIpServer(NODE, ctx.builds.ipServer, socket, host.root);
+    ctx.cleanup.push(server.stop);
+    variants.push({ name: 'fast ip', ipCommand: [ctx.builds.fastIp, socket] });
+  }
+  if (ctx.nodeIp) variants.push({ name: 'node ip', ipCommand: [NODE, ctx.builds.nodeIp, host.root] });
+  return variants;
+}
+
+/** Row 2: qemu `start` (after an unmeasured `prepare`) with 1, 8 and 8-over-2-PFs VFs, on a fake host. */
+export async function row2(ctx) {
+  const { FakeHost, igbVfAddress } = ctx.support;
+  const dir = join(ctx.work, 'row2');
+  mkdirSync(dir, { recursive: true });
+  const host = FakeHost.create([
+    { name: 'eth1', pci: '0000:01:00.0', totalVfs: 8, numVfs: 8 },
+    { name: 'eth2', pci: '0000:02:00.0', totalVfs: 8, numVfs: 8 },
+  ], join(ctx.tmp, 'row2-host'));
+  const pristine = readFileSync(host.statePath, 'utf8');
+  const reset = () => {
+    writeFileSync(host.statePath, pristine);
+    rmSync(join(dir, 'state'), { recursive: true, force: true });
+  };
+  const cases = [
+    { name: '1 VF', vfs: [igbVfAddress('0000:01:00.0', 0)] },
+    { name: '8 VFs, 1 PF', vfs: Array.from({ length: 8 }, (_, i) => igbVfAddress('0000:01:00.0', i)), target: 1.6 },
+    { name: '8 VFs, 2 PFs', vfs: [...Array.from({ length: 4 }, (_, i) => igbVfAddress('0000:01:00.0', i)), ...Array.from({ length: 4 }, (_, i) => igbVfAddress('0000:02:00.0', i))], target: 1.6 },
+  ];
+  const lines = [];
+  const raw = {};
+  for (const variant of await ipVariants(ctx, host)) {
+    const log = join(dir, `virt-sriov-${variant.name.replace(' ', '-')}.log`);
+    ctx.writeConfig({ logFile: log, stateDir: join(dir, 'state'), sysfsRoot: host.sysRoot, ipCommand: variant.ipCommand });
+    const ipShell = variant.ipCommand.map(shq).join(' ');
+    for (const c of cases) {
+      const name = `vm${c.vfs.length}`;
+      const xml = hookDomainXml(name, c.vfs);
+      const prepare = { label: 'prepare', file: ctx.install.hooks.qemu, args: [name, 'prepare', 'begin', '-'], input: xml };
+      const start = { label: 'hook start', file: ctx.install.hooks.qemu, args: [name, 'start', 'begin', '-'], input: xml, before: () => { reset(); runOnce(prepare); } };
+      // one unmeasured start, to see its ip calls and to write the shell hook that makes them by hand
+      start.before();
+      const afterPrepare = host.calls().length;
+      runOnce({ ...start, before: undefined });
+      const ip = ipSummary(host.calls().slice(afterPrepare));
+      const shellHook = writeExecutable(join(dir, `by-hand-${name}-${variant.name.replace(' ', '-')}`),
+        `#!/bin/sh\n# what an admin's hook does by hand: one ip process per VF command\ncat >/dev/null\n${ip.lines.map((l) => `${ipShell} ${l} || exit 1`).join('\n')}\n`);
+      const shell = { label: 'shell hook', file: shellHook, args: [name, 'start', 'begin', '-'], input: xml, before: reset };
+      const logStart = readLog(log).length;
+      const cmds = [start, shell, NODE0];
+      if (ctx.baseline) {
+        const basePrepare = { ...prepare, file: ctx.baseline.hooks.qemu };
+        cmds.push({ ...start, label: 'baseline start', file: ctx.baseline.hooks.qemu, before: () => { reset(); runOnce(basePrepare); } });
+      }
+      const r = interleaved(cmds, { runs: ctx.runs });
+      const own = median(readLog(log).slice(logStart).filter((e) => e.op === 'start').map((e) => e.durationMs));
+      raw[`${variant.name} ${c.name}`] = r;
+      const shellIp = (() => { reset(); const n0 = host.calls().length; runOnce(shell); return ipSummary(host.calls().slice(n0)); })();
+      lines.push({
+        row: 2, case: `start, ${c.name} [${variant.name}]`, ms: r['hook start'].median, cpuMs: r['hook start'].cpuMedian, vs: 'node -e 0', ratio: ratio(r, 'hook start', 'node -e 0'), cpuRatio: ratio(r, 'hook start', 'node -e 0', 'cpu'),
+        target: variant.name === 'fast ip' ? c.target : undefined, procs: countProcesses(start), ip: describeIp(ip),
+        ipOk: Object.values(ip.reads).every((n) => n <= 1) && ip.writes <= 1,
+        extra: { vsShellHook: ratio(r, 'hook start', 'shell hook'), vsBaseline: ctx.baseline ? ratio(r, 'hook start', 'baseline start') : null, hookOwnMs: own, nodeMs: r['node -e 0'].median, ipReads: ip.reads, ipWrites: ip.writes, ipCommands: ip.lines.length },
+      });
+      if (ctx.baseline) lines.push(baselineLine(r, 2, `start, ${c.name} [${variant.name}]`, 'baseline start', 'node -e 0'));
+      lines.push({
+        row: 2, case: `  shell hook by hand, ${c.name} [${variant.name}]`, ms: r['shell hook'].median, cpuMs: r['shell hook'].cpuMedian, vs: 'node -e 0', ratio: ratio(r, 'shell hook', 'node -e 0'), cpuRatio: ratio(r, 'shell hook', 'node -e 0', 'cpu'),
+        procs: countProcesses(shell), ip: describeIp(shellIp),
+      });
+    }
+  }
+  return { lines, raw };
+}
+
+/** Row 3: `status --json` with 64, 256 and 1024 VFs over 4 PFs and 200 defined domains (test driver). */
+export async function row3(ctx) {
+  const { FakeHost, FRESH_VF } = ctx.support;
+  const dir = join(ctx.work, 'row3');
+  mkdirSync(dir, { recursive: true });
+  const sizes = [64, 256, 1024];
+  const hosts = sizes.map((n) => ({ n, ...bigHost(FakeHost, FRESH_VF, join(ctx.tmp, `row3-host-${n}`), 4, n / 4) }));
+  // 200 domains; 50 name a VF (indexes < 16 of each PF: there in every size)
+  const named = Array.from({ length: 50 }, (_, j) => hosts[0].vfAddress(j % 4, j >> 2));
+  const node = join(dir, 'node.xml');
+  writeFileSync(node, testDriverNode(200, named));
+  const uri = `test://${node}`;
+  const lines = [];
+  const raw = {};
+  const variants = [];
+  for (const h of hosts) {
+    h.pristine = readFileSync(h.host.statePath, 'utf8');
+    h.variants = await ipVariants(ctx, h.host);
+  }
+  for (const [vi, variant] of hosts[0].variants.entries()) {
+    const cmds = hosts.map((h) => {
+      const config = join(dir, `config-${h.n}-${vi}.json`);
+      writeFileSync(config, JSON.stringify({ logFile: join(dir, 'log'), stateDir: join(dir, 'state'), sysfsRoot: h.host.sysRoot, ipCommand: h.variants[vi].ipCommand }));
+      return {
+        label: `${h.n} VFs`, file: ctx.install.cli, args: ['status', '--json', '-c', uri, '--config', config],
+        before: () => writeFileSync(h.host.statePath, h.pristine),
+        check: (res) => {
+          const j = JSON.parse(res.stdout);
+          const vfs = j.pfs.reduce((a, p) => a + p.vfs.length, 0);
+          const held = j.pfs.flatMap((p) => p.vfs).filter((v) => v.domain).length;
+          if (j.pfs.length !== 4 || vfs !== h.n || held !== named.length) throw new Error(`status --json: ${j.pfs.length} PFs, ${vfs} VFs, ${held} held; wanted 4, ${h.n}, ${named.length}`);
+          if (res.stderr) throw new Error(`status --json wrote to stderr: ${res.stderr}`);
+        },
+        host: h,
+      };
+    });
+    if (vi === 0 && ctx.baseline) cmds.push({ ...cmds.at(-1), label: 'baseline 1024 VFs', file: ctx.baseline.cli, baseline: true });
+    if (vi === 0) {
+      // for scale: the same 1024 VFs with libvirt's stock test host (1 domain, naming no VF)
+      const big = cmds.find((c) => c.label === '1024 VFs');
+      cmds.push({ ...big, label: '1024 VFs, 1 domain', args: big.args.map((a) => (a === uri ? 'test:///default' : a)), check: undefined, info: true });
+    }
+    const r = interleaved(cmds, { runs: ctx.runs });
+    raw[variant.name] = r;
+    for (const c of cmds) {
+      c.before();
+      runOnce({ ...c, before: undefined });
+      const ip = ipSummary(c.host.host.calls());
+      lines.push({
+        row: 3, case: c.baseline ? `  baseline: status --json, 1024 VFs, 4 PFs, 200 domains [${variant.name}]` : c.info ? `  for scale: status --json, 1024 VFs, 4 PFs, test:///default (1 domain) [${variant.name}]` : `status --json, ${c.label}, 4 PFs, 200 domains [${variant.name}]`, ms: r[c.label].median, cpuMs: r[c.label].cpuMedian,
+        ...(c.info ? { vs: '1024 VFs, 200 domains', ratio: ratio(r, c.label, '1024 VFs'), cpuRatio: ratio(r, c.label, '1024 VFs', 'cpu') } : {}),
+        ...(c.label === '1024 VFs' ? { vs: '256 VFs', ratio: ratio(r, '1024 VFs', '256 VFs'), cpuRatio: ratio(r, '1024 VFs', '256 VFs', 'cpu'), target: 4.5, targetMs: variant.name === 'fast ip' ? 300 : undefined, extra: { vsBaseline: r['baseline 1024 VFs'] ? ratio(r, '1024 VFs', 'baseline 1024 VFs') : null } } : {}),
+        procs: countProcesses(c), ip: describeIp(ip),
+      });
+    }
+  }
+  return { lines, raw };
+}
+
+/** Row 4: `convert` on a domain with 64 SR-IOV devices, against `--version`. */
+export async function row4(ctx) {
+  const { FakeHost, igbVfAddress } = ctx.support;
+  const dir = join(ctx.work, 'row4');
+  mkdirSync(dir, { recursive: true });
+  const host = FakeHost.create([{ name: 'eth1', pci: '0000:03:00.0', totalVfs: 64, numVfs: 64 }], join(ctx.tmp, 'row4-host'));
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ logFile: join(dir, 'log'), stateDir: join(dir, 'state'), sysfsRoot: host.sysRoot, ipCommand: [NODE, ctx.builds.nodeIp, host.root] }));
+  const file = join(dir, 'vm64.xml');
+  writeFileSync(file, convertDomainXml('vm64', Array.from({ length: 64 }, (_, i) => igbVfAddress('0000:03:00.0', i))));
+  const converted = (res) => {
+    const n = (res.stdout.match(/<interface type='hostdev'/g) ?? []).length;
+    if (n !== 64) throw new Error(`convert: ${n} <interface type='hostdev'> in its output, not 64\n${res.stderr}`);
+  };
+  const cmds = [
+    { label: 'convert --to interface', file: ctx.install.cli, args: ['convert', '--to', 'interface', file, '--config', config], check: converted },
+    { label: 'convert (detects versions)', file: ctx.install.cli, args: ['convert', file, '--config', config], check: converted },
+    { label: '--version', file: ctx.install.cli, args: ['--version'] },
+  ];
+  if (ctx.baseline) cmds.push({ ...cmds[0], label: 'baseline convert --to interface', file: ctx.baseline.cli }, { ...cmds[2], label: 'baseline --version', file: ctx.baseline.cli });
+  const r = interleaved(cmds, { runs: ctx.runs });
+  const lines = cmds.map((c) => {
+    const base = c.label.startsWith('baseline ');
+    const version = base ? 'baseline --version' : '--version';
+    return {
+      row: 4, case: `${base ? '  ' : ''}${c.label.endsWith('--version') ? c.label.replace('--version', 'virt-sriov --version') : `${c.label}, 64 VFs`}`,
+      ms: r[c.label].median, cpuMs: r[c.label].cpuMedian,
+      ...(c.label.endsWith('--version') ? {} : { vs: version, ratio: ratio(r, c.label, version), cpuRatio: ratio(r, c.label, version, 'cpu'), ...(base ? {} : { target: 1.3 }) }),
+      ...(ctx.baseline && !base ? { extra: { vsBaseline: ratio(r, c.label, `baseline ${c.label}`) ?? null } } : {}),
+      procs: base ? undefined : countProcesses(c),
+    };
+  });
+  return { lines, raw: r };
+}
+
+/** Row 5: 64 concurrent `attach` calls on a 64-VF pool, on a private libvirtd (16 domains x 4 NICs). */
+export async function row5(ctx) {
+  const { FakeHost, igbVfAddress, startPrivateLibvirtd } = ctx.support;
+  const dir = join(ctx.tmp, 'row5');
+  mkdirSync(dir, { recursive: true });
+  const POOL = 64;
+  const DOMAINS = 16;
+  const host = FakeHost.create([{ name: 'eth1', pci: '0000:03:00.0', totalVfs: POOL, numVfs: POOL }], join(dir, 'pool-host'));
+  const config = join(dir, 'config.json');
+  const stateDir = join(dir, 'state');
+  writeFileSync(config, JSON.stringify({ logFile: join(dir, 'log'), stateDir, sysfsRoot: host.sysRoot, ipCommand: [NODE, ctx.builds.nodeIp, host.root] }));
+  const names = Array.from({ length: DOMAINS }, (_, i) => `pool${String(i + 1).padStart(2, '0')}`);
+  const files = names.map((n) => {
+    const f = join(dir, `${n}.xml`);
+    writeFileSync(f, `<domain type='qemu'>\n  <name>${n}</name>\n  <memory unit='MiB'>64</memory>\n  <vcpu>1</vcpu>\n  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n  <features><acpi/></features>\n  <devices>\n    <video><model type='none'/></video>\n    <memballoon model='none'/>\n  </devices>\n</domain>\n`);
+    return f;
+  });
+  const daemon = await startPrivateLibvirtd();
+  ctx.cleanup.push(() => daemon.stop());
+  const t0 = performance.now();
+  const fresh = async () => {
+    const defined = (await daemon.virshOk('list', '--all', '--name')).split('\n').map((s) => s.trim()).filter(Boolean);
+    for (const n of defined) await daemon.virshOk('undefine', n);
+    for (const f of files) await daemon.virshOk('define', f);
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+  const attach = async (name) => {
+    const a = performance.now();
+    const r = await daemon.exec(NODE, [ctx.install.cli, 'attach', name, '--pf', 'eth1', '-c', 'qemu:///system', '--config', config], { timeoutMs: 180_000 });
+    if (r.exitCode !== 0) throw new Error(`attach ${name}: exit ${r.exitCode}: ${r.stderr}`);
+    return { ms: performance.now() - a, vf: /on VF (\S+) \(eth1\)/.exec(r.stdout)?.[1] };
+  };
+  // processes of one attach, under strace inside the namespace (unmeasured)
+  await fresh();
+  const trace = join(dir, 'attach.trace');
+  const st = await daemon.exec('strace', ['-f', '-qq', '-e', 'trace=execve,clone,clone3,fork,vfork', '-o', trace, NODE, ctx.install.cli, 'attach', names[0], '--pf', 'eth1', '-c', 'qemu:///system', '--config', config], { timeoutMs: 60_000 });
+  const procs = st.exitCode === 0 && existsSync(trace) ? parseTrace(readFileSync(trace, 'utf8')) : null;
+  // one attach alone, for scale
+  const single = [];
+  const totals = [];
+  const slowest = [];
+  const perCall = [];
+  const rounds = ctx.attachRounds;
+  for (let round = 0; round < rounds; round++) {
+    await fresh();
+    single.push((await attach(names[0])).ms);
+    await fresh();
+    const a = performance.now();
+    const results = await Promise.all(names.flatMap((n) => Array.from({ length: POOL / DOMAINS }, () => attach(n))));
+    totals.push(performance.now() - a);
+    slowest.push(Math.max(...results.map((r) => r.ms)));
+    perCall.push(median(results.map((r) => r.ms)));
+    const vfs = new Set(results.map((r) => r.vf));
+    if (vfs.size !== POOL) throw new Error(`64 attaches got ${vfs.size} distinct VFs`);
+    ctx.progress?.(`row 5: round ${round + 1}/${rounds}: ${Math.round(totals.at(-1))} ms`);
+  }
+  const wall = performance.now() - t0;
+  const lines = [
+    { row: 5, case: `64 concurrent attach (${DOMAINS} domains x 4), total`, ms: median(totals), vs: '1 attach alone', ratio: median(totals.map((t, i) => t / single[i])), procs: procs ? { ...procs, note: 'per call' } : null, extra: { rounds, wallMs: wall } },
+    { row: 5, case: '  slowest of the 64 calls', ms: median(slowest) },
+    { row: 5, case: '  median call of the 64', ms: median(perCall) },
+    { row: 5, case: '  1 attach alone (same round)', ms: median(single) },
+  ];
+  await daemon.stop();
+  return { lines, raw: { totals, slowest, perCall, single } };
+}
+
+/** Row 6: the hook's own duration for `start` with 2 real VFs, from the lab's artifact. */
+export function row6() {
+  const file = join(PROJECT, '.lab/out/scenarios/70-cli/hook-start-2vfs.json');
+  if (!existsSync(file)) return { lines: [{ row: 6, case: 'lab: hook start, 2 real VFs (own duration, from its log)', ms: null, note: `not measured (no ${file.slice(PROJECT.length + 1)}: run npm run test:lab)` }] };
+  const entry = JSON.parse(readFileSync(file, 'utf8'));
+  const mtime = statSync(file).mtime.toISOString();
+  return { lines: [{ row: 6, case: 'lab: hook start, 2 real VFs (own duration, from its log)', ms: entry.durationMs, note: `one lab run, ${mtime}: ${JSON.stringify(entry)}`, extra: { artifact: file, mtime } }] };
+}
