@@ -2,7 +2,7 @@
  * virt-sriov's one config file, /etc/virt-sriov/config.json. Every key is optional; a bad
  * value is an error that names the key. The hooks read it on every call, so it is small.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import * as z from 'zod/mini';
 import { InputError } from '../errors.js';
 
@@ -95,12 +95,22 @@ export function parseConfig(raw: unknown, where: string): Config {
 export function loadConfig(path: string | undefined): Config {
   const file = path ?? DEFAULT_CONFIG_PATH;
   let text: string;
+  let stat: Stats;
   try {
-    text = readFileSync(file, 'utf8');
+    // mode and text from one open file: what is checked is what is read
+    const fd = openSync(file, 'r');
+    try {
+      stat = fstatSync(fd);
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && path === undefined) return DEFAULTS;
     throw new InputError(`config ${file}: ${(e as Error).message}`, 'check the path given with --config');
   }
+  const unsafe = unsafeFile(`config ${file}`, file, stat);
+  if (unsafe) throw unsafe;
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -108,6 +118,24 @@ export function loadConfig(path: string | undefined): Config {
     throw new InputError(`config ${file}: not valid JSON: ${(e as Error).message}`, 'fix the JSON syntax');
   }
   return { ...parseConfig(raw, `config ${file}`), path: file };
+}
+
+/**
+ * A file whose content root acts on (the config names the `ip` to run; a hook is code) must be
+ * writable by root or the user running it only: anyone else who can write it can run commands
+ * as them. `what` names it in the message ("config /etc/virt-sriov/config.json"). Returns the error, or null.
+ */
+export function unsafeFile(what: string, path: string, stat: { mode: number; uid: number }): InputError | null {
+  const by = [stat.mode & 0o020 ? 'its group' : '', stat.mode & 0o002 ? 'others' : ''].filter(Boolean);
+  if (by.length) {
+    return new InputError(`${what} is writable by ${by.join(' and ')} (mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}): refused, as whoever can write it could run commands as root`,
+      `chmod go-w ${path}`);
+  }
+  const me = process.getuid?.();
+  if (me !== undefined && stat.uid !== 0 && stat.uid !== me) {
+    return new InputError(`${what} belongs to user ${stat.uid}, who could change it to run commands as root: refused`, `chown root ${path}`);
+  }
+  return null;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

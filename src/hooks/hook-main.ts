@@ -1,8 +1,8 @@
 /** What an installed hook file runs: libvirt's argv and stdin in, exit code and output out. */
-import { existsSync, readSync } from 'node:fs';
+import { existsSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_CONFIG_PATH } from '../config/config.js';
+import { DEFAULT_CONFIG_PATH, unsafeFile } from '../config/config.js';
 import { runHook, type HookName } from './run-hook.js';
 
 declare const VIRT_SRIOV_CONFIG_MARKER: string | undefined;
@@ -31,9 +31,15 @@ export function operationsPath(): string {
 export async function hookMain(hook: HookName): Promise<void> {
   const argv = process.argv.slice(2);
   let stdin: string | undefined;
-  const readStdin = async () => (stdin ??= await readAllStdin());
+  // a hook file others can write is code anyone could run as root: refused as a bad config is
+  // (operations that may fail fail with the message, the others log it)
+  const unsafe = unsafeHookFile(process.argv[1]);
+  const readStdin = async () => {
+    if (unsafe) throw unsafe;
+    return (stdin ??= await readAllStdin());
+  };
   const chained = `${process.argv[1]}.before-virt-sriov`;
-  if (existsSync(chained)) {
+  if (!unsafe && existsSync(chained)) {
     // libvirt < 6.5 runs one hook per driver: the one we replaced runs first, as it did before
     const { spawnSync } = await import('node:child_process');
     const r = spawnSync(chained, argv, { input: await readStdin(), encoding: 'utf8' });
@@ -52,6 +58,15 @@ export async function hookMain(hook: HookName): Promise<void> {
   if (result.stdout) process.stdout.write(result.stdout);
   if (result.stderr) process.stderr.write(result.stderr);
   process.exitCode = result.exitCode;
+}
+
+function unsafeHookFile(file: string | undefined) {
+  if (!file) return null;
+  try {
+    return unsafeFile(`hook file ${file}`, file, statSync(file));
+  } catch {
+    return null; // not a file we can look at (node -e, a test): nothing to judge
+  }
 }
 
 /**

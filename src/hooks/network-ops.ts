@@ -5,7 +5,8 @@
  * guest, before it sets MAC/VLAN: claim the VF with its state from before the guest.
  * Both run again for running guests when the daemon restarts, so both are idempotent.
  */
-import { OperationError } from '../errors.js';
+import { InputError, OperationError } from '../errors.js';
+import { isInterfaceName } from '../host/ip.js';
 import { formatPciAddress } from '../model/pci-address.js';
 import { describeVf } from '../plan/vf-snapshot.js';
 import { holds, sameOwner, type Owner } from '../state/vf-record.js';
@@ -17,6 +18,9 @@ export async function networkStart(env: HookEnv, data: HookData): Promise<HookOu
   const net = data.network;
   if (!net.hostdev || !net.pf) return IGNORED;
   const pf = net.pf;
+  if (!isInterfaceName(pf)) {
+    throw new InputError(`network ${net.name}: <pf dev=${JSON.stringify(pf)}/> is not a network interface name`, `fix it (virsh net-edit ${net.name}); \`virt-sriov status\` lists the PFs`);
+  }
   if (!env.sysfs.exists(`class/net/${pf}`)) {
     throw new OperationError(`network ${net.name}: its PF ${pf} does not exist on this host`, `fix <pf dev='${pf}'/> (virsh net-edit ${net.name}); \`virt-sriov status\` lists the PFs`);
   }

@@ -53,7 +53,8 @@ export type HostOverrides = Partial<Pick<HookEnv, 'sysfs' | 'ip' | 'hostdevNetwo
 export async function runHook(call: HookCall, overrides: HostOverrides = {}): Promise<HookResult> {
   const started = Date.now();
   const [object = '-', op = '', subop = '-'] = call.argv;
-  const mayFail = MAY_FAIL[call.hook][op];
+  // own keys only: an operation named `constructor` or `__proto__` is unknown, not Object's
+  const mayFail = Object.hasOwn(MAY_FAIL[call.hook], op) ? MAY_FAIL[call.hook][op] : undefined;
   const report = new HookReport();
   let config: Config | null = null;
   let outcome: HookOutcome;

@@ -3,6 +3,7 @@
  * changes (one `ip -batch` per call), and bring a PF to its VF count.
  */
 import { OperationError } from '../errors.js';
+import { isInterfaceName } from '../host/ip.js';
 import { locateVf, pfNetdev, readPfSysfs, waitForVfs } from '../host/host-model.js';
 import type { PfLink } from '../host/ip-link.js';
 import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
@@ -82,6 +83,7 @@ export function vfsInUse(env: HookEnv, pf: string): string[] {
 
 /** Bring `pf` up to `wanted` VFs (never down): 0 then N where needed, refusing to destroy VFs in use. */
 export async function ensureVfCount(env: HookEnv, pf: string, wanted: number): Promise<void> {
+  if (!isInterfaceName(pf)) throw new OperationError(`${JSON.stringify(pf)} is not a network interface name`, 'fix the pfs in /etc/virt-sriov/config.json');
   const sys = readPfSysfs(env.sysfs, pf);
   if (!sys.pci) throw new OperationError(`PF ${pf} does not exist on this host`, 'check the name with `ip link`, and the pfs in /etc/virt-sriov/config.json');
   if (!env.sysfs.exists(`class/net/${pf}/device/sriov_totalvfs`)) {
@@ -107,7 +109,11 @@ export async function ensureVfCount(env: HookEnv, pf: string, wanted: number): P
 /** Bring a PF up: libvirt can set a VF's MAC only on a PF that is up. */
 export async function ensurePfUp(env: HookEnv, link: PfLink): Promise<void> {
   if (link.up) return;
-  await env.ip.batch([['link', 'set', 'dev', link.ifname, 'up']]);
+  try {
+    await env.ip.batch([['link', 'set', 'dev', link.ifname, 'up']]);
+  } catch (e) {
+    throw new OperationError(`PF ${link.ifname} is down and could not be brought up: ${firstLine((e as Error).message)}`, `check \`ip link show ${link.ifname}\` and \`dmesg\`; bring it up with \`ip link set ${link.ifname} up\``);
+  }
   env.report.note(`${link.ifname}: brought up`);
 }
 

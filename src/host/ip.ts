@@ -13,6 +13,15 @@ export interface IpTool {
   batch(commands: readonly (readonly string[])[]): Promise<void>;
 }
 
+/**
+ * A netdev name as the kernel takes it (dev_valid_name: 1-15 bytes, not `.` or `..`, no `/`, `:` or
+ * white space), kept to the characters interface names are made of. Every name that comes from
+ * XML or the config is checked with this before it reaches sysfs or ip.
+ */
+export function isInterfaceName(name: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,15}$/.test(name) && name !== '.' && name !== '..';
+}
+
 /** `command` is the argv that runs ip: ['ip'] or, for a fake host, ['/path/to/fake-ip']. */
 export function ipTool(command: readonly string[] = ['ip']): IpTool {
   const [file, ...pre] = command;
@@ -27,13 +36,15 @@ export function ipTool(command: readonly string[] = ['ip']): IpTool {
   };
   return {
     async show(pf) {
+      if (!isInterfaceName(pf)) throw new OperationError(`${JSON.stringify(pf)} is not a network interface name`);
       return parsePfLink(await run(['-j', 'link', 'show', 'dev', pf]), pf);
     },
     async batch(commands) {
       if (commands.length === 0) return;
       for (const argv of commands) {
-        // ip -batch splits lines on white space: a value with any can't be passed safely
-        if (argv.some((a) => /\s/.test(a) || a === '')) throw new Error(`unsafe ip argument in ${JSON.stringify(argv)}`);
+        // ip -batch splits lines on white space, and reads quotes, backslashes and # (a comment):
+        // a value with any can't be passed safely
+        if (argv.some((a) => /[\s'"\\#]/.test(a) || a === '')) throw new Error(`unsafe ip argument in ${JSON.stringify(argv)}`);
       }
       await run(['-batch', '-'], commands.map((c) => c.join(' ')).join('\n') + '\n');
     },

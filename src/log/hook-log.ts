@@ -33,12 +33,13 @@ export interface HookLogEntry {
 
 export function appendLog(path: string, entry: HookLogEntry): void {
   mkdirSync(dirname(path), { recursive: true });
-  let created = false;
+  let mode: number | null = null;
   try {
-    statSync(path);
+    mode = statSync(path).mode & 0o777;
   } catch {
-    created = true;
+    // created by the append below
   }
   appendFileSync(path, JSON.stringify(entry) + '\n', { mode: 0o640 });
-  if (created) chmodSync(path, 0o640);
+  // 0640 whatever the umask, and never looser (it names guests, their VFs, MACs and VLANs)
+  if (mode === null || (mode & 0o137) !== 0) chmodSync(path, 0o640);
 }

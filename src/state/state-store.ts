@@ -2,7 +2,7 @@
  * The state directory: one JSON file per held VF, written atomically (write, fsync, rename),
  * and a lock so two hooks for two guests never lose each other's updates or take one VF twice.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, chmodSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { OperationError } from '../errors.js';
@@ -18,6 +18,10 @@ export interface StateStore {
   get(pci: string): VfRecord | null;
   put(record: VfRecord): void;
   remove(pci: string): void;
+  /** VFs whose state file is there but can't be read as a record (damaged, or written by hand). */
+  unreadable(): string[];
+  /** Move a VF's state file out of the way (renamed, not deleted); returns its new name. */
+  setAside(pci: string): string;
 }
 
 export function stateStore(dir: string): StateStore {
@@ -28,16 +32,28 @@ export function stateStore(dir: string): StateStore {
   };
   const ensure = () => {
     if (!existsSync(vfDir)) {
-      mkdirSync(vfDir, { recursive: true, mode: 0o700 });
-      chmodSync(dir, 0o700);
+      const first = mkdirSync(vfDir, { recursive: true, mode: 0o700 });
+      // 0700 whatever the umask when the state dir is made here; one that was there (a dir the
+      // admin named, even /var/lib) keeps its mode: the records are in vfs/, which is ours
+      if (first !== vfDir) chmodSync(dir, 0o700);
     }
+    // who holds which VF, with its MACs: no one else reads it, however the dir was loosened
+    if ((statSync(vfDir).mode & 0o077) !== 0) chmodSync(vfDir, 0o700);
   };
   const read = (path: string): VfRecord | null => {
     try {
-      return JSON.parse(readFileSync(path, 'utf8')) as VfRecord;
+      const r = JSON.parse(readFileSync(path, 'utf8')) as VfRecord;
+      // a half-written file can't exist (rename is atomic); a damaged one, or one of the wrong
+      // shape, is no record (and unreadable() names it, so release can deal with its VF)
+      return isRecord(r) ? r : null;
     } catch {
-      return null; // a half-written file can't exist (rename is atomic); a corrupt one is treated as absent
+      return null;
     }
+  };
+  const setAside = (path: string) => {
+    const aside = `${path}.corrupt-${Date.now()}`;
+    renameSync(path, aside);
+    return aside;
   };
   return {
     dir,
@@ -70,6 +86,8 @@ export function stateStore(dir: string): StateStore {
     put(record) {
       ensure();
       const path = file(record.pci);
+      // a damaged file is replaced, but kept beside: nothing is lost
+      if (existsSync(path) && !read(path)) setAside(path);
       const tmp = `${path}.${process.pid}.tmp`;
       const fd = openSync(tmp, 'w', 0o600);
       try {
@@ -83,5 +101,20 @@ export function stateStore(dir: string): StateStore {
     remove(pci) {
       rmSync(file(pci), { force: true });
     },
+    unreadable() {
+      try {
+        return readdirSync(vfDir).filter((n) => n.endsWith('.json') && PCI_NAME.test(n.slice(0, -5)) && !read(join(vfDir, n))).map((n) => n.slice(0, -5));
+      } catch {
+        return [];
+      }
+    },
+    setAside: (pci) => setAside(file(pci)),
   };
+}
+
+function isRecord(r: unknown): r is VfRecord {
+  const x = r as Partial<VfRecord> | null;
+  return typeof x === 'object' && x !== null && typeof x.pci === 'string' && PCI_NAME.test(x.pci) && typeof x.pf === 'string' && Number.isInteger(x.index)
+    && typeof x.owner === 'object' && x.owner !== null && typeof x.owner.name === 'string' && ['claimed', 'running', 'stopped'].includes(x.phase as string)
+    && typeof x.guest === 'object' && x.guest !== null;
 }

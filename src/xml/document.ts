@@ -19,7 +19,13 @@ export interface ParsedXml {
 /** `what` names the input for messages: a file name, "stdin", "hook stdin". */
 export function parseXml(text: string, what: string): ParsedXml {
   checkWellFormed(text, what);
-  const builder = create({ skipWhitespaceOnlyText: false }, text);
+  let builder: ReturnType<typeof create>;
+  try {
+    builder = create({ skipWhitespaceOnlyText: false }, text);
+  } catch (e) {
+    // well-formed for saxes but not for the DOM: a name such as `address:` or `:type`, a prefix never declared
+    throw new InputError(`${what}: malformed XML: ${(e as Error).message.split('\n')[0]}`, 'fix the XML (xmllint --noout FILE shows the same)');
+  }
   const document = builder.node as unknown as XmlDocument;
   const root = document.documentElement;
   if (!root) throw new InputError(`${what}: no root element`, 'give a complete XML document');

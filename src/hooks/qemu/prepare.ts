@@ -9,7 +9,7 @@ import { guestDesired } from '../../plan/guest-vf.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
 import type { DomainXml } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { ensureVfCount, readPfs, snapshotIn } from '../vf-host.js';
+import { ensurePfUp, ensureVfCount, readPfs, snapshotIn } from '../vf-host.js';
 import { domainVfs, ownRecord } from './domain-devices.js';
 
 export async function prepare(env: HookEnv, domain: DomainXml): Promise<HookOutcome> {
@@ -21,6 +21,8 @@ export async function prepare(env: HookEnv, domain: DomainXml): Promise<HookOutc
     // every VF checked before any is claimed: a refusal claims nothing
     const own = pinned.map(({ vf }) => ownRecord(env, domain, owner, vf));
     const links = await readPfs(env, pinned.map((p) => p.vf.pf));
+    // a VF of a PF that is down has no link, and libvirt sets a VF's MAC only on a PF that is up
+    for (const link of links.values()) await ensurePfUp(env, link);
     for (const [i, { device, vf }] of pinned.entries()) {
       // a claim left by this same guest (a start that died half way) keeps its original state
       const original = own[i]?.original ?? snapshotIn(links, vf);

@@ -4,11 +4,12 @@
  * work and frees the VF; `release` (after libvirt has given the VF back to the host) checks
  * again and forgets it. Never fails: libvirt ignores a failure here and the admin gains nothing.
  */
+import { parsePciAddress } from '../../model/pci-address.js';
 import { releaseDesired } from '../../plan/guest-vf.js';
-import { describeVf, planChanges } from '../../plan/vf-snapshot.js';
+import { CLEAN_VF, describeVf, planChanges } from '../../plan/vf-snapshot.js';
 import { sameOwner, type Owner, type VfRecord } from '../../state/vf-record.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { applyAllYouCan, readPfs, snapshotIn } from '../vf-host.js';
+import { applyAllYouCan, readPfs, resolveVf, snapshotIn } from '../vf-host.js';
 
 export async function stopped(env: HookEnv, owner: Owner): Promise<HookOutcome> {
   return putBack(env, owner, 'stopped');
@@ -22,6 +23,7 @@ async function putBack(env: HookEnv, owner: Owner, op: 'stopped' | 'release'): P
   return env.state.locked(async () => {
     // only what this guest still holds: a VF another guest took since is not ours to reset
     const mine = env.state.all().filter((r) => sameOwner(r.owner, owner));
+    if (op === 'release') await resetUnreadable(env);
     if (mine.length === 0) return OK;
     const links = await readPfs(env, mine.map((r) => r.pf)).catch((e: Error) => {
       env.report.note(`could not read the PFs: ${e.message}`);
@@ -39,6 +41,32 @@ async function putBack(env: HookEnv, owner: Owner, op: 'stopped' | 'release'): P
     }
     return OK;
   });
+}
+
+/**
+ * A state file that can't be read hides whose VF it was and what the VF had before: the VF may
+ * still carry that guest's VLAN, MAC or trust. Once no guest has the VF (it is off vfio-pci),
+ * reset it to a clean VF and keep the file aside. A VF still on vfio-pci is left as it is.
+ */
+async function resetUnreadable(env: HookEnv): Promise<void> {
+  for (const pci of env.state.unreadable()) {
+    try {
+      if (env.sysfs.linkName(`bus/pci/devices/${pci}/driver`) === 'vfio-pci') {
+        env.report.note(`the state file of VF ${pci} can't be read; a guest has the VF (vfio-pci): left as it is`);
+        continue;
+      }
+      const vf = resolveVf(env, parsePciAddress(pci));
+      if (vf) {
+        const links = await readPfs(env, [vf.pf]);
+        const failed = await applyAllYouCan(env, planChanges(vf, snapshotIn(links, vf), CLEAN_VF));
+        for (const f of failed) env.report.note(`could not reset ${f.change.keys.join('/')} on ${describeVf(vf)}: ${f.why}`);
+      }
+      const aside = env.state.setAside(pci);
+      env.report.note(`the state file of VF ${pci} can't be read: ${vf ? `${describeVf(vf)} reset to a clean VF` : 'the VF is gone'}; the file is kept as ${aside}`);
+    } catch (e) {
+      env.report.note(`the state file of VF ${pci} can't be read, and its VF could not be reset: ${(e as Error).message}`);
+    }
+  }
 }
 
 function restoreChanges(env: HookEnv, r: VfRecord, links: Awaited<ReturnType<typeof readPfs>>) {

@@ -211,7 +211,7 @@ describe('virt-sriov hooks in a real libvirtd, on a fake SR-IOV host', () => {
 
     expect(lines.map((e) => `${e.op} ${e.result}`)).toEqual(['prepare ok', 'stopped ok', 'release ok']);
     const [prepare, stopped, release] = lines as [HookLogEntry, HookLogEntry, HookLogEntry];
-    expect(prepare).toMatchObject({ object: 'vf-guest', vfs: [expect.stringContaining(VF1)], notes: ['eth0: VFs 0 -> 2'], changes: [] });
+    expect(prepare).toMatchObject({ object: 'vf-guest', vfs: [expect.stringContaining(VF1)], notes: ['eth0: VFs 0 -> 2', 'eth0: brought up'], changes: [] });
     // stopped put back what the guest had on the VF, from the state prepare saved
     expect(stopped.changes).toEqual(expect.arrayContaining([
       { pf: 'eth0', vf: 1, pci: VF1, setting: 'vlan', from: '403', to: 'none' },

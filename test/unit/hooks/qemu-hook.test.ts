@@ -213,6 +213,14 @@ describe('reconnect, VF creation, migrate and the rest', () => {
     expect(bench.records()).toMatchObject([{ pci: '0000:01:10.2' }]);
   });
 
+  test('after a reboot the PF is down: prepare brings it up, as a VF of a down PF has no link', async () => {
+    bench = HookBench.create([{ ...PF, up: false }]);
+    const r = await bench.run('qemu', 'l2-hostdev prepare begin -', hostdevPrepare);
+    expect(r).toMatchObject({ exitCode: 0 });
+    expect(bench.host.load().pfs.eth0?.up).toBe(true);
+    expect(bench.lastLog().notes).toContain('eth0: brought up');
+  });
+
   test('a VF that does not exist and no configured PF: refused with how to fix it', async () => {
     bench = HookBench.create([{ ...PF, numVfs: 0 }]);
     const r = await bench.run('qemu', 'l2-hostdev prepare begin -', hostdevPrepare);
