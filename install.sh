@@ -115,7 +115,7 @@ install_all() {
     [ -d "$here/node_modules" ] || (cd "$here" && npm ci --no-audit --no-fund) || die "npm ci failed"
     (cd "$here" && npm run --silent build) || die "build failed"
   fi
-  for f in dist/virt-sriov.mjs dist/hooks/qemu.cjs dist/hooks/network.cjs dist/hooks/daemon.cjs dist/hooks/operations.mjs; do
+  for f in dist/virt-sriov.mjs dist/cli.cjs dist/hooks/qemu.cjs dist/hooks/network.cjs dist/hooks/daemon.cjs dist/hooks/operations.cjs; do
     [ -f "$here/$f" ] || die "$f is missing: run without --no-build"
   done
 
@@ -134,15 +134,26 @@ install_all() {
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
 
-  # the bundles, with the found node as interpreter and the config path (and, for the hooks,
-  # where their operations are) baked in
+  # the entries, with the found node as interpreter; in them and in the bundles they load, the
+  # config path (and, for the hooks, where their operations are) baked in
+  bake_paths() {
+    sed -e "s|VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json|VIRT_SRIOV_CONFIG_PATH=$config|" \
+        -e "s|VIRT_SRIOV_OPERATIONS_PATH=|VIRT_SRIOV_OPERATIONS_PATH=$libdir/hooks/operations.cjs|"
+  }
   bake() {
-    { echo "#!$node"; echo "// $marker (virt-sriov $(cd "$here" && "$node" -p 'require("./package.json").version'))"; tail -n +2 "$1"; } \
-      | sed -e "s|VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json|VIRT_SRIOV_CONFIG_PATH=$config|" \
-            -e "s|VIRT_SRIOV_OPERATIONS_PATH=|VIRT_SRIOV_OPERATIONS_PATH=$libdir/hooks/operations.mjs|" > "$2"
+    { echo "#!$node"; echo "// $marker (virt-sriov $(cd "$here" && "$node" -p 'require("./package.json").version'))"; tail -n +2 "$1"; } | bake_paths > "$2"
+  }
+  # a bundle's code cache (<bundle>.cache) is written by its first run: removed at --uninstall,
+  # and dropped here so a new bundle starts from none
+  bundle() {
+    bake_paths < "$1" > "$tmp/$(basename "$1")"
+    put "$tmp/$(basename "$1")" "$2" 0644
+    recorded "$2.cache" || record file "$2.cache" -
+    rm -f "$destdir$2.cache"
   }
   bake "$here/dist/virt-sriov.mjs" "$tmp/virt-sriov.mjs"
   put "$tmp/virt-sriov.mjs" "$libdir/bin/virt-sriov.mjs" 0755
+  bundle "$here/dist/cli.cjs" "$libdir/bin/cli.cjs"
   for t in "$here"/templates/*.xml; do put "$t" "$libdir/templates/$(basename "$t")" 0644; done
   # koffi (libvirt's C API, for the CLI's write side) has a native part the bundle can't hold:
   # it goes into node_modules beside the bundle. The hooks never load it.
@@ -163,7 +174,7 @@ install_all() {
   ln -sfn "../lib/virt-sriov/bin/virt-sriov.mjs" "$destdir$prefix/bin/virt-sriov"
 
   # what the hooks load when a call has work (kept out of the hook files for their start-up)
-  put "$here/dist/hooks/operations.mjs" "$libdir/hooks/operations.mjs" 0644
+  bundle "$here/dist/hooks/operations.cjs" "$libdir/hooks/operations.cjs"
   local h dst
   for h in qemu network daemon; do
     bake "$here/dist/hooks/$h.cjs" "$tmp/$h"

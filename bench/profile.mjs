@@ -12,7 +12,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { BUILD, NODE, PROJECT, bakeInstall, buildSupport, buildWithMaps } from './lib/build.mjs';
 import { bigHost, convertDomainXml, hookDomainXml, startIpServer, testDriverNode } from './lib/fixtures.mjs';
 import { median, round, runOnce } from './lib/measure.mjs';
@@ -36,7 +36,9 @@ const install = bakeInstall(configPath, join(tmp, 'hooks'), { dist, root: join(O
 const maps = new Map([
   ...['qemu'].map((h) => [install.hooks[h], [join(dist, 'hooks', `${h}.cjs.map`), 1]]),
   [install.cli, [join(dist, 'virt-sriov.mjs.map'), 1]],
-  ...(install.operations ? [[install.operations, [join(dist, 'hooks', 'operations.mjs.map'), 0]]] : []),
+  ...(install.operations ? [[install.operations, [`${join(dist, 'hooks', basename(install.operations))}.map`, 0]]] : []),
+  // the CLI's bundle, beside its entry (builds since the code cache)
+  ...readdirSync(dirname(install.cli)).filter((f) => f.endsWith('.cjs')).map((f) => [join(dirname(install.cli), f), [join(dist, `${f}.map`), 0]]),
 ]);
 const cleanup = [];
 

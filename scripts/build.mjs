@@ -24,24 +24,34 @@ const common = {
   logLevel: 'warning',
 };
 
-// The CLI: an ES module (installed as virt-sriov.mjs). xmlbuilder2's dependencies are CommonJS
-// and call require(), which an ESM bundle doesn't have: the banner gives it one.
+// The code of the CLI and of the hooks' operations: CommonJS bundles, loaded by their small
+// entries through V8's code cache (src/runtime/code-cache.ts), which node 20 offers only to
+// scripts. import.meta.url (templates, koffi) is the bundle's own file URL.
+const loaded = {
+  ...common,
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  define: { ...common.define, 'import.meta.url': '__vsBundleUrl' },
+  banner: { js: "var __vsBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+await build({ ...loaded, entryPoints: { cli: 'src/cli/bundle.ts' }, outdir: 'dist' });
+await build({ ...loaded, entryPoints: { operations: 'src/hooks/operations.ts' }, outdir: 'dist/hooks' });
+
+// The CLI's entry: an ES module (installed as virt-sriov.mjs) that loads dist/cli.cjs.
 await build({
   ...common,
   entryPoints: { 'virt-sriov': 'src/cli/main.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   format: 'esm',
-  banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __vsCreateRequire } from 'node:module'; const require = __vsCreateRequire(import.meta.url);",
-  },
+  banner: { js: '#!/usr/bin/env node' },
 });
 
 // The hooks: CommonJS, because libvirt wants them installed as plain `qemu`, `network`,
 // `daemon` (or `virt-sriov` in hooks/<driver>.d/), and node 18 reads a file without .mjs as
 // CommonJS. Each is small: most calls have nothing to do, and compiling the XML, process and
-// lock libraries is most of a hook's start-up. Those live in operations.mjs, which a hook
-// imports only when it has work.
+// lock libraries is most of a hook's start-up. Those live in operations.cjs, which a hook
+// loads only when it has work.
 await build({
   ...common,
   entryPoints: Object.fromEntries(['qemu', 'network', 'daemon'].filter((h) => existsSync(`hooks/${h}.ts`)).map((h) => [h, `hooks/${h}.ts`])),
@@ -49,13 +59,4 @@ await build({
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
   banner: { js: '#!/usr/bin/env node' },
-});
-
-await build({
-  ...common,
-  entryPoints: { operations: 'src/hooks/operations.ts' },
-  outdir: 'dist/hooks',
-  outExtension: { '.js': '.mjs' },
-  format: 'esm',
-  banner: { js: "import { createRequire as __vsCreateRequire } from 'node:module'; const require = __vsCreateRequire(import.meta.url);" },
 });

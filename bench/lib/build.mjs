@@ -65,9 +65,11 @@ export function bakeInstall(configPath, hooksDir, { dist = join(PROJECT, 'dist')
   rmSync(root, { recursive: true, force: true });
   mkdirSync(hooksDir, { recursive: true });
   mkdirSync(join(root, 'bin'), { recursive: true });
-  const others = readdirSync(join(dist, 'hooks')).filter((f) => !/^(qemu|network|daemon)\.cjs$/.test(f) && !f.endsWith('.map'));
+  const others = readdirSync(join(dist, 'hooks')).filter((f) => !/^(qemu|network|daemon)\.cjs$/.test(f) && !/\.(map|cache)$/.test(f));
   for (const f of others) copyFileSync(join(dist, 'hooks', f), join(hooksDir, f));
-  const operations = others.includes('operations.mjs') ? join(hooksDir, 'operations.mjs') : '';
+  // operations.cjs (loaded through the code cache) or, in builds before it, operations.mjs
+  const opsFile = others.find((f) => /^operations\.(c|m)js$/.test(f));
+  const operations = opsFile ? join(hooksDir, opsFile) : '';
   const text = (l) => l.replace(CONFIG_MARKER, `VIRT_SRIOV_CONFIG_PATH=${configPath}`)
     .replace(`${OPERATIONS_MARKER}"`, `${OPERATIONS_MARKER}${operations}"`).replace(`${OPERATIONS_MARKER}'`, `${OPERATIONS_MARKER}${operations}'`);
   const hooks = {};
@@ -78,7 +80,10 @@ export function bakeInstall(configPath, hooksDir, { dist = join(PROJECT, 'dist')
   // the CLI, as install.sh puts it in $libdir/bin (node_modules/koffi resolves from the project's)
   const cli = join(root, 'bin', 'virt-sriov.mjs');
   bake(join(dist, 'virt-sriov.mjs'), cli, (l) => l);
-  const files = [...need.map((f) => join(dist, f)), ...others.map((f) => join(dist, 'hooks', f))];
+  // the bundle the CLI entry loads (cli.cjs), in builds that have one
+  const bundles = readdirSync(dist).filter((f) => f.endsWith('.cjs'));
+  for (const f of bundles) copyFileSync(join(dist, f), join(root, 'bin', f));
+  const files = [...need.map((f) => join(dist, f)), ...bundles.map((f) => join(dist, f)), ...others.map((f) => join(dist, 'hooks', f))];
   return {
     hooks, cli, hooksDir, operations,
     dist: Object.fromEntries(files.map((f) => [f.slice(dist.length - 4), { bytes: statSync(f).size, mtime: statSync(f).mtime.toISOString() }])),

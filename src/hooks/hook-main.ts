@@ -1,8 +1,8 @@
 /** What an installed hook file runs: libvirt's argv and stdin in, exit code and output out. */
 import { existsSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { DEFAULT_CONFIG_PATH, unsafeFile } from '../config/config.js';
+import { loadBundle, type LoadedBundle } from '../runtime/code-cache.js';
 import { runHook, type HookName } from './run-hook.js';
 
 declare const VIRT_SRIOV_CONFIG_MARKER: string | undefined;
@@ -25,7 +25,7 @@ export function bakedConfigPath(): string | undefined {
  */
 export function operationsPath(): string {
   const marker = typeof VIRT_SRIOV_OPERATIONS_MARKER === 'string' ? VIRT_SRIOV_OPERATIONS_MARKER : '';
-  return marker.split('=')[1] || join(dirname(process.argv[1] ?? '.'), 'operations.mjs');
+  return marker.split('=')[1] || join(dirname(process.argv[1] ?? '.'), 'operations.cjs');
 }
 
 export async function hookMain(hook: HookName): Promise<void> {
@@ -51,13 +51,17 @@ export async function hookMain(hook: HookName): Promise<void> {
     // migrate/restore: the XML it printed is what we work on
     if (r.stdout.trim()) stdin = r.stdout;
   }
+  type Operations = typeof import('./operations.js');
+  let operations: LoadedBundle<Operations> | undefined;
   const result = await runHook({
     hook, argv, readStdin, configPath: bakedConfigPath(),
-    loadOperations: () => import(pathToFileURL(operationsPath()).href) as Promise<typeof import('./operations.js')>,
+    loadOperations: async () => (operations = loadBundle<Operations>(operationsPath())).exports,
   });
   if (result.stdout) process.stdout.write(result.stdout);
   if (result.stderr) process.stderr.write(result.stderr);
   process.exitCode = result.exitCode;
+  // after the work, so the cache has what it compiled (only when it was missing or stale)
+  operations?.saveCache();
 }
 
 function unsafeHookFile(file: string | undefined) {

@@ -104,7 +104,7 @@ export function bakeHook(built: string, configPath: string, out: string): string
   const operations = 'VIRT_SRIOV_OPERATIONS_PATH=';
   if (!body.includes(marker) || !body.includes(operations)) throw new Error(`${built} has no config or operations marker`);
   const baked = body.split(marker).join(`VIRT_SRIOV_CONFIG_PATH=${configPath}`)
-    .split(operations).join(`${operations}${join(dirname(built), 'operations.mjs')}`);
+    .split(operations).join(`${operations}${join(dirname(built), 'operations.cjs')}`);
   writeFileSync(out, `#!${process.execPath}\n// virt-sriov hook (test)\n${baked}`);
   chmodSync(out, 0o755);
   return out;
