@@ -51,7 +51,7 @@ function hostdevMacs(env: HookEnv, pf: string): { vf: VfRef; mac: string }[] {
   const found: { vf: VfRef; mac: string }[] = [];
   for (const text of env.definedDomains()) {
     try {
-      const domain = DomainXml.parse(text, 'a defined domain');
+      const domain = DomainXml.read(text, 'a defined domain');
       for (const d of domain.sriovDevices({ isVf: (a) => isVf(env.sysfs, a), isHostdevNetwork: () => false })) {
         const vf = d.style === 'hostdev' && d.fields.vf ? resolveVf(env, d.fields.vf) : null;
         if (vf?.pf === pf && d.settings.mac) found.push({ vf, mac: d.settings.mac });

@@ -8,7 +8,7 @@ import { ipTool } from '../host/ip.js';
 import { sysfsAt } from '../host/sysfs.js';
 import { stateStore } from '../state/state-store.js';
 import { child, textOf } from '../xml/dom.js';
-import { parseXml } from '../xml/document.js';
+import { readXml } from '../xml/document.js';
 import { DomainXml } from '../xml/domain.js';
 import { parseHookData } from '../xml/network.js';
 import { daemonStart } from './daemon-ops.js';
@@ -23,11 +23,13 @@ import type { HookName, HostOverrides } from './run-hook.js';
 
 type Operation = (env: HookEnv, stdin: string, object: string) => Promise<HookOutcome>;
 
-const domainOf = (stdin: string) => DomainXml.parse(stdin, 'the domain XML from libvirt');
+// the domain XML is only read, but by migrate and restore, which rewrite it for libvirt
+const domainOf = (stdin: string) => DomainXml.read(stdin, 'the domain XML from libvirt');
+const editableDomainOf = (stdin: string) => DomainXml.parse(stdin, 'the domain XML from libvirt');
 /** Who the domain is, even from XML we can't fully read: stop and release must still find its VFs. */
 const ownerOf = (stdin: string, object: string) => {
   try {
-    const { root } = parseXml(stdin, 'domain XML');
+    const { root } = readXml(stdin, 'domain XML');
     return { name: textOf(child(root, 'name')) ?? object, uuid: textOf(child(root, 'uuid')) };
   } catch {
     return { name: object, uuid: null };
@@ -42,8 +44,8 @@ const OPERATIONS: Record<HookName, Record<string, Operation>> = {
     stopped: (env, s, o) => stopped(env, ownerOf(s, o)),
     release: (env, s, o) => release(env, ownerOf(s, o)),
     reconnect: (env, s) => reconnect(env, domainOf(s)),
-    migrate: (env, s) => migrateOrRestore(env, domainOf(s)),
-    restore: (env, s) => migrateOrRestore(env, domainOf(s)),
+    migrate: (env, s) => migrateOrRestore(env, editableDomainOf(s)),
+    restore: (env, s) => migrateOrRestore(env, editableDomainOf(s)),
   },
   network: {
     start: (env, s) => networkStart(env, hookDataOf(s)),

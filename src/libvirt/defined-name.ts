@@ -1,11 +1,11 @@
 /** The name a domain or network definition gives itself, for naming it in messages. */
-import { parseXml } from '../xml/document.js';
+import { readXml } from '../xml/document.js';
 import { child, textOf } from '../xml/dom.js';
 
 /** `<name>` under the root, or null when there is none or the XML doesn't parse (libvirt will say why). */
 export function definedName(xml: string): string | null {
   try {
-    const name = textOf(child(parseXml(xml, 'definition').root, 'name'));
+    const name = textOf(child(readXml(xml, 'definition').root, 'name'));
     return name || null;
   } catch {
     return null;

@@ -5,7 +5,7 @@
  */
 import { InputError } from '../errors.js';
 import { formatPciAddress, pciAddressFromAttributes, type PciAddress } from '../model/pci-address.js';
-import { parseXml } from '../xml/document.js';
+import { readXml } from '../xml/document.js';
 import { child, childElements, textOf, type XmlElement } from '../xml/dom.js';
 
 export interface NodeDevice {
@@ -49,7 +49,7 @@ export interface NetInterface {
 const DUMPXML = 'give the output of `virsh nodedev-dumpxml NAME`';
 
 export function parseNodeDeviceXml(xml: string, what = 'node device XML'): NodeDevice {
-  const device = parseXml(xml, what).root;
+  const device = readXml(xml, what).root;
   if (device.localName !== 'device') {
     throw new InputError(`${what}: the root element is <${device.localName}>, not <device>`, DUMPXML);
   }

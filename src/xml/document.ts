@@ -1,12 +1,15 @@
 /**
- * XML in and out. Documents are checked by a strict parser (saxes: well-formedness with line
- * and column, no DOCTYPE, so no entity expansion and nothing fetched), then held as an
- * xmlbuilder2 DOM, which keeps sibling order, comments, whitespace and namespaces as written.
+ * XML in and out. Documents are checked by a strict parser (saxes: well-formedness and
+ * namespaces with line and column, no DOCTYPE, so no entity expansion and nothing fetched),
+ * then held as an xmlbuilder2 DOM, which keeps sibling order, comments, whitespace and
+ * namespaces as written. A document that is only read (a hook's domain XML) can skip the DOM:
+ * readXml gives the tree the checking parser built on its way (read-only-tree.ts).
  */
 import { create } from 'xmlbuilder2';
 import { SaxesParser } from 'saxes';
 import { InputError } from '../errors.js';
 import { CDATA_NODE, COMMENT_NODE, ELEMENT_NODE, PI_NODE, TEXT_NODE, type XmlDocument, type XmlElement, type XmlNode } from './dom.js';
+import { ReadOnlyTreeBuilder } from './read-only-tree.js';
 
 export interface ParsedXml {
   readonly document: XmlDocument;
@@ -26,12 +29,26 @@ export function parseXml(text: string, what: string): ParsedXml {
     // well-formed for saxes but not for the DOM: a name such as `address:` or `:type`, a prefix never declared
     throw new InputError(`${what}: malformed XML: ${(e as Error).message.split('\n')[0]}`, 'fix the XML (xmllint --noout FILE shows the same)');
   }
-  const document = builder.node as unknown as XmlDocument;
+  const parsed = parsedAs(text, what, builder.node as unknown as XmlDocument);
+  recordSourceForms(text, parsed.root);
+  return parsed;
+}
+
+/**
+ * The document for reading only: as checked as parseXml's, without the DOM. Its nodes throw
+ * on any edit; written out (serializeXml) it is written anew, not as it was read.
+ */
+export function readXml(text: string, what: string): ParsedXml {
+  const tree = new ReadOnlyTreeBuilder();
+  checkWellFormed(text, what, tree);
+  return parsedAs(text, what, tree.document);
+}
+
+function parsedAs(text: string, what: string, document: XmlDocument): ParsedXml {
   const root = document.documentElement;
   if (!root) throw new InputError(`${what}: no root element`, 'give a complete XML document');
   // write attributes back in the quotes the document used (libvirt: single)
   const firstQuote = /<[A-Za-z_][^\s>/]*\s+[^\s=>]+\s*=\s*(['"])/.exec(text.replace(/<\?xml[^>]*\?>/, ''))?.[1];
-  recordSourceForms(text, root);
   return { document, root, declaration: /^\s*<\?xml\s/.test(text), quote: firstQuote === '"' ? '"' : "'" };
 }
 
@@ -146,8 +163,8 @@ function escapeAttribute(v: string, quote: Quote): string {
   return quote === "'" ? s.replace(/'/g, '&apos;') : s.replace(/"/g, '&quot;');
 }
 
-function checkWellFormed(text: string, what: string): void {
-  const parser = new SaxesParser({ position: true });
+function checkWellFormed(text: string, what: string, tree?: ReadOnlyTreeBuilder): void {
+  const parser = new SaxesParser({ position: true, xmlns: true });
   let rootSeen = false;
   parser.on('doctype', () => {
     throw new InputError(
@@ -155,9 +172,17 @@ function checkWellFormed(text: string, what: string): void {
       'remove the <!DOCTYPE ...> line: libvirt XML never needs one, and its entities are not expanded',
     );
   });
-  parser.on('opentag', () => {
+  parser.on('opentag', (tag) => {
     rootSeen = true;
+    tree?.open(tag);
   });
+  if (tree) {
+    parser.on('closetag', () => tree.close());
+    parser.on('text', (t) => tree.text(t));
+    parser.on('cdata', (t) => tree.cdata(t));
+    parser.on('comment', (t) => tree.comment(t));
+    parser.on('processinginstruction', (pi) => tree.processingInstruction(pi.target, pi.body));
+  }
   try {
     parser.write(text).close();
   } catch (e) {

@@ -6,7 +6,7 @@ import { InputError } from '../errors.js';
 import { pciAddressFromAttributes, type PciAddress } from '../model/pci-address.js';
 import type { Vlan } from '../model/vf-settings.js';
 import { build, child, childElements, insertElement, textOf, type XmlElement } from './dom.js';
-import { parseXml, serializeXml } from './document.js';
+import { parseXml, readXml, serializeXml } from './document.js';
 import { readMac, readVlan } from './devices/common.js';
 
 export interface HostdevNetwork {
@@ -50,7 +50,7 @@ export function readNetwork(el: XmlElement, what: string): HostdevNetwork {
 }
 
 export function parseNetworkXml(text: string, what: string): HostdevNetwork {
-  const { root } = parseXml(text, what);
+  const { root } = readXml(text, what);
   if (root.localName !== 'network') {
     throw new InputError(`${what}: not a network XML (the root element is <${root.tagName}>)`, 'give the XML of a libvirt network');
   }
@@ -59,7 +59,7 @@ export function parseNetworkXml(text: string, what: string): HostdevNetwork {
 
 /** What libvirt gives a network hook on stdin: <hookData><network/>[<networkport/>]</hookData>. */
 export function parseHookData(text: string, what: string): HookData {
-  const { root } = parseXml(text, what);
+  const { root } = readXml(text, what);
   const net = root.localName === 'hookData' ? child(root, 'network') : root.localName === 'network' ? root : null;
   if (!net) throw new InputError(`${what}: expected <hookData><network>...</network></hookData>`, 'this is what libvirt passes to the network hook');
   const portEl = root.localName === 'hookData' ? child(root, 'networkport') : null;

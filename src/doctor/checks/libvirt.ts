@@ -5,7 +5,7 @@
 import { STYLE_RULES, styleSupport, whyUnsupported } from '../../versions/style-rules.js';
 import { formatVersion, type Version } from '../../versions/version.js';
 import { childElements, child } from '../../xml/dom.js';
-import { parseXml } from '../../xml/document.js';
+import { readXml } from '../../xml/document.js';
 import type { Check, DoctorFacts } from '../facts.js';
 import { fail, list, ok, warn } from './check.js';
 
@@ -69,7 +69,7 @@ export function checkLibvirtConnection(f: DoctorFacts): Check {
 
 /** What domcapabilities says about PCI host devices. */
 export function hostdevSupport(xml: string): { supported: boolean; backends: string[] } {
-  const root = parseXml(xml, 'domain capabilities').root;
+  const root = readXml(xml, 'domain capabilities').root;
   const hostdev = child(root, 'devices', 'hostdev');
   if (!hostdev) return { supported: false, backends: [] };
   const backends = childElements(hostdev, 'enum').find((e) => e.getAttribute('name') === 'pciBackend');
