@@ -1,8 +1,8 @@
 /**
- * The state directory: one JSON file per held VF, written atomically (write, fsync, rename),
+ * The state directory: one JSON file per held VF, written atomically (write, rename),
  * and a lock so two hooks for two guests never lose each other's updates or take one VF twice.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, chmodSync, existsSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { OperationError } from '../errors.js';
@@ -90,9 +90,11 @@ export function stateStore(dir: string): StateStore {
       if (existsSync(path) && !read(path)) setAside(path);
       const tmp = `${path}.${process.pid}.tmp`;
       const fd = openSync(tmp, 'w', 0o600);
+      // no fsync: rename alone is atomic for a hook that is killed, which is what the records
+      // must survive. A host crash takes every VF with it (they come back fresh at boot, and the
+      // default state dir, /run, is gone too), and a record damaged by one is set aside unread.
       try {
         writeSync(fd, JSON.stringify(record, null, 2) + '\n');
-        fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
