@@ -32,7 +32,7 @@ describe('a bad value is an error that names its key', () => {
     [{ pfs: { eth1: { numVfs: -1 } } }, 'pfs.eth1.numVfs: must be at least 0'],
     [{ pfs: { eth1: { numVfs: 5000 } } }, 'pfs.eth1.numVfs: must be at most 4096'],
     [{ pfs: { eth1: { numVfs: 'eight' } } }, 'pfs.eth1.numVfs: expected number'],
-    [{ pfs: { eth1: {} } }, 'pfs.eth1.numVfs: expected number'],
+    [{ pfs: { eth1: {} } }, 'pfs.eth1.numVfs: is missing'],
     [{ pfs: { eth1: { numVfs: 4, quirks: ['reboot'] } } }, 'pfs.eth1.quirks.0: must be one of recreate-vfs-after-mac'],
     [{ pfs: { eth1: { numVfs: 4, numvfs: 4 } } }, 'pfs.eth1: unknown key numvfs'],
     [{ pfs: [] }, 'pfs: expected record'],
