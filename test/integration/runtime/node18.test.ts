@@ -70,4 +70,15 @@ describe('node 18.20', () => {
     expect(stopped.status).toBe(0);
     expect(host.vf('eth0', 1)).toMatchObject({ vlan: 0, trust: false });
   });
+
+  test('migrate through the built hook edits XML with xmlbuilder2 from its own bundle, on both nodes', () => {
+    const entry = "<sriov:vf pci='0000:01:10.2' vlan='403'/>";
+    const xml = withMetadata(captureStdin('qemu.l2-hostdev.prepare.begin.xml'), [entry]);
+    for (const bin of [node, process.execPath]) {
+      const r = run(bin, [hook, 'l2-hostdev', 'migrate', 'begin', '-'], xml);
+      expect({ bin, stderr: r.stderr, status: r.status }).toEqual({ bin, stderr: '', status: 0 });
+      // the VF is free here: the XML comes back as it went in, written by our serializer over the DOM
+      expect(r.stdout).toBe(xml.endsWith('\n') ? xml : `${xml}\n`);
+    }
+  });
 });
