@@ -2,14 +2,13 @@
  * Load a CommonJS bundle through V8's code cache. Compiling a 500 KB bundle is most of what a
  * hook or the CLI costs on top of node's own start-up, and node 20 keeps no compile cache of
  * its own (module.enableCompileCache came in node 22). So the bundle is compiled with the
- * code V8 serialized after an earlier run, kept beside it as `<bundle>.cache`: keyed by a
- * hash of the bundle's text and node's version (V8 itself checks only the text's length, and
- * a hash costs ~2 ms where compiling costs ~30), trusted only when root or the caller owns it
- * and no one else can write it (it is code), and written again, atomically, when it was
- * missing, stale or rejected by V8. Nothing here ever fails a call: without a cache the
- * bundle compiles as a plain require would.
+ * code V8 serialized after an earlier run, kept beside it as `<bundle>.cache`: keyed by the
+ * bundle file's identity as git's index keys a file (device, inode, size, mtime and ctime in
+ * nanoseconds: any write changes ctime, which no one can set back) and node's version, since
+ * V8 itself checks only the text's length; trusted only when root or the caller owns it and no
+ * one else can write it (it is code); written again, atomically, when missing or stale.
+ * Nothing here ever fails a call: without a cache the bundle compiles as a plain require would.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -48,13 +47,20 @@ export function loadBundle<T>(file: string): LoadedBundle<T> {
 }
 
 function readBundle(file: string): { text: string; key: Buffer } {
-  const bytes = readFileSync(file);
-  return { text: bytes.toString('utf8'), key: createHash('sha256').update(`${process.version} ${process.arch}\n`).update(bytes).digest() };
+  const fd = openSync(file, 'r');
+  try {
+    // hashing the text would be as sure, but node:crypto alone costs a hook ~4 ms to load
+    const st = fstatSync(fd, { bigint: true });
+    const key = Buffer.alloc(KEY_BYTES);
+    key.write(`${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${process.version}:${process.arch}`.slice(0, KEY_BYTES));
+    return { text: readFileSync(fd, 'utf8'), key };
+  } finally {
+    closeSync(fd);
+  }
 }
-const KEY_BYTES = 32;
+const KEY_BYTES = 128;
 /** The key, then the length of V8's data. */
 const HEADER_BYTES = KEY_BYTES + 4;
-
 function readCache(cacheFile: string, key: Buffer): Buffer | undefined {
   let fd: number;
   try {
