@@ -143,13 +143,16 @@ install_all() {
   bake() {
     { echo "#!$node"; echo "// $marker (virt-sriov $(cd "$here" && "$node" -p 'require("./package.json").version'))"; tail -n +2 "$1"; } | bake_paths > "$2"
   }
-  # a bundle's code cache (<bundle>.cache) is written by its first run: removed at --uninstall,
-  # and dropped here so a new bundle starts from none
+  # a bundle's code caches (.cache/ beside it, one per command or hook operation) are written
+  # by the calls themselves: removed at --uninstall, and dropped here so a new bundle starts
+  # from none
   bundle() {
     bake_paths < "$1" > "$tmp/$(basename "$1")"
     put "$tmp/$(basename "$1")" "$2" 0644
-    recorded "$2.cache" || record file "$2.cache" -
-    rm -f "$destdir$2.cache"
+    local caches
+    caches=$(dirname "$2")/.cache
+    recorded "$caches" || record tree "$caches" -
+    rm -rf "$destdir$caches"
   }
   bake "$here/dist/virt-sriov.mjs" "$tmp/virt-sriov.mjs"
   put "$tmp/virt-sriov.mjs" "$libdir/bin/virt-sriov.mjs" 0755

@@ -55,13 +55,14 @@ export async function hookMain(hook: HookName): Promise<void> {
   let operations: LoadedBundle<Operations> | undefined;
   const result = await runHook({
     hook, argv, readStdin, configPath: bakedConfigPath(),
-    loadOperations: async () => (operations = loadBundle<Operations>(operationsPath())).exports,
+    // one code cache per operation: each holds what that operation compiles
+    loadOperations: async () => (operations = loadBundle<Operations>(operationsPath(), `${hook}-${argv[1] ?? ''}`)).exports,
   });
   if (result.stdout) process.stdout.write(result.stdout);
   if (result.stderr) process.stderr.write(result.stderr);
   process.exitCode = result.exitCode;
   // after the work, so the cache has what it compiled (only when it was missing or stale)
-  operations?.saveCache();
+  if (result.exitCode === 0) operations?.saveCache();
 }
 
 function unsafeHookFile(file: string | undefined) {

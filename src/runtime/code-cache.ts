@@ -2,16 +2,18 @@
  * Load a CommonJS bundle through V8's code cache. Compiling a 500 KB bundle is most of what a
  * hook or the CLI costs on top of node's own start-up, and node 20 keeps no compile cache of
  * its own (module.enableCompileCache came in node 22). So the bundle is compiled with the
- * code V8 serialized after an earlier run, kept beside it as `<bundle>.cache`: keyed by the
+ * code V8 serialized after an earlier run of the same kind (one cache per command or hook
+ * operation, in `.cache/` beside the bundle: each holds what that call compiles, and a
+ * `--version` doesn't leave `convert` compiling its functions every time): keyed by the
  * bundle file's identity as git's index keys a file (device, inode, size, mtime and ctime in
  * nanoseconds: any write changes ctime, which no one can set back) and node's version, since
  * V8 itself checks only the text's length; trusted only when root or the caller owns it and no
  * one else can write it (it is code); written again, atomically, when missing or stale.
  * Nothing here ever fails a call: without a cache the bundle compiles as a plain require would.
  */
-import { closeSync, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
 export interface LoadedBundle<T> {
@@ -19,15 +21,20 @@ export interface LoadedBundle<T> {
   /** True when the bundle was compiled from its cache. */
   readonly fromCache: boolean;
   /**
-   * Write the cache when there was none or V8 refused it. Call it after the work: the cache
-   * then holds the functions that work compiled too, not only the bundle's top level.
+   * Write the cache when there was none or it was stale. Call it after work that succeeded:
+   * the cache then holds the functions that work compiled too, not only the bundle's top level.
    */
   saveCache(): void;
 }
 
-export function loadBundle<T>(file: string): LoadedBundle<T> {
+/** Where `file`'s cache for calls of kind `kind` ("status", "qemu-start") is. */
+export function cachePath(file: string, kind: string): string {
+  return join(dirname(file), '.cache', `${basename(file)}.${kind.replace(/[^a-z0-9-]/gi, '_')}`);
+}
+
+export function loadBundle<T>(file: string, kind = 'default'): LoadedBundle<T> {
   const { text, key } = readBundle(file);
-  const cacheFile = `${file}.cache`;
+  const cacheFile = cachePath(file, kind);
   const cached = readCache(cacheFile, key);
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${text}\n})`, { filename: file, ...(cached ? { cachedData: cached } : {}) });
   const module = { exports: {} as T };
@@ -86,6 +93,7 @@ function readCache(cacheFile: string, key: Buffer): Buffer | undefined {
 function writeCache(cacheFile: string, key: Buffer, data: Buffer): void {
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   try {
+    mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o755 });
     // many hooks may start at once: each writes its own file, the last rename wins whole
     const length = Buffer.alloc(4);
     length.writeUInt32LE(data.length);

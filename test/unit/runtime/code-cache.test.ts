@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadBundle } from '../../../src/runtime/code-cache.js';
+import { cachePath, loadBundle } from '../../../src/runtime/code-cache.js';
 
 type Answer = { answer: () => string; dir: string; file: string };
 let dir: string;
@@ -26,7 +26,7 @@ describe('loadBundle', () => {
     expect(first.exports).toMatchObject({ dir, file: bundle, path: '/' });
     expect(first.fromCache).toBe(false);
     first.saveCache();
-    expect(existsSync(`${bundle}.cache`)).toBe(true);
+    expect(existsSync(cachePath(bundle, 'default'))).toBe(true);
     const second = loadBundle<Answer>(bundle);
     expect(second.fromCache).toBe(true);
     expect(second.exports.answer()).toBe('one');
@@ -53,20 +53,20 @@ describe('loadBundle', () => {
 
   test('a cache others can write is not trusted: the bundle compiles from its text', () => {
     loadBundle<Answer>(bundle).saveCache();
-    chmodSync(`${bundle}.cache`, 0o666);
+    chmodSync(cachePath(bundle, 'default'), 0o666);
     expect(loadBundle<Answer>(bundle).fromCache).toBe(false);
   });
 
   test('a cache cut short is not used, and is written whole again on save', () => {
     loadBundle<Answer>(bundle).saveCache();
-    const data = readFileSync(`${bundle}.cache`);
-    writeFileSync(`${bundle}.cache`, data.subarray(0, data.length - 100));
+    const data = readFileSync(cachePath(bundle, 'default'));
+    writeFileSync(cachePath(bundle, 'default'), data.subarray(0, data.length - 100));
     const cut = loadBundle<Answer>(bundle);
     expect(cut.exports.answer()).toBe('one');
     expect(cut.fromCache).toBe(false);
     cut.saveCache();
     // whole, and with the functions this run compiled (answer) as well as the top level
-    expect(readFileSync(`${bundle}.cache`).length).toBeGreaterThan(data.length);
+    expect(readFileSync(cachePath(bundle, 'default')).length).toBeGreaterThan(data.length);
     expect(loadBundle<Answer>(bundle).fromCache).toBe(true);
   });
 
@@ -75,8 +75,8 @@ describe('loadBundle', () => {
       // root writes anywhere: a file in the cache's place that is a directory stands in for it
       const blocked = join(dir, 'c.cjs');
       writeFileSync(blocked, source('three'));
-      const cache = `${blocked}.cache`;
-      mkdirSync(cache);
+      const cache = cachePath(blocked, 'default');
+      mkdirSync(cache, { recursive: true });
       const loaded = loadBundle<Answer>(blocked);
       expect(() => loaded.saveCache()).not.toThrow();
       expect(loaded.exports.answer()).toBe('three');
@@ -85,6 +85,13 @@ describe('loadBundle', () => {
     chmodSync(dir, 0o555);
     const loaded = loadBundle<Answer>(bundle);
     expect(() => loaded.saveCache()).not.toThrow();
-    expect(existsSync(`${bundle}.cache`)).toBe(false);
+    expect(existsSync(cachePath(bundle, 'default'))).toBe(false);
+  });
+
+  test('each kind of call keeps a cache of its own', () => {
+    loadBundle<Answer>(bundle, 'status').saveCache();
+    expect(loadBundle<Answer>(bundle, 'status').fromCache).toBe(true);
+    expect(loadBundle<Answer>(bundle, 'convert').fromCache).toBe(false);
+    expect(cachePath(bundle, '../x')).toBe(join(dir, '.cache', 'b.cjs.___x'));
   });
 });
