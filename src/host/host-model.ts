@@ -75,7 +75,9 @@ export async function readHost(sysfs: Sysfs, ip: IpTool, only?: string): Promise
   const pfs = await Promise.all(names.map(async (name) => {
     const { vfAddresses, ...pf } = readPfSysfs(sysfs, name);
     const link = await ip.show(name);
-    const vfs = vfAddresses.map((pci, i) => readVfSysfs(sysfs, i, pci, link.vfs.find((v) => v.vf === i) ?? null));
+    const states = new Map<number, VfState>();
+    for (const v of link.vfs) if (!states.has(v.vf)) states.set(v.vf, v); // a lookup per VF: 1024 VFs make a scan O(n²)
+    const vfs = vfAddresses.map((pci, i) => readVfSysfs(sysfs, i, pci, states.get(i) ?? null));
     return { ...pf, up: link.up, vfs };
   }));
   return { pfs };
