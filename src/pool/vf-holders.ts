@@ -4,7 +4,7 @@
  */
 import { formatPciAddress } from '../model/pci-address.js';
 import { holds, type VfRecord } from '../state/vf-record.js';
-import { DomainXml } from '../xml/domain.js';
+import { scanPciSources, type ScannedPciSource } from '../xml/device-scan.js';
 
 export interface DomainDefinition {
   readonly name: string;
@@ -26,9 +26,10 @@ export function vfHolders(domains: readonly DomainDefinition[], records: readonl
   };
   for (const d of domains) {
     for (const text of d.xml) {
-      let sources: ReturnType<DomainXml['pciSources']> = [];
+      let sources: ScannedPciSource[] = [];
       try {
-        sources = DomainXml.parse(text, `domain ${d.name}`).pciSources();
+        // a scan, not a DOM: `status` reads every domain's XML, twice for a running one
+        sources = scanPciSources(text);
       } catch {
         continue; // a domain we can't read holds nothing we can see
       }

@@ -36,6 +36,9 @@ export interface XmlElement extends XmlNode {
   readonly attributes: ArrayLike<{ readonly name: string; readonly value: string }>;
 }
 
+/** What telling a device's kind needs of an element: a DOM element, or a scanner's tag (device-scan.ts). */
+export type ElementHead = Pick<XmlElement, 'localName' | 'getAttribute'>;
+
 export interface XmlDocument extends XmlNode {
   readonly documentElement: XmlElement | null;
   createElement(name: string): XmlElement;

@@ -8,6 +8,7 @@ import { compact, describeSetting, formatSetting, validateSettings, type VfSetti
 import { child, childElements, textOf, type XmlElement } from './dom.js';
 import { parseXml, readXml, serializeXml, type ParsedXml } from './document.js';
 import { SriovMetadata, describeKey, sameKey, type MetadataEntry, type MetadataKey } from './metadata.js';
+import { pciSourceFrom } from './devices/common.js';
 import type { DeviceFields, Style } from './devices/device-fields.js';
 import { hostdevLabel, isPciHostdev, readHostdev } from './devices/hostdev.js';
 import { hostdevInterfaceLabel, isHostdevInterface, readHostdevInterface } from './devices/interface-hostdev.js';
@@ -83,9 +84,11 @@ export class DomainXml {
   pciSources(): { address: PciAddress; label: string; element: XmlElement }[] {
     const devices = child(this.root, 'devices');
     if (!devices) return [];
+    // the same rules as device-scan.ts, which reads the same without a DOM
     return childElements(devices).flatMap((el) => {
       if (!isPciHostdev(el) && !isHostdevInterface(el)) return [];
-      const address = readPciSource(el);
+      const source = child(el, 'source', 'address');
+      const address = source && pciSourceFrom((n) => source.getAttribute(n));
       if (!address) return [];
       return [{ address, label: `${isPciHostdev(el) ? 'hostdev' : 'interface'} ${formatPciAddress(address)}`, element: el }];
     });

@@ -29,6 +29,15 @@ export function readSourceAddress(el: XmlElement, where: string): PciAddress | u
   return address ? pciAddressFromAttributes((n) => address.getAttribute(n), where) : undefined;
 }
 
+/** A device's source PCI address, or null when it has none that reads: such a device names no VF. */
+export function pciSourceFrom(attrs: (name: string) => string | null): PciAddress | null {
+  try {
+    return pciAddressFromAttributes(attrs, '');
+  } catch {
+    return null;
+  }
+}
+
 export function macSpec(mac: string | undefined): ElementSpec[] {
   return mac ? [{ name: 'mac', attrs: { address: mac } }] : [];
 }

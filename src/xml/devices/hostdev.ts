@@ -1,13 +1,13 @@
 /** Style 1: <hostdev mode='subsystem' type='pci'> naming the VF by PCI address. No MAC or VLAN in XML. */
 import { InputError } from '../../errors.js';
 import { formatPciAddress } from '../../model/pci-address.js';
-import { build, child, type XmlDocument, type XmlElement } from '../dom.js';
+import { build, child, type ElementHead, type XmlDocument, type XmlElement } from '../dom.js';
 import { otherChildren, readSourceAddress, sourceAddressSpec } from './common.js';
 import type { DeviceFields } from './device-fields.js';
 
 const OWN = ['source', 'driver'];
 
-export function isPciHostdev(el: XmlElement): boolean {
+export function isPciHostdev(el: ElementHead): boolean {
   return el.localName === 'hostdev' && el.getAttribute('mode') !== 'capabilities' && el.getAttribute('type') === 'pci';
 }
 

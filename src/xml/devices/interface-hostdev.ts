@@ -1,13 +1,13 @@
 /** Style 2: <interface type='hostdev'>: the VF by PCI address, with <mac> and <vlan> that libvirt sets. */
 import { InputError } from '../../errors.js';
 import { formatPciAddress } from '../../model/pci-address.js';
-import { build, child, type XmlDocument, type XmlElement } from '../dom.js';
+import { build, child, type ElementHead, type XmlDocument, type XmlElement } from '../dom.js';
 import { macSpec, otherChildren, readMac, readSourceAddress, readVlan, sourceAddressSpec, vlanSpec } from './common.js';
 import type { DeviceFields } from './device-fields.js';
 
 const OWN = ['mac', 'source', 'vlan', 'driver'];
 
-export function isHostdevInterface(el: XmlElement): boolean {
+export function isHostdevInterface(el: ElementHead): boolean {
   return el.localName === 'interface' && el.getAttribute('type') === 'hostdev';
 }
 

@@ -1,0 +1,88 @@
+import { describe, expect, test } from '@jest/globals';
+import { readdirSync } from 'node:fs';
+import { formatPciAddress } from '../../../src/model/pci-address.js';
+import { vfHolders } from '../../../src/pool/vf-holders.js';
+import { scanPciSources } from '../../../src/xml/device-scan.js';
+import { DomainXml } from '../../../src/xml/domain.js';
+import { captureStdin, listCaptureFiles, readFixture } from '../../support/fake-host.js';
+
+const scanned = (xml: string) => scanPciSources(xml).map((s) => `${s.style} ${formatPciAddress(s.address)}`);
+const fromDom = (xml: string) => DomainXml.parse(xml, 'test').pciSources().map((s) => s.label);
+
+const domainFixtures = readdirSync(new URL('../../fixtures/domains', import.meta.url)).filter((f) => f.endsWith('.xml'));
+
+describe('the scan finds the PCI devices the DOM finds', () => {
+  test.each(listCaptureFiles().filter((f) => f.startsWith('qemu.')))('libvirt 9.0 capture %s', (file) => {
+    const xml = captureStdin(file);
+    expect(scanned(xml)).toEqual(fromDom(xml));
+  });
+
+  test.each(domainFixtures)('test/fixtures/domains/%s', (file) => {
+    const xml = readFixture('domains', file);
+    expect(scanned(xml)).toEqual(fromDom(xml));
+  });
+
+  test('the fixtures do name VFs in both styles (the comparison above is not vacuous)', () => {
+    const all = domainFixtures.flatMap((f) => scanned(readFixture('domains', f)));
+    expect(all.some((s) => s.startsWith('hostdev '))).toBe(true);
+    expect(all.some((s) => s.startsWith('interface '))).toBe(true);
+  });
+});
+
+const HOSTDEV = (fn: number) =>
+  `<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x01' slot='0x10' function='${fn}'/></source></hostdev>`;
+
+describe('what is not a device is not mistaken for one', () => {
+  const cases: [string, string][] = [
+    ['a device commented out', `<devices><!-- ${HOSTDEV(1)} -->${HOSTDEV(2)}</devices>`],
+    ['a device in a CDATA description', `<description><![CDATA[${HOSTDEV(1)}]]></description><devices>${HOSTDEV(2)}</devices>`],
+    ['a hostdev-shaped element in namespaced metadata',
+      `<metadata><x:hostdev xmlns:x='urn:x' mode='subsystem' type='pci'><x:source><x:address domain='0' bus='1' slot='0x10' function='1'/></x:source></x:hostdev></metadata><devices>${HOSTDEV(2)}</devices>`],
+    ['a <source><address> in another namespace inside the device',
+      `<devices><hostdev mode='subsystem' type='pci' xmlns:x='urn:x'><x:source><address domain='0' bus='1' slot='0x10' function='1'/></x:source><source><address domain='0' bus='1' slot='0x10' function='2'/></source></hostdev></devices>`],
+    ['an <address> in another namespace inside <source>',
+      `<devices><hostdev mode='subsystem' type='pci'><source xmlns:x='urn:x'><x:address domain='0' bus='1' slot='0x10' function='1'/><address domain='0' bus='1' slot='0x10' function='2'/></source></hostdev></devices>`],
+    ['a default namespace on <devices>', `<devices xmlns='urn:x'>${HOSTDEV(1)}</devices><devices>${HOSTDEV(2)}</devices>`],
+    ['a second <devices> (libvirt reads the first)', `<devices>${HOSTDEV(2)}</devices><devices>${HOSTDEV(1)}</devices>`],
+    ['the guest-side <address> of the device', `<devices><hostdev mode='subsystem' type='pci'><address type='pci' domain='0' bus='0' slot='5' function='0'/><source><address domain='0' bus='1' slot='0x10' function='2'/></source></hostdev></devices>`],
+  ];
+  test.each(cases)('%s', (_, inner) => {
+    const xml = `<domain type='kvm'><name>vm</name>${inner}</domain>`;
+    expect(scanned(xml)).toEqual(['hostdev 0000:01:10.2']);
+    expect(fromDom(xml)).toEqual(['hostdev 0000:01:10.2']);
+  });
+
+  test('USB and capabilities hostdevs, network interfaces and a hostdev without a readable address name no PCI device', () => {
+    const xml = `<domain type='kvm'><name>vm</name><devices>
+      <hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/><product id='0x2'/></source></hostdev>
+      <hostdev mode='capabilities' type='pci'><source><address domain='0' bus='1' slot='0x10' function='1'/></source></hostdev>
+      <interface type='network'><source network='sriov'/></interface>
+      <hostdev mode='subsystem' type='pci'><source><address bus='1' slot='0x10'/></source></hostdev>
+      <interface type='hostdev'><source><address type='pci' domain='0' bus='1' slot='0x10' function='3'/></source></interface>
+    </devices></domain>`;
+    expect(scanned(xml)).toEqual(['interface 0000:01:10.3']);
+    expect(fromDom(xml)).toEqual(['interface 0000:01:10.3']);
+  });
+
+  test('a document that is not a domain names nothing; one that is not well-formed, or has a DOCTYPE, is refused', () => {
+    expect(scanned(`<network><devices>${HOSTDEV(1)}</devices></network>`)).toEqual([]);
+    expect(() => scanPciSources(`<domain><devices>${HOSTDEV(1)}</domain>`)).toThrow();
+    expect(() => scanPciSources(`<!DOCTYPE domain><domain><devices>${HOSTDEV(1)}</devices></domain>`)).toThrow();
+    expect(() => scanPciSources(`<domain><devices><x:hostdev/>${HOSTDEV(1)}</devices></domain>`)).toThrow();
+  });
+});
+
+describe('who holds which VF', () => {
+  test("a running domain's live XML and a defined domain's persistent XML both count; running wins; an unreadable domain holds nothing", () => {
+    const dom = (devices: string) => `<domain type='kvm'><name>x</name><devices>${devices}</devices></domain>`;
+    const holders = vfHolders([
+      { name: 'off', running: false, xml: [dom(HOSTDEV(1) + HOSTDEV(2))] },
+      { name: 'on', running: true, xml: [dom(''), dom(HOSTDEV(2))] },
+      { name: 'broken', running: true, xml: [`<domain><devices>${HOSTDEV(3)}`] },
+    ]);
+    expect(Object.fromEntries(holders)).toEqual({
+      '0000:01:10.1': { domain: 'off', running: false },
+      '0000:01:10.2': { domain: 'on', running: true },
+    });
+  });
+});
