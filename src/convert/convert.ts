@@ -34,6 +34,8 @@ export interface Conversion {
 }
 
 export interface ConvertResult {
+  /** How many SR-IOV devices the domain has, converted or already as asked. */
+  readonly devices: number;
   readonly conversions: Conversion[];
   /** What the admin should know: dropped elements, generated MACs. */
   readonly warnings: string[];
@@ -74,7 +76,7 @@ export function convertDomain(domain: DomainXml, options: ConvertOptions): Conve
     domain.metadata.put(key, rest, device.entry?.key);
     conversions.push({ from: device.style, to, device: device.label });
   }
-  return { conversions, warnings };
+  return { devices: devices.length, conversions, warnings };
 }
 
 interface Identity {

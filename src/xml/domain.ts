@@ -7,7 +7,7 @@ import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
 import { compact, describeSetting, formatSetting, validateSettings, type VfSettings } from '../model/vf-settings.js';
 import { child, childElements, textOf, type XmlElement } from './dom.js';
 import { parseXml, readXml, serializeXml, type ParsedXml } from './document.js';
-import { SriovMetadata, describeKey, sameKey, type MetadataEntry, type MetadataKey } from './metadata.js';
+import { SriovMetadata, describeKey, keyId, type MetadataEntry, type MetadataKey } from './metadata.js';
 import { pciSourceFrom } from './devices/common.js';
 import type { DeviceFields, Style } from './devices/device-fields.js';
 import { hostdevLabel, isPciHostdev, readHostdev } from './devices/hostdev.js';
@@ -33,6 +33,8 @@ export interface SriovDevice {
 }
 
 export class DomainXml {
+  private sriovMetadata: SriovMetadata | undefined;
+
   private constructor(private readonly parsed: ParsedXml, readonly name: string) {}
 
   static parse(text: string, what: string): DomainXml {
@@ -64,14 +66,15 @@ export class DomainXml {
   }
 
   get metadata(): SriovMetadata {
-    return new SriovMetadata(this.root, this.name);
+    return (this.sriovMetadata ??= new SriovMetadata(this.root, this.name));
   }
 
   /** Every SR-IOV device, in document order, with its settings validated and merged. */
   sriovDevices(ctx: DeviceContext): SriovDevice[] {
     const devices = child(this.root, 'devices');
     if (!devices) return [];
-    const entries = this.metadata.entries();
+    // by key: a domain with 64 VFs has 64 entries, and each device looks for its own
+    const entries = new Map(this.metadata.entries().map((e) => [keyId(e.key), e]));
     const found: SriovDevice[] = [];
     for (const el of childElements(devices)) {
       const style = styleOf(el, entries, ctx);
@@ -96,14 +99,15 @@ export class DomainXml {
 
   /** Metadata entries that no device of the domain answers to: a typo, or a device removed. */
   orphanEntries(devices: readonly SriovDevice[]): MetadataEntry[] {
-    return this.metadata.entries().filter((e) => !devices.some((d) => d.entry && sameKey(d.entry.key, e.key)));
+    const answered = new Set(devices.flatMap((d) => (d.entry ? [keyId(d.entry.key)] : [])));
+    return this.metadata.entries().filter((e) => !answered.has(keyId(e.key)));
   }
 
   toString(): string {
     return serializeXml(this.parsed);
   }
 
-  private readDevice(el: XmlElement, style: Style, entries: readonly MetadataEntry[]): SriovDevice {
+  private readDevice(el: XmlElement, style: Style, entries: EntriesByKey): SriovDevice {
     const where = `domain ${this.name}`;
     const fields = style === 'hostdev' ? readHostdev(el, where)
       : style === 'interface' ? readHostdevInterface(el, where)
@@ -111,7 +115,7 @@ export class DomainXml {
     const label = style === 'hostdev' ? hostdevLabel(fields)
       : style === 'interface' ? hostdevInterfaceLabel(fields)
         : networkInterfaceLabel(fields);
-    const matching = candidateKeys(fields).flatMap((k) => entries.filter((e) => sameKey(e.key, k)));
+    const matching = candidateKeys(fields).flatMap((k) => entries.get(keyId(k)) ?? []);
     if (matching.length > 1) {
       throw new InputError(`domain ${this.name}, ${label}: virt-sriov metadata has entries for both ${matching.map((e) => describeKey(e.key)).join(' and ')}`,
         'keep one entry per device');
@@ -123,16 +127,18 @@ export class DomainXml {
   }
 }
 
-function styleOf(el: XmlElement, entries: readonly MetadataEntry[], ctx: DeviceContext): Style | null {
+type EntriesByKey = ReadonlyMap<string, MetadataEntry>;
+
+function styleOf(el: XmlElement, entries: EntriesByKey, ctx: DeviceContext): Style | null {
   if (isHostdevInterface(el)) return 'interface';
   if (isPciHostdev(el)) {
     const vf = readPciSource(el);
-    return vf && (ctx.isVf(vf) || entries.some((e) => sameKey(e.key, { pci: vf }))) ? 'hostdev' : null;
+    return vf && (ctx.isVf(vf) || entries.has(keyId({ pci: vf }))) ? 'hostdev' : null;
   }
   if (isNetworkInterface(el)) {
     const network = networkOf(el);
     const mac = child(el, 'mac')?.getAttribute('address')?.toLowerCase();
-    const named = mac !== undefined && entries.some((e) => sameKey(e.key, { mac }));
+    const named = mac !== undefined && entries.has(keyId({ mac }));
     return network && (ctx.isHostdevNetwork(network) || named) ? 'network' : null;
   }
   return null;

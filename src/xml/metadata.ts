@@ -46,21 +46,40 @@ export function describeKey(key: MetadataKey): string {
   return 'pci' in key ? `VF ${formatPciAddress(key.pci)}` : `interface ${key.mac}`;
 }
 
+/** A key as a string, equal exactly when sameKey is true: for maps, where a domain has many devices. */
+export function keyId(key: MetadataKey): string {
+  return 'pci' in key ? `pci ${formatPciAddress(key.pci)}` : `mac ${key.mac}`;
+}
+
 export function sameKey(a: MetadataKey, b: MetadataKey): boolean {
   if ('pci' in a && 'pci' in b) return samePciAddress(a.pci, b.pci);
   if ('mac' in a && 'mac' in b) return a.mac === b.mac;
   return false;
 }
 
-/** The <sriov:vfs> element of a domain, created on first write. */
+/** The key each entry element was read with (null: malformed); elements are replaced, never edited, so it holds. */
+const elementKeys = new WeakMap<XmlElement, string | null>();
+
+/**
+ * The <sriov:vfs> element of a domain, created on first write. Keep one per document (as
+ * DomainXml does): it remembers what it read until its own next write, since a conversion
+ * asks once per device.
+ */
 export class SriovMetadata {
+  private read: MetadataEntry[] | undefined;
+
   constructor(private readonly domain: XmlElement, private readonly domainName: string) {}
 
   /** Every entry, validated. A bad entry is an error that names it: the hook must not guess. */
   entries(): MetadataEntry[] {
+    return (this.read ??= this.readEntries()).slice();
+  }
+
+  private readEntries(): MetadataEntry[] {
     const container = this.container();
     if (!container) return [];
     const entries: MetadataEntry[] = [];
+    const seen = new Set<string>();
     for (const el of childElements(container)) {
       if (el.namespaceURI !== SRIOV_NS) continue;
       if (el.localName !== 'vf') {
@@ -68,10 +87,12 @@ export class SriovMetadata {
           `only <${PREFIX}:vf .../> entries belong under <${PREFIX}:vfs>`);
       }
       const entry = this.readEntry(el);
-      if (entries.some((e) => sameKey(e.key, entry.key))) {
+      const id = keyId(entry.key);
+      if (seen.has(id)) {
         throw new InputError(`domain ${this.domainName}: two virt-sriov metadata entries for ${describeKey(entry.key)}`,
           'merge them into one <sriov:vf> entry');
       }
+      seen.add(id);
       entries.push(entry);
     }
     return entries;
@@ -86,6 +107,7 @@ export class SriovMetadata {
    * it when the settings are empty. The container goes when its last entry does.
    */
   put(key: MetadataKey, settings: VfSettings, previous: MetadataKey = key): void {
+    this.read = undefined;
     const old = this.entryElement(previous) ?? this.entryElement(key);
     if (isEmpty(settings)) {
       if (old) removeElement(old);
@@ -140,16 +162,11 @@ export class SriovMetadata {
   private entryElement(key: MetadataKey): XmlElement | null {
     const container = this.container();
     if (!container) return null;
+    const wanted = keyId(key);
     for (const el of childElements(container)) {
       if (el.namespaceURI !== SRIOV_NS || el.localName !== 'vf') continue;
-      const pci = el.getAttribute('pci');
-      const mac = el.getAttribute('interface-mac');
-      try {
-        const k: MetadataKey = pci !== null ? { pci: parsePciAddress(pci) } : { mac: normalizeMac(mac ?? '') };
-        if (sameKey(k, key)) return el;
-      } catch {
-        // a malformed key matches nothing; entries() reports it
-      }
+      if (!elementKeys.has(el)) elementKeys.set(el, elementKey(el));
+      if (elementKeys.get(el) === wanted) return el;
     }
     return null;
   }
@@ -189,6 +206,15 @@ export class SriovMetadata {
     const md = container.parentNode as XmlElement;
     removeElement(container);
     if (childElements(md).length === 0) removeElement(md);
+  }
+}
+
+function elementKey(el: XmlElement): string | null {
+  const pci = el.getAttribute('pci');
+  try {
+    return keyId(pci !== null ? { pci: parsePciAddress(pci) } : { mac: normalizeMac(el.getAttribute('interface-mac') ?? '') });
+  } catch {
+    return null; // a malformed key matches nothing; entries() reports it
   }
 }
 

@@ -61,7 +61,7 @@ Settings the new style's XML can't hold are kept in the domain's <metadata> for 
       const result = convertDomain(domain, { ...plan, network: o.network, vfs, context });
       for (const w of result.warnings) ctx.note(`warning: ${w}`);
       for (const c of result.conversions) ctx.note(`${c.device}: ${c.from} -> ${c.to}`);
-      if (domain.sriovDevices(context).length === 0) ctx.note(`domain ${domain.name} has no SR-IOV device; nothing to convert`);
+      if (result.devices === 0) ctx.note(`domain ${domain.name} has no SR-IOV device; nothing to convert`);
       ctx.out(domain.toString());
     });
 }

@@ -137,6 +137,18 @@ describe('writing virt-sriov metadata', () => {
     ]);
   });
 
+  test('entries read before a write give way to what was written (re-keyed, changed, removed)', () => {
+    const doc = DomainXml.parse(domainFixture('wheezy-hostdev.xml'), 'x');
+    expect(doc.metadata.entries()).toHaveLength(2);
+    doc.metadata.put({ mac: 'de:ad:fe:ed:ff:01' }, { vlan: { id: 403 } }, { pci: pci('0000:01:10.0') });
+    doc.metadata.put({ pci: pci('0000:01:10.2') }, {});
+    expect(doc.metadata.entries()).toEqual([{ key: { mac: 'de:ad:fe:ed:ff:01' }, settings: { vlan: { id: 403 } } }]);
+    expect(doc.metadata.find({ pci: pci('0000:01:10.0') })).toBeUndefined();
+    doc.metadata.put({ mac: 'de:ad:fe:ed:ff:01' }, { vlan: { id: 404 } });
+    expect(doc.metadata.find({ mac: 'de:ad:fe:ed:ff:01' })?.settings).toEqual({ vlan: { id: 404 } });
+    expect(metadataEntries(doc.toString())).toEqual([{ 'interface-mac': 'de:ad:fe:ed:ff:01', vlan: '404' }]);
+  });
+
   test('removing the last entry removes <sriov:vfs>, and <metadata> when nothing else is in it', () => {
     const doc = DomainXml.parse(domainFixture('wheezy-hostdev.xml'), 'x');
     doc.metadata.put({ pci: pci('0000:01:10.0') }, {});
