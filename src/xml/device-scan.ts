@@ -1,11 +1,11 @@
 /**
- * The PCI devices a domain XML names, read in one streaming pass without building a DOM: who
- * holds which VF needs only this of every defined domain, and `status` reads hundreds of them
- * (a DOM per domain was most of its time). It finds what DomainXml.pciSources finds, by the
- * same rules (devices/hostdev.ts, devices/interface-hostdev.ts): the first <source><address>
- * of each <hostdev type='pci'> and <interface type='hostdev'> in the domain's first <devices>.
+ * The PCI devices a domain XML names, read in one pass of a tokenizer without building a DOM:
+ * who holds which VF needs only this of every defined domain, and `status` reads hundreds of
+ * them (a DOM per domain was most of its time, and saxes, a parser in JS char by char, still
+ * ~5x this). It finds what DomainXml.pciSources finds, by the same rules
+ * (devices/hostdev.ts, devices/interface-hostdev.ts): the first <source><address> of each
+ * <hostdev type='pci'> and <interface type='hostdev'> in the domain's first <devices>.
  */
-import { SaxesParser, type SaxesTagNS } from 'saxes';
 import type { PciAddress } from '../model/pci-address.js';
 import { pciSourceFrom } from './devices/common.js';
 import { isPciHostdev } from './devices/hostdev.js';
@@ -17,52 +17,46 @@ export interface ScannedPciSource {
   readonly style: 'hostdev' | 'interface';
 }
 
+// markup by its first characters; a '<' that starts none of them (or a tag with an unquoted
+// attribute) is matched alone, as an error. Groups: 1 end tag name; 2 start tag name, 3 its
+// attributes, 4 '/' when self-closing.
+const TOKEN = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<\/([^\s>]+)\s*>|<([^\s/>!?]+)((?:\s+[^\s=/>]+\s*=\s*(?:'[^']*'|"[^"]*"))*)\s*(\/?)>|[^<]+|</g;
+const ATTRIBUTE = /([^\s=]+)\s*=\s*(?:'([^']*)'|"([^"]*)")/g;
+const ENTITY = /&(?:(lt|gt|amp|apos|quot)|#([0-9]+)|#x([0-9a-fA-F]+));/g;
+const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
+
+/** In-scope namespaces: the default one ('' for none) and the bound prefixes. */
+interface Scope {
+  readonly default: string;
+  readonly prefixes: ReadonlyMap<string, string>;
+}
+const TOP: Scope = { default: '', prefixes: new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]) };
+
 /**
- * Throws where the DOM parser would refuse the text (not well-formed, a DOCTYPE, an unbound
- * prefix); a document whose root is not a libvirt <domain> names nothing.
+ * Throws where the DOM parser would refuse the text: a DOCTYPE, markup that is no markup, an
+ * unquoted attribute, unbalanced tags, a second root, an undeclared prefix. A document whose
+ * root is not a libvirt <domain> names nothing. Not a validating parser: what it reads, libvirt
+ * wrote.
  */
 export function scanPciSources(text: string): ScannedPciSource[] {
-  const parser = new SaxesParser({ xmlns: true, position: false });
   const found: ScannedPciSource[] = [];
-  // depth 1 is the root; 2 its children (<devices>); 3 a device; 4 its <source>; 5 <address>
-  let depth = 0;
+  const open: string[] = []; // names of the open elements; open.length is the depth
+  const scopes: Scope[] = [TOP];
+  let rootClosed = false;
   let notDomain = false;
   let devicesSeen = false;
   let inDevices = false;
   let device: ElementHead | null = null;
   let sourceSeen = false;
   let inSource = false;
-  let address: SaxesTagNS['attributes'] | null = null;
+  let address: Map<string, string> | null = null;
 
-  parser.on('doctype', () => {
-    throw new Error('a DOCTYPE declaration is not allowed');
-  });
-  parser.on('opentag', (tag) => {
-    depth++;
-    if (notDomain) return;
-    const plain = !tag.uri; // libvirt's own elements have no namespace; <metadata>'s children do
-    if (depth === 1) {
-      notDomain = tag.local !== 'domain' || !plain;
-    } else if (depth === 2) {
-      inDevices = !devicesSeen && plain && tag.local === 'devices';
-      if (inDevices) devicesSeen = true;
-    } else if (depth === 3 && inDevices) {
-      const attributes = tag.attributes;
-      device = { localName: tag.local, getAttribute: (n) => attributes[n]?.value ?? null };
-      sourceSeen = false;
-      address = null;
-    } else if (depth === 4 && device) {
-      inSource = !sourceSeen && plain && tag.local === 'source';
-      if (inSource) sourceSeen = true;
-    } else if (depth === 5 && inSource && address === null && plain && tag.local === 'address') {
-      address = tag.attributes;
-    }
-  });
-  parser.on('closetag', () => {
+  const close = () => {
+    const depth = open.length;
     if (depth === 3 && device) {
       const style = isPciHostdev(device) ? 'hostdev' : isHostdevInterface(device) ? 'interface' : null;
       const attributes = address;
-      const pci = style && attributes ? pciSourceFrom((n) => attributes[n]?.value ?? null) : null;
+      const pci = style && attributes ? pciSourceFrom((n) => attributes.get(n) ?? null) : null;
       if (style && pci) found.push({ address: pci, style });
       device = null;
     } else if (depth === 4) {
@@ -70,8 +64,79 @@ export function scanPciSources(text: string): ScannedPciSource[] {
     } else if (depth === 2) {
       inDevices = false;
     }
-    depth--;
-  });
-  parser.write(text).close();
+    open.pop();
+    scopes.pop();
+    if (open.length === 0) rootClosed = true;
+  };
+
+  TOKEN.lastIndex = 0;
+  for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
+    const [token, endName, name, rawAttributes, selfClosing] = m;
+    if (name !== undefined) {
+      if (rootClosed) throw new Error(`<${name}> after the root element`);
+      const parent = scopes[scopes.length - 1]!;
+      const wanted: boolean = !notDomain && (open.length === 2 && inDevices || open.length === 4 && inSource && address === null);
+      const declares = rawAttributes!.includes('xmlns');
+      const attributes: Map<string, string> | null = wanted || declares ? attributesOf(rawAttributes!) : null;
+      const scope: Scope = declares ? scopeOf(parent, attributes!) : parent;
+      const colon = name.indexOf(':');
+      // as for the checking parser, a prefix never declared is an error
+      if (colon >= 0 && !scope.prefixes.has(name.slice(0, colon))) throw new Error(`<${name}>: unbound namespace prefix`);
+      // libvirt's own elements have no namespace; <metadata>'s children do
+      const plain: boolean = colon < 0 && scope.default === '';
+      const local = name.slice(colon + 1);
+      open.push(name);
+      scopes.push(scope);
+      const depth = open.length;
+      if (notDomain) {
+        // nothing to find, but the rest is still checked
+      } else if (depth === 1) {
+        notDomain = local !== 'domain' || !plain;
+      } else if (depth === 2) {
+        inDevices = !devicesSeen && plain && local === 'devices';
+        if (inDevices) devicesSeen = true;
+      } else if (depth === 3 && inDevices) {
+        device = { localName: local, getAttribute: (n) => attributes!.get(n) ?? null };
+        sourceSeen = false;
+        address = null;
+      } else if (depth === 4 && device) {
+        inSource = !sourceSeen && plain && local === 'source';
+        if (inSource) sourceSeen = true;
+      } else if (depth === 5 && inSource && address === null && plain && local === 'address') {
+        address = attributes;
+      }
+      if (selfClosing) close();
+    } else if (endName !== undefined) {
+      if (open[open.length - 1] !== endName) throw new Error(`</${endName}> closes no open <${endName}>`);
+      close();
+    } else if (token === '<') {
+      throw new Error(/^<!DOCTYPE/.test(text.slice(m.index)) ? 'a DOCTYPE declaration is not allowed' : 'malformed markup');
+    }
+  }
+  if (open.length) throw new Error(`<${open[open.length - 1]}> is not closed`);
+  if (!rootClosed) throw new Error('no root element');
   return notDomain ? [] : found;
+}
+
+function attributesOf(raw: string): Map<string, string> {
+  const attributes = new Map<string, string>();
+  for (const [, name, single, double] of raw.matchAll(ATTRIBUTE)) {
+    if (!attributes.has(name!)) attributes.set(name!, decode(single ?? double!));
+  }
+  return attributes;
+}
+
+function decode(value: string): string {
+  if (!value.includes('&')) return value;
+  return value.replace(ENTITY, (_, named: string | undefined, dec: string | undefined, hex: string | undefined) =>
+    (named ? NAMED[named]! : String.fromCodePoint(dec ? parseInt(dec, 10) : parseInt(hex!, 16))));
+}
+
+function scopeOf(parent: Scope, attributes: ReadonlyMap<string, string>): Scope {
+  let scope = parent;
+  for (const [name, value] of attributes) {
+    if (name === 'xmlns') scope = { ...scope, default: value };
+    else if (name.startsWith('xmlns:')) scope = { ...scope, prefixes: new Map(scope.prefixes).set(name.slice(6), value) };
+  }
+  return scope;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
 import { readdirSync } from 'node:fs';
 import { formatPciAddress } from '../../../src/model/pci-address.js';
 import { vfHolders } from '../../../src/pool/vf-holders.js';
@@ -52,6 +53,32 @@ describe('what is not a device is not mistaken for one', () => {
     expect(fromDom(xml)).toEqual(['hostdev 0000:01:10.2']);
   });
 
+  test.each([
+    ['double quotes, spaces around =, a > in a value', `<devices><hostdev type = "pci" mode="subsystem" note="a>b"><source><address domain="0" bus = "1" slot="0x10" function="2"/></source></hostdev></devices>`],
+    ['character references in the address', `<devices><hostdev mode='subsystem' type='pci'><source><address domain='0' bus='&#49;' slot='0x10' function='&#x32;'/></source></hostdev></devices>`],
+    ['markup-like text in comments, CDATA and processing instructions', `<!-- <devices> --><?pi <devices>?><devices><![CDATA[</devices>]]>${HOSTDEV(2)}<!-- </devices> --></devices>`],
+    ['an XML declaration and a comment before the root', ''],
+  ])('written by hand: %s', (what, inner) => {
+    const xml = what.startsWith('an XML declaration')
+      ? `<?xml version='1.0'?>\n<!-- vm -->\n<domain type='kvm'><name>vm</name><devices>${HOSTDEV(2)}</devices></domain>\n`
+      : `<domain type='kvm'><name>vm</name>${inner}</domain>`;
+    expect(scanned(xml)).toEqual(['hostdev 0000:01:10.2']);
+    expect(fromDom(xml)).toEqual(['hostdev 0000:01:10.2']);
+  });
+
+  test.each([
+    ['a tag left open', `<domain><name>vm</name><devices>${HOSTDEV(1)}</domain>`],
+    ['tags closed in the wrong order', `<domain><name>vm</name><devices><hostdev></devices></hostdev></domain>`],
+    ['an unquoted attribute', `<domain><name>vm</name><devices><hostdev type=pci/></devices></domain>`],
+    ['a comment never closed', `<domain><name>vm</name><devices><!-- ${HOSTDEV(1)}</devices></domain>`],
+    ['a DOCTYPE', `<!DOCTYPE domain><domain><name>vm</name><devices>${HOSTDEV(1)}</devices></domain>`],
+    ['an element prefix never declared', `<domain><name>vm</name><devices><x:hostdev mode='subsystem' type='pci'/>${HOSTDEV(1)}</devices></domain>`],
+    ['a second root', `<domain><name>vm</name></domain><domain><name>vm</name><devices>${HOSTDEV(1)}</devices></domain>`],
+  ])('refused, as the DOM refuses it: %s', (_, xml) => {
+    expect(() => scanPciSources(xml)).toThrow();
+    expect(() => DomainXml.parse(xml, 'test')).toThrow();
+  });
+
   test('USB and capabilities hostdevs, network interfaces and a hostdev without a readable address name no PCI device', () => {
     const xml = `<domain type='kvm'><name>vm</name><devices>
       <hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/><product id='0x2'/></source></hostdev>
@@ -64,11 +91,36 @@ describe('what is not a device is not mistaken for one', () => {
     expect(fromDom(xml)).toEqual(['interface 0000:01:10.3']);
   });
 
-  test('a document that is not a domain names nothing; one that is not well-formed, or has a DOCTYPE, is refused', () => {
+  test('a document that is not a libvirt domain names nothing', () => {
     expect(scanned(`<network><devices>${HOSTDEV(1)}</devices></network>`)).toEqual([]);
-    expect(() => scanPciSources(`<domain><devices>${HOSTDEV(1)}</domain>`)).toThrow();
-    expect(() => scanPciSources(`<!DOCTYPE domain><domain><devices>${HOSTDEV(1)}</devices></domain>`)).toThrow();
-    expect(() => scanPciSources(`<domain><devices><x:hostdev/>${HOSTDEV(1)}</devices></domain>`)).toThrow();
+    expect(scanned(`<domain xmlns='urn:x'><devices>${HOSTDEV(1)}</devices></domain>`)).toEqual([]);
+  });
+});
+
+describe('the scan and the DOM agree on any mix of devices, comments and foreign elements', () => {
+  const q = fc.constantFrom("'", '"');
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  const address = fc.record({ bus: fc.integer({ min: 0, max: 0x1ff }), slot: fc.integer({ min: 0, max: 0x1f }), fn: fc.integer({ min: 0, max: 8 }), quote: q })
+    .map(({ bus, slot, fn, quote: a }) => `<address domain=${a}0x0000${a} bus=${a}${hex(bus)}${a} slot=${a}${hex(slot)}${a} function=${a}${fn}${a}/>`);
+  const device = fc.oneof(
+    fc.tuple(address, q, fc.constantFrom('pci', 'usb'), fc.constantFrom('subsystem', 'capabilities'))
+      .map(([a, x, type, mode]) => `<hostdev mode=${x}${mode}${x} type=${x}${type}${x} managed='yes'>\n  <source>${a}</source>\n  <address type='pci' domain='0' bus='0' slot='3' function='0'/></hostdev>`),
+    fc.tuple(address, fc.constantFrom('hostdev', 'network', 'bridge'))
+      .map(([a, type]) => `<interface type='${type}'><mac address='52:54:00:00:00:01'/><source>${a}</source><vlan><tag id='4'/></vlan></interface>`),
+    address.map((a) => `<!-- <hostdev mode='subsystem' type='pci'><source>${a}</source></hostdev> -->`),
+    address.map((a) => `<x:hostdev xmlns:x='urn:x' mode='subsystem' type='pci'><x:source>${a}</x:source></x:hostdev>`),
+    address.map((a) => `<hostdev mode='subsystem' type='pci'><source xmlns='urn:x'>${a}</source></hostdev>`),
+    fc.constant("<disk type='file'><source file='/a&amp;b.img'/></disk>"),
+  );
+  const domain = fc.tuple(fc.array(device, { maxLength: 8 }), fc.array(device, { maxLength: 3 }), fc.boolean())
+    .map(([devices, elsewhere, cdata]) => `<domain type='kvm'>\n  <name>vm</name>\n`
+      + (cdata ? `  <description><![CDATA[${elsewhere.join('')}]]></description>\n` : `  <metadata><m:x xmlns:m='urn:m'>${elsewhere.join('')}</m:x></metadata>\n`)
+      + `  <devices>\n    ${devices.join('\n    ')}\n  </devices>\n</domain>\n`);
+
+  test('same devices, same order', () => {
+    fc.assert(fc.property(domain, (xml) => {
+      expect(scanned(xml)).toEqual(fromDom(xml));
+    }), { numRuns: 300 });
   });
 });
 
