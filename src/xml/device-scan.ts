@@ -11,6 +11,7 @@ import { pciSourceFrom } from './devices/common.js';
 import { isPciHostdev } from './devices/hostdev.js';
 import { isHostdevInterface } from './devices/interface-hostdev.js';
 import type { ElementHead } from './dom.js';
+import { declare, resolveName, TOP_SCOPE, type Scope } from './names.js';
 
 export interface ScannedPciSource {
   readonly address: PciAddress;
@@ -25,23 +26,16 @@ const ATTRIBUTE = /([^\s=]+)\s*=\s*(?:'([^']*)'|"([^"]*)")/g;
 const ENTITY = /&(?:(lt|gt|amp|apos|quot)|#([0-9]+)|#x([0-9a-fA-F]+));/g;
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
 
-/** In-scope namespaces: the default one ('' for none) and the bound prefixes. */
-interface Scope {
-  readonly default: string;
-  readonly prefixes: ReadonlyMap<string, string>;
-}
-const TOP: Scope = { default: '', prefixes: new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]) };
 
 /**
  * Throws where the DOM parser would refuse the text: a DOCTYPE, markup that is no markup, an
- * unquoted attribute, unbalanced tags, a second root, an undeclared prefix. A document whose
- * root is not a libvirt <domain> names nothing. Not a validating parser: what it reads, libvirt
- * wrote.
+ * unquoted attribute, unbalanced tags, a second root. A document whose root is not a libvirt
+ * <domain> names nothing. Not a validating parser: what it reads, libvirt wrote.
  */
 export function scanPciSources(text: string): ScannedPciSource[] {
   const found: ScannedPciSource[] = [];
   const open: string[] = []; // names of the open elements; open.length is the depth
-  const scopes: Scope[] = [TOP];
+  const scopes: Scope[] = [TOP_SCOPE];
   let rootClosed = false;
   let notDomain = false;
   let devicesSeen = false;
@@ -78,13 +72,10 @@ export function scanPciSources(text: string): ScannedPciSource[] {
       const wanted: boolean = !notDomain && (open.length === 2 && inDevices || open.length === 4 && inSource && address === null);
       const declares = rawAttributes!.includes('xmlns');
       const attributes: Map<string, string> | null = wanted || declares ? attributesOf(rawAttributes!) : null;
-      const scope: Scope = declares ? scopeOf(parent, attributes!) : parent;
-      const colon = name.indexOf(':');
-      // as for the checking parser, a prefix never declared is an error
-      if (colon >= 0 && !scope.prefixes.has(name.slice(0, colon))) throw new Error(`<${name}>: unbound namespace prefix`);
-      // libvirt's own elements have no namespace; <metadata>'s children do
-      const plain: boolean = colon < 0 && scope.default === '';
-      const local = name.slice(colon + 1);
+      let scope: Scope = parent;
+      if (declares) for (const [n, v] of attributes!) scope = declare(scope, n, v);
+      const { ns, local } = resolveName(scope, name);
+      const plain = ns === null; // libvirt's own elements have no namespace; <metadata>'s children do
       open.push(name);
       scopes.push(scope);
       const depth = open.length;
@@ -130,13 +121,4 @@ function decode(value: string): string {
   if (!value.includes('&')) return value;
   return value.replace(ENTITY, (_, named: string | undefined, dec: string | undefined, hex: string | undefined) =>
     (named ? NAMED[named]! : String.fromCodePoint(dec ? parseInt(dec, 10) : parseInt(hex!, 16))));
-}
-
-function scopeOf(parent: Scope, attributes: ReadonlyMap<string, string>): Scope {
-  let scope = parent;
-  for (const [name, value] of attributes) {
-    if (name === 'xmlns') scope = { ...scope, default: value };
-    else if (name.startsWith('xmlns:')) scope = { ...scope, prefixes: new Map(scope.prefixes).set(name.slice(6), value) };
-  }
-  return scope;
 }

@@ -1,14 +1,15 @@
 /**
  * XML in and out. Documents are checked by a strict parser (saxes: well-formedness and
  * namespaces with line and column, no DOCTYPE, so no entity expansion and nothing fetched),
- * then held as an xmlbuilder2 DOM, which keeps sibling order, comments, whitespace and
- * namespaces as written. A document that is only read (a hook's domain XML) can skip the DOM:
- * readXml gives the tree the checking parser built on its way (read-only-tree.ts).
+ * which builds the tree on its way: for editing, a light DOM (light-dom.ts) that keeps sibling
+ * order, comments, whitespace and namespaces as written; for a document that is only read (a
+ * hook's domain XML), readXml's read-only tree (read-only-tree.ts), which skips recording how
+ * each tag was written.
  */
-import { create } from 'xmlbuilder2';
 import { SaxesParser } from 'saxes';
 import { InputError } from '../errors.js';
 import { CDATA_NODE, COMMENT_NODE, ELEMENT_NODE, PI_NODE, TEXT_NODE, type XmlDocument, type XmlElement, type XmlNode } from './dom.js';
+import { LightTreeBuilder } from './light-dom.js';
 import { ReadOnlyTreeBuilder } from './read-only-tree.js';
 
 export interface ParsedXml {
@@ -21,15 +22,9 @@ export interface ParsedXml {
 
 /** `what` names the input for messages: a file name, "stdin", "hook stdin". */
 export function parseXml(text: string, what: string): ParsedXml {
-  checkWellFormed(text, what);
-  let builder: ReturnType<typeof create>;
-  try {
-    builder = create({ skipWhitespaceOnlyText: false }, text);
-  } catch (e) {
-    // well-formed for saxes but not for the DOM: a name such as `address:` or `:type`, a prefix never declared
-    throw new InputError(`${what}: malformed XML: ${(e as Error).message.split('\n')[0]}`, 'fix the XML (xmllint --noout FILE shows the same)');
-  }
-  const parsed = parsedAs(text, what, builder.node as unknown as XmlDocument);
+  const tree = new LightTreeBuilder();
+  checkWellFormed(text, what, tree);
+  const parsed = parsedAs(text, what, tree.document);
   recordSourceForms(text, parsed.root);
   return parsed;
 }
@@ -163,7 +158,10 @@ function escapeAttribute(v: string, quote: Quote): string {
   return quote === "'" ? s.replace(/'/g, '&apos;') : s.replace(/"/g, '&quot;');
 }
 
-function checkWellFormed(text: string, what: string, tree?: ReadOnlyTreeBuilder): void {
+/** What builds a tree from the checking parser's events: light-dom.ts's, or read-only-tree.ts's. */
+type TreeBuilder = Pick<ReadOnlyTreeBuilder, 'open' | 'close' | 'text' | 'cdata' | 'comment' | 'processingInstruction'>;
+
+function checkWellFormed(text: string, what: string, tree?: TreeBuilder): void {
   const parser = new SaxesParser({ position: true, xmlns: true });
   let rootSeen = false;
   parser.on('doctype', () => {

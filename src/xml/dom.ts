@@ -1,5 +1,5 @@
 /**
- * The part of the DOM (as xmlbuilder2 implements it) that virt-sriov uses, with helpers for
+ * The part of the DOM that virt-sriov uses (light-dom.ts implements it), with helpers for
  * reading and editing libvirt XML without disturbing what is around the edit.
  */
 export const ELEMENT_NODE = 1;

@@ -168,6 +168,14 @@ describe('a document that is not a domain', () => {
     expect(e.message).toMatch(/not a domain XML .*<domain> in namespace http:\/\/example\.org\/other/);
   });
 
+  test('element names with an empty prefix or local part, or a prefix never declared, are refused where they are', () => {
+    expect(thrown(() => DomainXml.parse("<domain><name>a</name>\n<devices><address: bus='1'/></devices></domain>", 'x.xml')).message)
+      .toMatch(/^x\.xml: malformed XML at line 2, column \d+: malformed name: address:/);
+    expect(thrown(() => DomainXml.parse("<domain><name>a</name><:type/></domain>", 'x.xml')).message).toMatch(/malformed name: :type/);
+    expect(thrown(() => DomainXml.parse("<domain><name>a</name>\n<devices><qemu:x/></devices></domain>", 'x.xml')).message)
+      .toMatch(/^x\.xml: malformed XML at line 2, column \d+: unbound namespace prefix: "qemu"/);
+  });
+
   test('a domain without a name', () => {
     expect(thrown(() => DomainXml.parse("<domain type='kvm'><devices/></domain>", 'x.xml')).message).toBe('x.xml: the domain has no <name>');
   });

@@ -1,0 +1,251 @@
+/**
+ * The DOM of dom.ts, and only that: nodes that keep their children in order, elements with
+ * their attributes as written, namespaces as resolved at parse or given at creation. What
+ * virt-sriov does with a document is read it, move and replace a few elements and write it
+ * back; a spec-complete DOM (xmlbuilder2's) cost more than all of that, a convert of 64
+ * devices spent most of its own time in it. Built from the events of the parser that checks
+ * the text (document.ts), as read-only-tree.ts builds the tree of a document only read.
+ */
+import {
+  CDATA_NODE, COMMENT_NODE, ELEMENT_NODE, PI_NODE, TEXT_NODE,
+  type XmlDocument, type XmlElement, type XmlNode,
+} from './dom.js';
+
+abstract class Node implements XmlNode {
+  abstract readonly nodeType: number;
+  parentNode: Node | null = null;
+  readonly childNodes: Node[] = [];
+
+  constructor(readonly ownerDocument: LightDocument) {}
+
+  get previousSibling(): Node | null {
+    const siblings = this.parentNode?.childNodes;
+    return siblings ? siblings[siblings.indexOf(this) - 1] ?? null : null;
+  }
+
+  get nextSibling(): Node | null {
+    const siblings = this.parentNode?.childNodes;
+    return siblings ? siblings[siblings.indexOf(this) + 1] ?? null : null;
+  }
+
+  abstract get textContent(): string | null;
+  abstract set textContent(value: string | null);
+
+  insertBefore(node: XmlNode, ref: XmlNode | null): XmlNode {
+    const n = adopt(node);
+    const at = ref === null ? this.childNodes.length : this.childNodes.indexOf(ref as Node);
+    if (at < 0) throw new Error('insertBefore: the reference node is not a child');
+    this.childNodes.splice(at, 0, n);
+    n.parentNode = this;
+    return n;
+  }
+
+  appendChild(node: XmlNode): XmlNode {
+    return this.insertBefore(node, null);
+  }
+
+  removeChild(node: XmlNode): XmlNode {
+    const at = this.childNodes.indexOf(node as Node);
+    if (at < 0) throw new Error('removeChild: not a child');
+    this.childNodes.splice(at, 1);
+    (node as Node).parentNode = null;
+    return node;
+  }
+
+  replaceChild(node: XmlNode, old: XmlNode): XmlNode {
+    if (node === old) return old;
+    const n = adopt(node);
+    const at = this.childNodes.indexOf(old as Node);
+    if (at < 0) throw new Error('replaceChild: not a child');
+    this.childNodes[at] = n;
+    n.parentNode = this;
+    (old as Node).parentNode = null;
+    return old;
+  }
+
+  abstract cloneNode(deep?: boolean): XmlNode;
+}
+
+/** A node about to be inserted leaves the parent it had, as in the DOM. */
+function adopt(node: XmlNode): Node {
+  const n = node as Node;
+  n.parentNode?.removeChild(n);
+  return n;
+}
+
+class CharacterData extends Node {
+  constructor(doc: LightDocument, readonly nodeType: number, public data: string) {
+    super(doc);
+  }
+
+  get textContent(): string {
+    return this.data;
+  }
+
+  set textContent(value: string | null) {
+    this.data = value ?? '';
+  }
+
+  cloneNode(): XmlNode {
+    return new CharacterData(this.ownerDocument, this.nodeType, this.data);
+  }
+}
+
+class ProcessingInstruction extends CharacterData {
+  constructor(doc: LightDocument, readonly target: string, data: string) {
+    super(doc, PI_NODE, data);
+  }
+
+  override cloneNode(): XmlNode {
+    return new ProcessingInstruction(this.ownerDocument, this.target, this.data);
+  }
+}
+
+interface Attribute {
+  readonly name: string;
+  value: string;
+}
+
+class Element extends Node implements XmlElement {
+  readonly nodeType = ELEMENT_NODE;
+  readonly attributes: Attribute[] = [];
+
+  constructor(doc: LightDocument, readonly namespaceURI: string | null, readonly prefix: string | null, readonly localName: string) {
+    super(doc);
+  }
+
+  get tagName(): string {
+    return this.prefix ? `${this.prefix}:${this.localName}` : this.localName;
+  }
+
+  /** The text of every text and CDATA node below it, in order (comments and PIs are not text). */
+  get textContent(): string {
+    let text = '';
+    for (const c of this.childNodes) {
+      if (c.nodeType === ELEMENT_NODE || c.nodeType === TEXT_NODE || c.nodeType === CDATA_NODE) text += c.textContent;
+    }
+    return text;
+  }
+
+  set textContent(value: string | null) {
+    for (const c of this.childNodes) c.parentNode = null;
+    this.childNodes.length = 0;
+    if (value) this.appendChild(this.ownerDocument.createTextNode(value));
+  }
+
+  getAttribute(name: string): string | null {
+    return this.attributes.find((a) => a.name === name)?.value ?? null;
+  }
+
+  hasAttribute(name: string): boolean {
+    return this.attributes.some((a) => a.name === name);
+  }
+
+  setAttribute(name: string, value: string): void {
+    const had = this.attributes.find((a) => a.name === name);
+    if (had) had.value = value;
+    else this.attributes.push({ name, value });
+  }
+
+  /** Attributes are looked up by qualified name only (xmlns:PREFIX is the one namespaced one written). */
+  setAttributeNS(_ns: string | null, name: string, value: string): void {
+    this.setAttribute(name, value);
+  }
+
+  removeAttribute(name: string): void {
+    const at = this.attributes.findIndex((a) => a.name === name);
+    if (at >= 0) this.attributes.splice(at, 1);
+  }
+
+  cloneNode(deep = false): XmlNode {
+    const copy = new Element(this.ownerDocument, this.namespaceURI, this.prefix, this.localName);
+    for (const a of this.attributes) copy.attributes.push({ ...a });
+    if (deep) for (const c of this.childNodes) copy.appendChild(c.cloneNode(true));
+    return copy;
+  }
+}
+
+export class LightDocument extends Node implements XmlDocument {
+  readonly nodeType = 9;
+
+  constructor() {
+    super(undefined as unknown as LightDocument);
+    (this as { ownerDocument: LightDocument }).ownerDocument = this;
+  }
+
+  get documentElement(): XmlElement | null {
+    return (this.childNodes.find((c) => c.nodeType === ELEMENT_NODE) as Element | undefined) ?? null;
+  }
+
+  get textContent(): null {
+    return null;
+  }
+
+  set textContent(_: string | null) {
+    // a document has no text of its own (DOM: setting it does nothing)
+  }
+
+  createElement(name: string): XmlElement {
+    return new Element(this, null, null, name);
+  }
+
+  createElementNS(ns: string | null, qualifiedName: string): XmlElement {
+    const colon = qualifiedName.indexOf(':');
+    return colon < 0 ? new Element(this, ns, null, qualifiedName)
+      : new Element(this, ns, qualifiedName.slice(0, colon), qualifiedName.slice(colon + 1));
+  }
+
+  createTextNode(text: string): XmlNode {
+    return new CharacterData(this, TEXT_NODE, text);
+  }
+
+  createCDATASection(text: string): XmlNode {
+    return new CharacterData(this, CDATA_NODE, text);
+  }
+
+  createComment(text: string): XmlNode {
+    return new CharacterData(this, COMMENT_NODE, text);
+  }
+
+  createProcessingInstruction(target: string, data: string): XmlNode {
+    return new ProcessingInstruction(this, target, data);
+  }
+
+  cloneNode(): XmlNode {
+    throw new Error('a document is not cloned: parse the text again');
+  }
+}
+
+/** Builds the document from the checking parser's events (saxes with xmlns on), in document order. */
+export class LightTreeBuilder {
+  readonly document = new LightDocument();
+  private at: Node = this.document;
+
+  open(tag: { local: string; prefix: string; uri: string; attributes: Record<string, { name: string; value: string }> }): void {
+    const el = new Element(this.document, tag.uri || null, tag.prefix || null, tag.local);
+    for (const name in tag.attributes) el.attributes.push({ name, value: tag.attributes[name]!.value });
+    this.at.appendChild(el);
+    this.at = el;
+  }
+
+  close(): void {
+    this.at = this.at.parentNode ?? this.document;
+  }
+
+  /** Text outside the root element is only white space, which a document has none of. */
+  text(data: string): void {
+    if (this.at !== this.document) this.at.appendChild(this.document.createTextNode(data));
+  }
+
+  cdata(data: string): void {
+    this.at.appendChild(this.document.createCDATASection(data));
+  }
+
+  comment(data: string): void {
+    this.at.appendChild(this.document.createComment(data));
+  }
+
+  processingInstruction(target: string, body: string): void {
+    this.at.appendChild(this.document.createProcessingInstruction(target, body));
+  }
+}
