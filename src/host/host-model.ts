@@ -69,9 +69,11 @@ export function readVfSysfs(sysfs: Sysfs, index: number, pci: string, state: VfS
   };
 }
 
-/** Every PF (or just `only`), each read with one `ip` call. */
-export async function readHost(sysfs: Sysfs, ip: IpTool, only?: string): Promise<HostModel> {
-  const names = only ? [only] : listPfNames(sysfs);
+/**
+ * These PFs (every one by default), each read with one `ip` call. The calls are made before
+ * the first await, so a caller can do other work while they run.
+ */
+export async function readHost(sysfs: Sysfs, ip: IpTool, names: readonly string[] = listPfNames(sysfs)): Promise<HostModel> {
   const pfs = await Promise.all(names.map(async (name) => {
     const { vfAddresses, ...pf } = readPfSysfs(sysfs, name);
     const link = await ip.show(name);

@@ -15,14 +15,23 @@ export function statusCommand(io: CliIo): Command {
     .action(async function (this: Command, o: { json?: boolean; pf?: string }) {
       const ctx = contextOf(this, io);
       const { sysfs, ip } = ctx.host;
-      if (o.pf && !listPfNames(sysfs).includes(o.pf)) {
+      const names = listPfNames(sysfs);
+      if (o.pf && !names.includes(o.pf)) {
         throw new OperationError(`${o.pf} is not an SR-IOV PF on this host`,
           sysfs.exists(`class/net/${o.pf}`) ? `its driver offers no VFs (no sriov_totalvfs): check the NIC's SR-IOV settings in the BIOS`
             : 'see `ip link` for the interface names');
       }
-      const host = await readHost(sysfs, ip, o.pf);
-      const holders = host.pfs.length ? holdersOrNote(ctx) : new Map<string, VfHolder>();
-      ctx.close();
+      const pfs = o.pf ? [o.pf] : names;
+      // libvirt is asked while the PFs' `ip` processes run
+      const reading = readHost(sysfs, ip, pfs);
+      reading.catch(() => undefined); // awaited below; not an unhandled rejection if libvirt throws first
+      let holders = new Map<string, VfHolder>();
+      try {
+        if (pfs.length) holders = holdersOrNote(ctx);
+      } finally {
+        ctx.close();
+      }
+      const host = await reading;
       if (o.json) return ctx.out(JSON.stringify(statusJson(host, holders)));
       if (host.pfs.length === 0) {
         return ctx.out('No SR-IOV NIC on this host: no network interface offers VFs (sriov_totalvfs).\n'

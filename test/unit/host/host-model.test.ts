@@ -96,7 +96,7 @@ describe('host model, more of it', () => {
   test('only one PF when asked, with one ip call', async () => {
     host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 2 }, { name: 'eth1', pci: '0000:02:00.0', numVfs: 2 }]);
     host.clearCalls();
-    const model = await readHost(host.sysfs, host.ip, 'eth1');
+    const model = await readHost(host.sysfs, host.ip, ['eth1']);
     expect(model.pfs.map((p) => p.name)).toEqual(['eth1']);
     expect(host.calls().map((c) => c.argv.join(' '))).toEqual(['-j link show dev eth1']);
   });
