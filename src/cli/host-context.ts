@@ -22,10 +22,12 @@ export function hostFor(config: Config): Host {
  * (named with --network, in the config, or defined in libvirt as <forward mode='hostdev'>).
  */
 export function deviceContext(config: Config, host: Host, extra: { vfs?: readonly string[]; networks?: readonly string[] }): DeviceContext {
-  const pools = new Set([...(extra.networks ?? []), ...Object.keys(config.networks), ...definedHostdevNetworks()]);
+  const given = new Set([...(extra.networks ?? []), ...Object.keys(config.networks)]);
+  // libvirt's network files are read (and parsed) only for a domain with a network interface
+  let defined: Set<string> | undefined;
   const named = new Set(extra.vfs ?? []);
   return {
     isVf: (a) => isVf(host.sysfs, a) || named.has(formatPciAddress(a)),
-    isHostdevNetwork: (n) => pools.has(n),
+    isHostdevNetwork: (n) => given.has(n) || (defined ??= definedHostdevNetworks()).has(n),
   };
 }
