@@ -4,7 +4,7 @@
  * root: `class/net/eth0/device/sriov_numvfs`.
  */
 import { readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync, existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 
 export interface Sysfs {
   readonly root: string;
@@ -19,7 +19,9 @@ export interface Sysfs {
 }
 
 export function sysfsAt(root = '/sys'): Sysfs {
-  const at = (p: string) => join(root, p);
+  // concatenated, not path.join: thousands of paths per status, all relative and already plain
+  const base = root.endsWith('/') ? root : `${root}/`;
+  const at = (p: string) => base + p;
   return {
     root,
     read(p) {
