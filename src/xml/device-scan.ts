@@ -31,8 +31,13 @@ const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", q
  * Throws where the DOM parser would refuse the text: a DOCTYPE, markup that is no markup, an
  * unquoted attribute, unbalanced tags, a second root. A document whose root is not a libvirt
  * <domain> names nothing. Not a validating parser: what it reads, libvirt wrote.
+ *
+ * A text that can't name a PCI device is not read at all: both kinds of device need the word
+ * `hostdev` in it (<hostdev>, type='hostdev'), unless a character reference spells it. Most
+ * domains have no such device, and the scan runs once, in cold code, over every domain.
  */
 export function scanPciSources(text: string): ScannedPciSource[] {
+  if (!text.includes('hostdev') && !text.includes('&#')) return [];
   const found: ScannedPciSource[] = [];
   const open: string[] = []; // names of the open elements; open.length is the depth
   const scopes: Scope[] = [TOP_SCOPE];
@@ -65,17 +70,26 @@ export function scanPciSources(text: string): ScannedPciSource[] {
 
   TOKEN.lastIndex = 0;
   for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
-    const [token, endName, name, rawAttributes, selfClosing] = m;
+    // by index, not destructured (an iterator per token), and names resolved only where a
+    // namespace is in play: this loop runs cold, so every step per tag counts
+    const name = m[2];
+    const endName = m[1];
     if (name !== undefined) {
+      const rawAttributes = m[3]!;
       if (rootClosed) throw new Error(`<${name}> after the root element`);
       const parent = scopes[scopes.length - 1]!;
       const wanted: boolean = !notDomain && (open.length === 2 && inDevices || open.length === 4 && inSource && address === null);
-      const declares = rawAttributes!.includes('xmlns');
-      const attributes: Map<string, string> | null = wanted || declares ? attributesOf(rawAttributes!) : null;
+      const declares = rawAttributes.includes('xmlns');
+      const attributes: Map<string, string> | null = wanted || declares ? attributesOf(rawAttributes) : null;
       let scope: Scope = parent;
       if (declares) for (const [n, v] of attributes!) scope = declare(scope, n, v);
-      const { ns, local } = resolveName(scope, name);
-      const plain = ns === null; // libvirt's own elements have no namespace; <metadata>'s children do
+      let local = name;
+      let plain = scope.default === ''; // libvirt's own elements have no namespace; <metadata>'s children do
+      if (!plain || name.includes(':')) {
+        const resolved = resolveName(scope, name);
+        local = resolved.local;
+        plain = resolved.ns === null;
+      }
       open.push(name);
       scopes.push(scope);
       const depth = open.length;
@@ -96,11 +110,11 @@ export function scanPciSources(text: string): ScannedPciSource[] {
       } else if (depth === 5 && inSource && address === null && plain && local === 'address') {
         address = attributes;
       }
-      if (selfClosing) close();
+      if (m[4]) close();
     } else if (endName !== undefined) {
       if (open[open.length - 1] !== endName) throw new Error(`</${endName}> closes no open <${endName}>`);
       close();
-    } else if (token === '<') {
+    } else if (m[0] === '<') {
       throw new Error(/^<!DOCTYPE/.test(text.slice(m.index)) ? 'a DOCTYPE declaration is not allowed' : 'malformed markup');
     }
   }

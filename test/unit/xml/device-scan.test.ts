@@ -91,6 +91,14 @@ describe('what is not a device is not mistaken for one', () => {
     expect(fromDom(xml)).toEqual(['interface 0000:01:10.3']);
   });
 
+  test('a domain without the word hostdev names nothing, unless a character reference spells it', () => {
+    const plain = `<domain type='kvm'><name>vm</name><devices><interface type='network'><source network='default'/></interface></devices></domain>`;
+    expect(scanned(plain)).toEqual([]);
+    const spelled = `<domain type='kvm'><name>vm</name><devices><interface type='&#104;ostdev'><source><address type='pci' domain='0' bus='1' slot='0x10' function='3'/></source></interface></devices></domain>`;
+    expect(scanned(spelled)).toEqual(['interface 0000:01:10.3']);
+    expect(fromDom(spelled)).toEqual(['interface 0000:01:10.3']);
+  });
+
   test('a document that is not a libvirt domain names nothing', () => {
     expect(scanned(`<network><devices>${HOSTDEV(1)}</devices></network>`)).toEqual([]);
     expect(scanned(`<domain xmlns='urn:x'><devices>${HOSTDEV(1)}</devices></domain>`)).toEqual([]);
