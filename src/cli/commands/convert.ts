@@ -52,7 +52,7 @@ Settings the new style's XML can't hold are kept in the domain's <metadata> for 
       } else {
         const versions = o.forLibvirt
           ? { libvirt: parseVersion(o.forLibvirt, 'libvirt version'), qemu: parseVersion(o.forQemu!, 'qemu version') }
-          : await detectVersions();
+          : await detectVersions({ cacheDir: ctx.config.stateDir });
         plan = chooseStyles(versions.libvirt, versions.qemu, { network: o.network });
         const { supported } = styleSupport(versions.libvirt, versions.qemu);
         ctx.note(`libvirt ${formatVersion(versions.libvirt)} with qemu ${formatVersion(versions.qemu)} runs: ${supported.join(', ')}`);

@@ -26,7 +26,7 @@ describe("this host's libvirt and QEMU, from their binaries", () => {
     bin('bin', 'virsh', 'virsh (libvirt) 8.0.0');
     bin('bin', 'qemu-system-x86_64', 'QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)');
     bin('libexec', 'qemu-kvm', 'QEMU emulator version 6.0.0');
-    const v = await detectVersions(dirs());
+    const v = await detectVersions({ dirs: dirs() });
     expect([formatVersion(v.libvirt), formatVersion(v.qemu)]).toEqual(['9.0.0', '7.2.22']);
     expect(ran()).toEqual(['bin/qemu-system-x86_64', 'sbin/libvirtd']);
   });
@@ -37,16 +37,48 @@ describe("this host's libvirt and QEMU, from their binaries", () => {
     bin('bin', 'virsh', 'virsh (libvirt) 8.0.0');
     bin('libexec', 'qemu-kvm', 'QEMU emulator version 6.0.0');
     mkdirSync(join(root, 'bin', 'qemu-system-x86_64')); // a directory of that name is no binary
-    const v = await detectVersions(dirs());
+    const v = await detectVersions({ dirs: dirs() });
     expect([formatVersion(v.libvirt), formatVersion(v.qemu)]).toEqual(['8.0.0', '6.0.0']);
   });
 
   test('no QEMU at all: an error that says what was looked for and how to go on', async () => {
     root = mkdtempSync(join(tmpdir(), 'virt-sriov-detect-'));
     bin('sbin', 'libvirtd', 'libvirtd (libvirt) 9.0.0');
-    const e = await detectVersions(dirs()).catch((x: unknown) => x);
+    const e = await detectVersions({ dirs: dirs() }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OperationError);
     expect((e as OperationError).message).toMatch(/could not find qemu on this host \(looked for qemu-system-x86_64, qemu-kvm/);
     expect((e as OperationError).fix).toMatch(/--for-libvirt\/--for-qemu/);
+  });
+});
+
+describe('what the binaries said is remembered until they change', () => {
+  const state = () => join(root, 'state');
+
+  test('a second detection runs nothing; a new binary (an upgrade) is run again', async () => {
+    root = mkdtempSync(join(tmpdir(), 'virt-sriov-detect-'));
+    bin('sbin', 'libvirtd', 'libvirtd (libvirt) 9.0.0');
+    bin('bin', 'qemu-system-x86_64', 'QEMU emulator version 7.2.22');
+    const first = await detectVersions({ dirs: dirs(), cacheDir: state() });
+    expect(ran()).toHaveLength(2);
+    const again = await detectVersions({ dirs: dirs(), cacheDir: state() });
+    expect(again).toEqual(first);
+    expect(ran()).toHaveLength(2);
+    bin('bin', 'qemu-system-x86_64', 'QEMU emulator version 8.0.4');
+    const upgraded = await detectVersions({ dirs: dirs(), cacheDir: state() });
+    expect([formatVersion(upgraded.libvirt), formatVersion(upgraded.qemu)]).toEqual(['9.0.0', '8.0.4']);
+    expect(ran()).toEqual(['bin/qemu-system-x86_64', 'bin/qemu-system-x86_64', 'sbin/libvirtd']);
+  });
+
+  test('a remembered version in a file others can write is not believed', async () => {
+    root = mkdtempSync(join(tmpdir(), 'virt-sriov-detect-'));
+    bin('sbin', 'libvirtd', 'libvirtd (libvirt) 9.0.0');
+    bin('bin', 'qemu-system-x86_64', 'QEMU emulator version 7.2.22');
+    await detectVersions({ dirs: dirs(), cacheDir: state() });
+    const file = join(state(), 'versions.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('7.2.22', '1.0.0'));
+    chmodSync(file, 0o666);
+    const v = await detectVersions({ dirs: dirs(), cacheDir: state() });
+    expect(formatVersion(v.qemu)).toBe('7.2.22');
+    expect(ran()).toHaveLength(4);
   });
 });
