@@ -67,6 +67,8 @@ const elementKeys = new WeakMap<XmlElement, string | null>();
  */
 export class SriovMetadata {
   private read: MetadataEntry[] | undefined;
+  /** Entry elements by key (keyId), kept as put changes them; none while two share a key. */
+  private index: Map<string, XmlElement> | undefined;
 
   constructor(private readonly domain: XmlElement, private readonly domainName: string) {}
 
@@ -109,6 +111,7 @@ export class SriovMetadata {
   put(key: MetadataKey, settings: VfSettings, previous: MetadataKey = key): void {
     this.read = undefined;
     const old = this.entryElement(previous) ?? this.entryElement(key);
+    if (old) this.index?.delete(keyOfElement(old)!);
     if (isEmpty(settings)) {
       if (old) removeElement(old);
       this.dropIfEmpty();
@@ -120,6 +123,10 @@ export class SriovMetadata {
     }, null);
     if (old) replaceElement(old, el);
     else insertElement(container, el, null);
+    const id = keyId(key);
+    elementKeys.set(el, id);
+    if (this.index?.has(id)) this.index = undefined; // now two share a key: entries() says so
+    else this.index?.set(id, el);
   }
 
   private readEntry(el: XmlElement): MetadataEntry {
@@ -159,16 +166,26 @@ export class SriovMetadata {
     return { key, settings: validateSettings(settings, where) };
   }
 
+  /** The first entry element with this key, through the index: a convert puts once per device. */
   private entryElement(key: MetadataKey): XmlElement | null {
-    const container = this.container();
-    if (!container) return null;
-    const wanted = keyId(key);
-    for (const el of childElements(container)) {
-      if (el.namespaceURI !== SRIOV_NS || el.localName !== 'vf') continue;
-      if (!elementKeys.has(el)) elementKeys.set(el, elementKey(el));
-      if (elementKeys.get(el) === wanted) return el;
+    if (!this.index) {
+      const index = new Map<string, XmlElement>();
+      let shared = false;
+      for (const el of this.entryElements()) {
+        const id = keyOfElement(el);
+        if (id === null) continue;
+        if (index.has(id)) shared = true;
+        else index.set(id, el);
+      }
+      if (shared) return index.get(keyId(key)) ?? null; // first in document order, as a scan finds it
+      this.index = index;
     }
-    return null;
+    return this.index.get(keyId(key)) ?? null;
+  }
+
+  private entryElements(): XmlElement[] {
+    const container = this.container();
+    return container ? childElements(container).filter((el) => el.namespaceURI === SRIOV_NS && el.localName === 'vf') : [];
   }
 
   private metadataElement(): XmlElement | null {
@@ -207,6 +224,11 @@ export class SriovMetadata {
     removeElement(container);
     if (childElements(md).length === 0) removeElement(md);
   }
+}
+
+function keyOfElement(el: XmlElement): string | null {
+  if (!elementKeys.has(el)) elementKeys.set(el, elementKey(el));
+  return elementKeys.get(el)!;
 }
 
 function elementKey(el: XmlElement): string | null {
