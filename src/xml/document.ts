@@ -52,10 +52,22 @@ function parsedAs(text: string, what: string, document: XmlDocument): ParsedXml 
  * virsh dumpxml writes <metadata> children in double quotes and the rest in single quotes, and
  * escapes ' and " in text (&apos;), so one quote style and one escaping can't give it back as is.
  */
-const sourceForms = new WeakMap<XmlNode, { readonly raw: string; readonly value: string }>();
+const tagForms = new WeakMap<XmlElement, { readonly raw: string; readonly attributes: readonly string[] }>();
+const textForms = new WeakMap<XmlNode, { readonly raw: string; readonly value: string }>();
 
-function attributeSignature(el: XmlElement): string {
-  return JSON.stringify(Array.from(el.attributes, (a) => [a.name, a.value]));
+/** Names and values in order, flat: compared pair by pair (a JSON string per element cost more). */
+function attributesOf(el: XmlElement): string[] {
+  const flat: string[] = [];
+  for (let i = 0; i < el.attributes.length; i++) flat.push(el.attributes[i]!.name, el.attributes[i]!.value);
+  return flat;
+}
+
+function attributesUnchanged(el: XmlElement, read: readonly string[]): boolean {
+  if (el.attributes.length * 2 !== read.length) return false;
+  for (let i = 0; i < el.attributes.length; i++) {
+    if (el.attributes[i]!.name !== read[2 * i] || el.attributes[i]!.value !== read[2 * i + 1]) return false;
+  }
+  return true;
 }
 
 /** Pair the DOM's elements and text nodes, in document order, with the source's start tags and text runs. */
@@ -86,8 +98,8 @@ function recordSourceForms(text: string, root: XmlElement): void {
   };
   walk(root);
   if (elements.length !== tags.length || texts.length !== runs.length) return; // not what we expected: write everything anew
-  elements.forEach((el, i) => sourceForms.set(el, { raw: tags[i]!, value: attributeSignature(el) }));
-  texts.forEach((node, i) => sourceForms.set(node, { raw: runs[i]!, value: node.textContent ?? '' }));
+  elements.forEach((el, i) => tagForms.set(el, { raw: tags[i]!, attributes: attributesOf(el) }));
+  texts.forEach((node, i) => textForms.set(node, { raw: runs[i]!, value: node.textContent ?? '' }));
 }
 
 export function serializeXml(parsed: ParsedXml): string {
@@ -108,10 +120,10 @@ function writeNode(node: XmlNode, quote: Quote, out: string[]): void {
   switch (node.nodeType) {
     case ELEMENT_NODE: {
       const el = node as XmlElement;
-      const source = sourceForms.get(el);
+      const source = tagForms.get(el);
       // an element keeps its own quotes; a new one takes those of its surroundings (metadata: double)
       const own = (source && /=\s*(['"])/.exec(source.raw)?.[1] as Quote | undefined) ?? quote;
-      if (source && source.value === attributeSignature(el)) {
+      if (source && attributesUnchanged(el, source.attributes)) {
         out.push(source.raw);
       } else {
         out.push('<', el.tagName);
@@ -127,7 +139,7 @@ function writeNode(node: XmlNode, quote: Quote, out: string[]): void {
       return;
     }
     case TEXT_NODE: {
-      const source = sourceForms.get(node);
+      const source = textForms.get(node);
       out.push(source && source.value === node.textContent ? source.raw : escapeText(node.textContent ?? ''));
       return;
     }
