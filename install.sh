@@ -115,7 +115,7 @@ install_all() {
     [ -d "$here/node_modules" ] || (cd "$here" && npm ci --no-audit --no-fund) || die "npm ci failed"
     (cd "$here" && npm run --silent build) || die "build failed"
   fi
-  for f in dist/virt-sriov.mjs dist/cli.cjs dist/hooks/qemu.cjs dist/hooks/network.cjs dist/hooks/daemon.cjs dist/hooks/operations.cjs dist/hooks/xmlbuilder2.cjs; do
+  for f in dist/virt-sriov.mjs dist/cli.cjs dist/hooks/qemu.cjs dist/hooks/network.cjs dist/hooks/daemon.cjs dist/hooks/operations.cjs; do
     [ -f "$here/$f" ] || die "$f is missing: run without --no-build"
   done
 
@@ -178,7 +178,6 @@ install_all() {
 
   # what the hooks load when a call has work (kept out of the hook files for their start-up)
   bundle "$here/dist/hooks/operations.cjs" "$libdir/hooks/operations.cjs"
-  bundle "$here/dist/hooks/xmlbuilder2.cjs" "$libdir/hooks/xmlbuilder2.cjs"
   local h dst
   for h in qemu network daemon; do
     bake "$here/dist/hooks/$h.cjs" "$tmp/$h"

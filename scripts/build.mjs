@@ -2,7 +2,6 @@
 // every guest start, so it loads one file and nothing it does not use.
 import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -41,21 +40,7 @@ const loaded = {
 };
 await build({ ...loaded, entryPoints: { cli: 'src/cli/bundle.ts' }, outdir: 'dist' });
 
-// In the hooks' operations, xmlbuilder2 (300 of its 400 KB) is a bundle of its own, loaded on
-// first use (src/runtime/lazy-xmlbuilder2.ts): only migrate and restore edit XML.
-const lazyXmlbuilder2 = {
-  name: 'lazy-xmlbuilder2',
-  setup(b) {
-    const shim = fileURLToPath(new URL('../src/runtime/lazy-xmlbuilder2.ts', import.meta.url));
-    b.onResolve({ filter: /^xmlbuilder2$/ }, (args) => (args.importer === shim ? undefined : { path: shim }));
-  },
-};
-await build({ ...loaded, entryPoints: { operations: 'src/hooks/operations.ts' }, outdir: 'dist/hooks', plugins: [lazyXmlbuilder2] });
-await build({
-  ...loaded,
-  stdin: { contents: "export { create } from 'xmlbuilder2';", resolveDir: fileURLToPath(new URL('..', import.meta.url)), sourcefile: 'xmlbuilder2.ts' },
-  outfile: 'dist/hooks/xmlbuilder2.cjs',
-});
+await build({ ...loaded, entryPoints: { operations: 'src/hooks/operations.ts' }, outdir: 'dist/hooks' });
 
 // The CLI's entry: an ES module (installed as virt-sriov.mjs) that loads dist/cli.cjs.
 await build({

@@ -1,16 +1,14 @@
 /**
  * XML in and out. Documents are checked by a strict parser (saxes: well-formedness and
  * namespaces with line and column, no DOCTYPE, so no entity expansion and nothing fetched),
- * which builds the tree on its way: for editing, a light DOM (light-dom.ts) that keeps sibling
- * order, comments, whitespace and namespaces as written; for a document that is only read (a
- * hook's domain XML), readXml's read-only tree (read-only-tree.ts), which skips recording how
- * each tag was written.
+ * which builds the tree on its way: a light DOM (light-dom.ts) that keeps sibling order,
+ * comments, whitespace and namespaces as written. A document that is only read (a hook's
+ * domain XML) comes from readXml, which skips recording how each tag was written.
  */
 import { SaxesParser } from 'saxes';
 import { InputError } from '../errors.js';
 import { CDATA_NODE, COMMENT_NODE, ELEMENT_NODE, PI_NODE, TEXT_NODE, type XmlDocument, type XmlElement, type XmlNode } from './dom.js';
 import { LightTreeBuilder } from './light-dom.js';
-import { ReadOnlyTreeBuilder } from './read-only-tree.js';
 
 export interface ParsedXml {
   readonly document: XmlDocument;
@@ -30,11 +28,12 @@ export function parseXml(text: string, what: string): ParsedXml {
 }
 
 /**
- * The document for reading only: as checked as parseXml's, without the DOM. Its nodes throw
- * on any edit; written out (serializeXml) it is written anew, not as it was read.
+ * The document for reading: as checked as parseXml's, without the record of how each tag and
+ * text was written (a regular-expression pass over the text). Written out (serializeXml), it
+ * is written anew, not as it was read: a document to edit and write back comes from parseXml.
  */
 export function readXml(text: string, what: string): ParsedXml {
-  const tree = new ReadOnlyTreeBuilder();
+  const tree = new LightTreeBuilder();
   checkWellFormed(text, what, tree);
   return parsedAs(text, what, tree.document);
 }
@@ -170,10 +169,7 @@ function escapeAttribute(v: string, quote: Quote): string {
   return quote === "'" ? s.replace(/'/g, '&apos;') : s.replace(/"/g, '&quot;');
 }
 
-/** What builds a tree from the checking parser's events: light-dom.ts's, or read-only-tree.ts's. */
-type TreeBuilder = Pick<ReadOnlyTreeBuilder, 'open' | 'close' | 'text' | 'cdata' | 'comment' | 'processingInstruction'>;
-
-function checkWellFormed(text: string, what: string, tree?: TreeBuilder): void {
+function checkWellFormed(text: string, what: string, tree?: LightTreeBuilder): void {
   const parser = new SaxesParser({ position: true, xmlns: true });
   let rootSeen = false;
   parser.on('doctype', () => {

@@ -41,7 +41,7 @@ export class DomainXml {
     return DomainXml.of(parseXml(text, what), what);
   }
 
-  /** The domain for reading only (what it holds, not edits): no DOM, a fraction of parse's cost. */
+  /** The domain for reading what it holds (a hook's): cheaper than parse, not to be written back. */
   static read(text: string, what: string): DomainXml {
     return DomainXml.of(readXml(text, what), what);
   }

@@ -4,7 +4,8 @@
  * virt-sriov does with a document is read it, move and replace a few elements and write it
  * back; a spec-complete DOM (xmlbuilder2's) cost more than all of that, a convert of 64
  * devices spent most of its own time in it. Built from the events of the parser that checks
- * the text (document.ts), as read-only-tree.ts builds the tree of a document only read.
+ * the text (document.ts). test/unit/xml/light-dom.test.ts holds it to xmlbuilder2's DOM on
+ * every capture and fixture and on generated documents.
  */
 import {
   CDATA_NODE, COMMENT_NODE, ELEMENT_NODE, PI_NODE, TEXT_NODE,

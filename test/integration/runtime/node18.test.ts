@@ -71,7 +71,7 @@ describe('node 18.20', () => {
     expect(host.vf('eth0', 1)).toMatchObject({ vlan: 0, trust: false });
   });
 
-  test('migrate through the built hook edits XML with xmlbuilder2 from its own bundle, on both nodes', () => {
+  test('migrate through the built hook edits and writes back the domain XML, on both nodes', () => {
     const entry = "<sriov:vf pci='0000:01:10.2' vlan='403'/>";
     const xml = withMetadata(captureStdin('qemu.l2-hostdev.prepare.begin.xml'), [entry]);
     for (const bin of [node, process.execPath]) {
