@@ -31,7 +31,7 @@ const server = createServer((conn) => {
     const stdin = all.subarray(nl + 1 + len).toString('utf8');
     let r: { code: number; stdout: string; stderr: string };
     try {
-      r = withFakeHostLock(root, () => FakeHost.open(root).runIp(argv, argv[0] === '-batch' ? stdin : ''));
+      r = withFakeHostLock(root, () => FakeHost.open(root).runIp(argv, argv.includes('-batch') ? stdin : ''));
     } catch (e) {
       r = { code: 1, stdout: '', stderr: `fake ip server: ${(e as Error).message}\n` };
     }

@@ -58,7 +58,10 @@ function ipSummary(calls) {
   let writes = 0;
   const lines = [];
   for (const c of calls) {
-    if (c.argv[0] === '-j') {
+    if (c.argv[0] === '-j' && c.argv[1] === '-batch') {
+      // several PFs read by one process: a read of each
+      for (const l of c.batch ?? []) reads[l.trim().split(/\s+/)[3]] = (reads[l.trim().split(/\s+/)[3]] ?? 0) + 1;
+    } else if (c.argv[0] === '-j') {
       const dev = c.argv[3] === 'dev' ? c.argv[4] : c.argv[3];
       reads[dev] = (reads[dev] ?? 0) + 1;
     } else {

@@ -18,10 +18,10 @@ export function resolveVf(env: HookEnv, address: PciAddress): VfRef | null {
   return pf ? { pf, index: at.index, pci: formatPciAddress(address) } : null;
 }
 
-/** Read each PF once. */
+/** Read each PF once, all in one `ip` process. */
 export async function readPfs(env: HookEnv, pfs: Iterable<string>): Promise<Map<string, PfLink>> {
   const names = [...new Set(pfs)];
-  const links = await Promise.all(names.map((pf) => env.ip.show(pf)));
+  const links = await env.ip.showAll(names);
   return new Map(names.map((pf, i) => [pf, links[i]!]));
 }
 

@@ -70,13 +70,14 @@ export function readVfSysfs(sysfs: Sysfs, index: number, pci: string, state: VfS
 }
 
 /**
- * These PFs (every one by default), each read with one `ip` call. The calls are made before
- * the first await, so a caller can do other work while they run.
+ * These PFs (every one by default), read with one `ip` process. It is started before the first
+ * await, so a caller can do other work while it runs.
  */
 export async function readHost(sysfs: Sysfs, ip: IpTool, names: readonly string[] = listPfNames(sysfs)): Promise<HostModel> {
-  const pfs = await Promise.all(names.map(async (name) => {
+  const reading = ip.showAll(names);
+  const pfs = await Promise.all(names.map(async (name, i) => {
     const { vfAddresses, ...pf } = readPfSysfs(sysfs, name);
-    const link = await ip.show(name);
+    const link = (await reading)[i]!;
     const states = new Map<number, VfState>();
     for (const v of link.vfs) if (!states.has(v.vf)) states.set(v.vf, v); // a lookup per VF: 1024 VFs make a scan O(n²)
     const vfs = vfAddresses.map((pci, i) => readVfSysfs(sysfs, i, pci, states.get(i) ?? null));

@@ -9,6 +9,8 @@ import { parsePfLink, type PfLink } from './ip-link.js';
 export interface IpTool {
   /** `ip -j link show dev PF`. */
   show(pf: string): Promise<PfLink>;
+  /** Several PFs in one process (`ip -j -batch -`, one `link show dev PF` each), in order. */
+  showAll(pfs: readonly string[]): Promise<PfLink[]>;
   /** `ip -batch -` with one command per entry (each an argv after `ip`). */
   batch(commands: readonly (readonly string[])[]): Promise<void>;
 }
@@ -43,10 +45,20 @@ export function ipTool(command: readonly string[] = ['ip']): IpTool {
       reject(new OperationError(`${what} failed: ${why}`));
     });
   });
+  const show = async (pf: string) => {
+    if (!isInterfaceName(pf)) throw new OperationError(`${JSON.stringify(pf)} is not a network interface name`);
+    return parsePfLink(await run(['-j', 'link', 'show', 'dev', pf]), pf);
+  };
   return {
-    async show(pf) {
-      if (!isInterfaceName(pf)) throw new OperationError(`${JSON.stringify(pf)} is not a network interface name`);
-      return parsePfLink(await run(['-j', 'link', 'show', 'dev', pf]), pf);
+    show,
+    async showAll(pfs) {
+      if (pfs.length <= 1) return Promise.all(pfs.map(show));
+      const bad = pfs.find((pf) => !isInterfaceName(pf));
+      if (bad !== undefined) throw new OperationError(`${JSON.stringify(bad)} is not a network interface name`);
+      // one JSON array per line, per command; ip stops at the first device that doesn't exist
+      const lines = (await run(['-j', '-batch', '-'], pfs.map((pf) => `link show dev ${pf}`).join('\n') + '\n')).split('\n').filter((l) => l.trim());
+      if (lines.length !== pfs.length) throw new OperationError(`ip -j -batch - printed ${lines.length} links for ${pfs.length} PFs (${pfs.join(', ')})`);
+      return pfs.map((pf, i) => parsePfLink(lines[i]!, pf));
     },
     async batch(commands) {
       if (commands.length === 0) return;

@@ -80,6 +80,12 @@ export class FakeHost {
     this.sysfs = { ...real, write: (p, v) => this.writeSysfs(p, v) };
     this.ip = {
       show: async (pf) => parsePfLink(this.runIp(['-j', 'link', 'show', 'dev', pf]).stdout, pf),
+      showAll: async (pfs) => {
+        if (pfs.length <= 1) return Promise.all(pfs.map((pf) => this.ip.show(pf)));
+        const r = this.runIp(['-j', '-batch', '-'], pfs.map((pf) => `link show dev ${pf}`).join('\n') + '\n');
+        if (r.code !== 0) throw new OperationError(`ip -j -batch - failed: ${r.stderr.trim()}`);
+        return r.stdout.trim().split('\n').map((l, i) => parsePfLink(l, pfs[i]!));
+      },
       batch: async (commands) => {
         const r = this.runIp(['-batch', '-'], commands.map((c) => c.join(' ')).join('\n') + '\n');
         if (r.code !== 0) throw new OperationError(`ip -batch - failed: ${r.stderr.trim()}`);
@@ -251,9 +257,20 @@ export class FakeHost {
   /** Run an `ip` command line against the fake host, as the real one would answer. */
   runIp(argv: string[], stdin = ''): { code: number; stdout: string; stderr: string } {
     const s = this.load();
-    const batch = argv[0] === '-batch' ? stdin.split('\n').filter((l) => l.trim()) : undefined;
+    const batch = argv[0] === '-batch' || (argv[0] === '-j' && argv[1] === '-batch') ? stdin.split('\n').filter((l) => l.trim()) : undefined;
     s.calls.push(batch ? { argv, batch } : { argv });
     try {
+      if (argv[0] === '-j' && batch) {
+        // as iproute2 prints it: one JSON array per `link show`, stopping at a device it lacks
+        const out: string[] = [];
+        for (const [n, line] of batch.entries()) {
+          const [verb, what, dev, name] = line.trim().split(/\s+/);
+          const pf = verb === 'link' && what === 'show' && dev === 'dev' && name !== undefined ? s.pfs[name] : undefined;
+          if (!pf) return { code: 1, stdout: out.join(''), stderr: `Device "${name}" does not exist.\nCommand failed -:${n + 1}\n` };
+          out.push(JSON.stringify([linkJson(pf)]) + '\n');
+        }
+        return { code: 0, stdout: out.join(''), stderr: '' };
+      }
       if (argv[0] === '-j' && argv[1] === 'link' && argv[2] === 'show') {
         const dev = argv[3] === 'dev' ? argv[4] : argv[3];
         const pf = dev && s.pfs[dev];

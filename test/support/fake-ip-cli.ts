@@ -10,7 +10,7 @@ if (!root) {
   process.stderr.write('usage: fake-ip ROOT ARGS...\n');
   process.exit(2);
 }
-const stdin = argv[0] === '-batch' ? readFileSync(0, 'utf8') : '';
+const stdin = argv.includes('-batch') ? readFileSync(0, 'utf8') : '';
 const r = FakeHost.open(root).runIp(argv, stdin);
 process.stdout.write(r.stdout);
 process.stderr.write(r.stderr);

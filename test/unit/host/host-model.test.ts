@@ -101,6 +101,14 @@ describe('host model, more of it', () => {
     expect(host.calls().map((c) => c.argv.join(' '))).toEqual(['-j link show dev eth1']);
   });
 
+  test('several PFs with one ip process, each read once', async () => {
+    host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 2 }, { name: 'eth1', pci: '0000:02:00.0', numVfs: 3 }]);
+    host.clearCalls();
+    const model = await readHost(host.sysfs, host.ip);
+    expect(model.pfs.map((p) => [p.name, p.vfs.length])).toEqual([['eth0', 2], ['eth1', 3]]);
+    expect(host.calls()).toEqual([{ argv: ['-j', '-batch', '-'], batch: ['link show dev eth0', 'link show dev eth1'] }]);
+  });
+
   test('a PF that is down says so', async () => {
     host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 1, up: false }]);
     expect((await readHost(host.sysfs, host.ip)).pfs[0]).toMatchObject({ up: false, numVfs: 1 });
@@ -108,7 +116,7 @@ describe('host model, more of it', () => {
 
   test('a VF that ip does not report has no state', async () => {
     host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 1 }]);
-    const noVfs: IpTool = { show: async (pf) => ({ ifname: pf, up: true, vfs: [] }), batch: async () => undefined };
+    const noVfs: IpTool = { show: async (pf) => ({ ifname: pf, up: true, vfs: [] }), showAll: async (pfs) => pfs.map((pf) => ({ ifname: pf, up: true, vfs: [] })), batch: async () => undefined };
     expect((await readHost(host.sysfs, noVfs)).pfs[0]!.vfs[0]).toMatchObject({ vf: 0, pci: '0000:01:10.0', state: null });
   });
 
