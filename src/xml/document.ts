@@ -146,17 +146,54 @@ function escapeAttribute(v: string, quote: Quote): string {
   return quote === "'" ? s.replace(/'/g, '&apos;') : s.replace(/"/g, '&quot;');
 }
 
+/**
+ * Bounds far above any XML libvirt writes (a domain is a few KiB and a few hundred elements, a
+ * 4096-VF pool's network under 1 MiB), checked before the DOM parse, as a hook blocks libvirt:
+ * xmlbuilder2 takes time quadratic in an element's attributes (50,000 on one: 20 s) and in
+ * nesting depth, a million elements take seconds, and the start-tag scan of recordSourceForms
+ * overflows the regex stack on a tag of about 7 MiB.
+ */
+const MAX_CHARACTERS = 4 * 1024 * 1024;
+const MAX_ELEMENTS = 65_536;
+const MAX_ATTRIBUTES = 256;
+const MAX_DEPTH = 256;
+/**
+ * A namespace as libvirt and everyone else writes one: an absolute URI (xmlns='' undeclares
+ * the default). xmlbuilder2 tests each element's namespace against a YAML-sniffing regex that
+ * takes time exponential in leading white space, '#' or '%' (64 spaces: forever).
+ */
+const NAMESPACE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S*$/;
+
 function checkWellFormed(text: string, what: string): void {
+  const fix = 'give the XML libvirt writes (virsh dumpxml): this is no libvirt document';
+  if (text.length > MAX_CHARACTERS) {
+    throw new InputError(`${what}: ${text.length} characters, more than the ${MAX_CHARACTERS} virt-sriov reads`, fix);
+  }
   const parser = new SaxesParser({ position: true });
-  let rootSeen = false;
+  let elements = 0;
+  let depth = 0;
   parser.on('doctype', () => {
     throw new InputError(
       `${what}: line ${parser.line}: a DOCTYPE declaration is not allowed`,
       'remove the <!DOCTYPE ...> line: libvirt XML never needs one, and its entities are not expanded',
     );
   });
-  parser.on('opentag', () => {
-    rootSeen = true;
+  parser.on('opentag', (tag) => {
+    if (++elements > MAX_ELEMENTS) throw new InputError(`${what}: line ${parser.line}: more than ${MAX_ELEMENTS} elements`, fix);
+    if (Object.keys(tag.attributes).length > MAX_ATTRIBUTES) {
+      throw new InputError(`${what}: line ${parser.line}: <${tag.name}> has more than ${MAX_ATTRIBUTES} attributes`, fix);
+    }
+    for (const [name, value] of Object.entries(tag.attributes)) {
+      if ((name === 'xmlns' && value !== '') || name.startsWith('xmlns:')) {
+        if (!NAMESPACE_URI.test(value)) throw new InputError(`${what}: line ${parser.line}: ${name}=${JSON.stringify(value.slice(0, 80))} is not a namespace URI`, fix);
+      }
+    }
+    if (!tag.isSelfClosing && ++depth > MAX_DEPTH) {
+      throw new InputError(`${what}: line ${parser.line}: elements nested more than ${MAX_DEPTH} deep`, fix);
+    }
+  });
+  parser.on('closetag', (tag) => {
+    if (!tag.isSelfClosing) depth--;
   });
   try {
     parser.write(text).close();
@@ -174,7 +211,7 @@ function checkWellFormed(text: string, what: string): void {
     const why = (m ? m[3]! : (e as Error).message).replace(/\.$/, '');
     throw new InputError(`${what}: malformed XML at ${where}: ${why}`, 'fix the XML (xmllint --noout FILE shows the same)');
   }
-  if (!rootSeen) throw new InputError(`${what}: no XML element found`, 'give a complete XML document');
+  if (elements === 0) throw new InputError(`${what}: no XML element found`, 'give a complete XML document');
 }
 
 /** The first '&' that starts no entity or character reference, outside comments, CDATA and PIs. */
