@@ -10,5 +10,10 @@ export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    {
+      ...common, displayName: 'hardening', testMatch: ['<rootDir>/test/hardening/**/*.test.ts'],
+      // figures of this run, printed as a table at its end (docs/reliability.md)
+      globalSetup: '<rootDir>/test/support/hardening-setup.mjs', globalTeardown: '<rootDir>/test/support/hardening-summary.mjs',
+    },
   ],
 };

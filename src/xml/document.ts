@@ -169,9 +169,32 @@ function escapeAttribute(v: string, quote: Quote): string {
   return quote === "'" ? s.replace(/'/g, '&apos;') : s.replace(/"/g, '&quot;');
 }
 
+/**
+ * Bounds far above any XML libvirt writes (a domain is a few KiB and a few hundred elements, a
+ * 4096-VF pool's network under 1 MiB), checked as saxes first reads the text, as a hook blocks
+ * libvirt: a million elements take seconds, deep nesting overflows the stack of any recursive
+ * walk, and the start-tag scan of recordSourceForms overflows the regex stack on a tag of about
+ * 7 MiB. (With xmlbuilder2's DOM, 50,000 attributes on one element took 20 s.)
+ */
+const MAX_CHARACTERS = 4 * 1024 * 1024;
+const MAX_ELEMENTS = 65_536;
+const MAX_ATTRIBUTES = 256;
+const MAX_DEPTH = 256;
+/**
+ * A namespace as libvirt and everyone else writes one: an absolute URI (xmlns='' undeclares
+ * the default). (xmlbuilder2 tested each namespace with a regex exponential in leading white
+ * space, '#' or '%': 64 spaces hung a hook for good.)
+ */
+const NAMESPACE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S*$/;
+
 function checkWellFormed(text: string, what: string, tree?: LightTreeBuilder): void {
+  const fix = 'give the XML libvirt writes (virsh dumpxml): this is no libvirt document';
+  if (text.length > MAX_CHARACTERS) {
+    throw new InputError(`${what}: ${text.length} characters, more than the ${MAX_CHARACTERS} virt-sriov reads`, fix);
+  }
   const parser = new SaxesParser({ position: true, xmlns: true });
-  let rootSeen = false;
+  let elements = 0;
+  let depth = 0;
   parser.on('doctype', () => {
     throw new InputError(
       `${what}: line ${parser.line}: a DOCTYPE declaration is not allowed`,
@@ -179,11 +202,26 @@ function checkWellFormed(text: string, what: string, tree?: LightTreeBuilder): v
     );
   });
   parser.on('opentag', (tag) => {
-    rootSeen = true;
+    if (++elements > MAX_ELEMENTS) throw new InputError(`${what}: line ${parser.line}: more than ${MAX_ELEMENTS} elements`, fix);
+    const attributes = Object.values(tag.attributes);
+    if (attributes.length > MAX_ATTRIBUTES) {
+      throw new InputError(`${what}: line ${parser.line}: <${tag.name}> has more than ${MAX_ATTRIBUTES} attributes`, fix);
+    }
+    for (const { name, value } of attributes) {
+      if ((name === 'xmlns' && value !== '') || name.startsWith('xmlns:')) {
+        if (!NAMESPACE_URI.test(value)) throw new InputError(`${what}: line ${parser.line}: ${name}=${JSON.stringify(value.slice(0, 80))} is not a namespace URI`, fix);
+      }
+    }
+    if (!tag.isSelfClosing && ++depth > MAX_DEPTH) {
+      throw new InputError(`${what}: line ${parser.line}: elements nested more than ${MAX_DEPTH} deep`, fix);
+    }
     tree?.open(tag);
   });
+  parser.on('closetag', (tag) => {
+    if (!tag.isSelfClosing) depth--;
+    tree?.close();
+  });
   if (tree) {
-    parser.on('closetag', () => tree.close());
     parser.on('text', (t) => tree.text(t));
     parser.on('cdata', (t) => tree.cdata(t));
     parser.on('comment', (t) => tree.comment(t));
@@ -205,7 +243,7 @@ function checkWellFormed(text: string, what: string, tree?: LightTreeBuilder): v
     const why = (m ? m[3]! : (e as Error).message).replace(/\.$/, '');
     throw new InputError(`${what}: malformed XML at ${where}: ${why}`, 'fix the XML (xmllint --noout FILE shows the same)');
   }
-  if (!rootSeen) throw new InputError(`${what}: no XML element found`, 'give a complete XML document');
+  if (elements === 0) throw new InputError(`${what}: no XML element found`, 'give a complete XML document');
 }
 
 /** The first '&' that starts no entity or character reference, outside comments, CDATA and PIs. */

@@ -184,3 +184,35 @@ describe('a document that is not a domain', () => {
     expect(thrown(() => parseNetworkXml(domainFixture('firewall.xml'), 'fw.xml')).message).toMatch(/not a network XML \(the root element is <domain>\)/);
   });
 });
+
+describe('sizes no libvirt XML reaches are refused before the DOM parse, in well under a second', () => {
+  const domain = (devices: string) => `<domain type='kvm'>\n  <name>big</name>\n  <devices>\n${devices}\n  </devices>\n</domain>\n`;
+  test.each([
+    // xmlbuilder2 takes 20 s for 50,000 attributes on one element, and seconds for a million elements
+    ['50,000 attributes on one element', domain(`<x ${Array.from({ length: 50_000 }, (_, i) => `a${i}='1'`).join(' ')}/>`), /^big\.xml: line 4: <x> has more than 256 attributes$/],
+    ['elements nested 100,000 deep', domain(`${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}`), /^big\.xml: line 4: elements nested more than 256 deep$/],
+    ['half a million elements', domain('<a/>'.repeat(500_000)), /^big\.xml: line 4: more than 65536 elements$/],
+    ['5 MiB', domain(`<x v='${'9'.repeat(5 << 20)}'/>`), /^big\.xml: \d+ characters, more than the 4194304 virt-sriov reads$/],
+    // xmlbuilder2 sniffed each namespace for YAML with a regex exponential in leading white space,
+    // # or % (64 spaces hung a hook); only white space is one the parser itself refuses (it reads
+    // as undeclaring the prefix)
+    ...[' '.repeat(64), '%'.repeat(64), '#'.repeat(64), 'http://virt-sriov.org/ x', 'relative/uri'].map((ns) => [
+      `a namespace ${JSON.stringify(ns.slice(0, 20))}`, domain(`<metadata><s:vfs xmlns:s='${ns}'/></metadata>`),
+      /^big\.xml: (line 4: xmlns:s=".*" is not a namespace URI|malformed XML at line 4, column \d+: invalid attempt to undefine prefix in XML 1\.0)$/,
+    ] as const),
+  ])('%s', (_why, text, message) => {
+    const started = Date.now();
+    const e = thrown(() => DomainXml.parse(text, 'big.xml'));
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(e.message).toMatch(message);
+    expect(e.exitCode).toBe(2);
+  });
+
+  test('just under the bounds is read, and a domain with 4 MiB of white space inside a tag keeps its bytes (a tag of 7 MiB overflows the start-tag scan)', () => {
+    const deep = domain(`<metadata xmlns=''><s:vfs xmlns:s='http://virt-sriov.org/xmlns/domain/1.0' xmlns='urn:x'>${'<a>'.repeat(250)}${'</a>'.repeat(250)}</s:vfs></metadata>`);
+    expect(DomainXml.parse(deep, 'deep.xml').name).toBe('big');
+    const wide = `<domain${' '.repeat(2_000_000)}type='kvm'${' '.repeat(2_000_000)}id='1'>\n  <name>wide</name>\n</domain>\n`;
+    const parsed = parseXml(wide, 'wide.xml');
+    expect(serializeXml(parsed)).toBe(wide);
+  });
+});
