@@ -1,6 +1,6 @@
 /** What every command gets: where to write, and the config and host, loaded when first needed. */
 import type { Command } from 'commander';
-import { DEFAULT_CONFIG_PATH, loadConfig, type Config } from '../config/config.js';
+import { bakedConfigPath, DEFAULT_CONFIG_PATH, loadConfig, type Config } from '../config/config.js';
 import { openLibvirt, type LibvirtConnection } from '../libvirt/index.js';
 import { isLocalUri } from '../pool/host-pool.js';
 import { hostFor, type Host } from './host-context.js';
@@ -18,7 +18,8 @@ export class CommandContext {
   constructor(readonly io: CliIo, readonly options: CommonOptions) {}
 
   get config(): Config {
-    return (this.cachedConfig ??= loadConfig(this.options.config));
+    // an install with --config baked its path in, as into the hooks
+    return (this.cachedConfig ??= loadConfig(this.options.config ?? bakedConfigPath()));
   }
 
   get host(): Host {
@@ -53,7 +54,7 @@ export class CommandContext {
 export function withCommonOptions(cmd: Command): Command {
   return cmd
     .option('-c, --connect <uri>', 'libvirt connection URI (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)')
-    .option('--config <file>', `virt-sriov config file (default: ${DEFAULT_CONFIG_PATH})`);
+    .option('--config <file>', `virt-sriov config file (default: ${bakedConfigPath() ?? DEFAULT_CONFIG_PATH})`);
 }
 
 export function contextOf(cmd: Command, io: CliIo): CommandContext {

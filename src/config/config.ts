@@ -8,6 +8,20 @@ import { InputError } from '../errors.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/virt-sriov/config.json';
 
+declare const VIRT_SRIOV_CONFIG_MARKER: string | undefined;
+
+/**
+ * The config path `install.sh --config` wrote into the installed hooks and CLI (libvirt gives
+ * hooks almost no environment, so it can't come from there): the marker holds
+ * "VIRT_SRIOV_CONFIG_PATH=<path>". Undefined for the default path, which may be absent.
+ */
+export function bakedConfigPath(): string | undefined {
+  const marker = typeof VIRT_SRIOV_CONFIG_MARKER === 'string' ? VIRT_SRIOV_CONFIG_MARKER : '';
+  const path = marker.split('=')[1];
+  // the default path may be absent (defaults apply); a path baked in on purpose must exist
+  return path && path !== DEFAULT_CONFIG_PATH ? path : undefined;
+}
+
 const IFNAME = /^[A-Za-z0-9_.:-]{1,15}$/; // what the kernel takes as a netdev name (IFNAMSIZ - 1)
 // valibot rather than zod: its schemas are plain objects, so building this one costs a hook
 // ~2 ms where zod/mini's cost ~9 (measured on this config; every hook call builds it)

@@ -1,23 +1,11 @@
 /** What an installed hook file runs: libvirt's argv and stdin in, exit code and output out. */
 import { existsSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DEFAULT_CONFIG_PATH, unsafeFile } from '../config/config.js';
+import { bakedConfigPath, unsafeFile } from '../config/config.js';
 import { loadBundle, type LoadedBundle } from '../runtime/code-cache.js';
 import { runHook, type HookName } from './run-hook.js';
 
-declare const VIRT_SRIOV_CONFIG_MARKER: string | undefined;
 declare const VIRT_SRIOV_OPERATIONS_MARKER: string | undefined;
-
-/**
- * install.sh writes the config path into the installed hook (libvirt gives hooks almost no
- * environment, so it can't come from there): the marker holds "VIRT_SRIOV_CONFIG_PATH=<path>".
- */
-export function bakedConfigPath(): string | undefined {
-  const marker = typeof VIRT_SRIOV_CONFIG_MARKER === 'string' ? VIRT_SRIOV_CONFIG_MARKER : '';
-  const path = marker.split('=')[1];
-  // the default path may be absent (defaults apply); a path baked in on purpose must exist
-  return path && path !== DEFAULT_CONFIG_PATH ? path : undefined;
-}
 
 /**
  * Where the operations bundle is: baked in by install.sh like the config path, else beside
