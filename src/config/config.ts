@@ -5,24 +5,13 @@
 import { closeSync, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import * as v from 'valibot';
 import { InputError } from '../errors.js';
+import { otherWriters } from '../host/trusted-file.js';
+import { DEFAULT_CONFIG_PATH } from './config-path.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/virt-sriov/config.json';
-
-declare const VIRT_SRIOV_CONFIG_MARKER: string | undefined;
-
-/**
- * The config path `install.sh --config` wrote into the installed hooks and CLI (libvirt gives
- * hooks almost no environment, so it can't come from there): the marker holds
- * "VIRT_SRIOV_CONFIG_PATH=<path>". Undefined for the default path, which may be absent.
- */
-export function bakedConfigPath(): string | undefined {
-  const marker = typeof VIRT_SRIOV_CONFIG_MARKER === 'string' ? VIRT_SRIOV_CONFIG_MARKER : '';
-  const path = marker.split('=')[1];
-  // the default path may be absent (defaults apply); a path baked in on purpose must exist
-  return path && path !== DEFAULT_CONFIG_PATH ? path : undefined;
-}
+export { bakedConfigPath, configFileOf, DEFAULT_CONFIG_PATH } from './config-path.js';
 
 const IFNAME = /^[A-Za-z0-9_.:-]{1,15}$/; // what the kernel takes as a netdev name (IFNAMSIZ - 1)
+
 // valibot rather than zod: its schemas are plain objects, so building this one costs a hook
 // ~2 ms where zod/mini's cost ~9 (measured on this config; every hook call builds it)
 const integer = (min: number, max?: number) => max === undefined
@@ -157,19 +146,17 @@ export function loadConfig(path: string | undefined): Config {
 }
 
 /**
- * A file whose content root acts on (the config names the `ip` to run; a hook is code) must be
- * writable by root or the user running it only: anyone else who can write it can run commands
- * as them. `what` names it in the message ("config /etc/virt-sriov/config.json"). Returns the error, or null.
+ * The config and the hook files as host/trusted-file.ts judges them, as an error an admin can
+ * act on. `what` names the file in the message ("config /etc/virt-sriov/config.json").
  */
 export function unsafeFile(what: string, path: string, stat: { mode: number; uid: number }): InputError | null {
-  const by = [stat.mode & 0o020 ? 'its group' : '', stat.mode & 0o002 ? 'others' : ''].filter(Boolean);
-  if (by.length) {
-    return new InputError(`${what} is writable by ${by.join(' and ')} (mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}): refused, as whoever can write it could run commands as root`,
+  const { byMode, owner } = otherWriters(stat);
+  if (byMode.length) {
+    return new InputError(`${what} is writable by ${byMode.join(' and ')} (mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}): refused, as whoever can write it could run commands as root`,
       `chmod go-w ${path}`);
   }
-  const me = process.getuid?.();
-  if (me !== undefined && stat.uid !== 0 && stat.uid !== me) {
-    return new InputError(`${what} belongs to user ${stat.uid}, who could change it to run commands as root: refused`, `chown root ${path}`);
+  if (owner !== null) {
+    return new InputError(`${what} belongs to user ${owner}, who could change it to run commands as root: refused`, `chown root ${path}`);
   }
   return null;
 }
@@ -193,8 +180,8 @@ function describeIssue(issue: Issue): string {
     case 'max_value': return `must be at most ${String(issue.requirement)}`;
     case 'picklist': return `must be one of ${String(issue.expected).replace(/["()]/g, '').split(' | ').join(', ')}`;
     case 'integer': return 'must be a whole number';
-    case 'regex': return 'is not a valid name'; // a record key: a PF name
     case 'strict_object': return 'expected object';
+    case 'regex': return 'is not a valid name'; // a record key: a PF name
     case 'check': return issue.message; // noArray's
     default: return `expected ${issue.type}`; // number, boolean, string, array, record
   }

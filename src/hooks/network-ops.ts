@@ -5,8 +5,9 @@
  * guest, before it sets MAC/VLAN: claim the VF with its state from before the guest.
  * Both run again for running guests when the daemon restarts, so both are idempotent.
  */
+import { configFileOf } from '../config/config-path.js';
 import { InputError, OperationError } from '../errors.js';
-import { isInterfaceName } from '../host/ip.js';
+import { isInterfaceName } from '../model/interface-name.js';
 import { formatPciAddress } from '../model/pci-address.js';
 import { describeVf } from '../plan/vf-snapshot.js';
 import { holds, sameOwner, type Owner } from '../state/vf-record.js';
@@ -29,7 +30,7 @@ export async function networkStart(env: HookEnv, data: HookData): Promise<HookOu
   if (wanted !== undefined) await ensureVfCount(env, pf, wanted);
   else if (current === 0) {
     throw new OperationError(`network ${net.name}: PF ${pf} has no VFs, and libvirt can't start a VF pool without them`,
-      `set its count in /etc/virt-sriov/config.json ("pfs": {"${pf}": {"numVfs": N}}) so virt-sriov creates them, or run \`virt-sriov vfs ${pf} --count N\``);
+      `set its count in ${configFileOf(env.config)} ("pfs": {"${pf}": {"numVfs": N}}) so virt-sriov creates them, or run \`virt-sriov vfs ${pf} --count N\``);
   }
   const links = await readPfs(env, [pf]);
   await ensurePfUp(env, links.get(pf)!);

@@ -46,8 +46,6 @@ export interface HookResult {
 }
 
 /** Parts of the host a test hands in instead of the ones the config names. */
-
-/** Parts of the host a test hands in instead of the ones the config names. */
 export type HostOverrides = Partial<Pick<HookEnv, 'sysfs' | 'ip' | 'hostdevNetworks' | 'definedDomains'>>;
 
 export async function runHook(call: HookCall, overrides: HostOverrides = {}): Promise<HookResult> {

@@ -2,8 +2,9 @@
  * The hooks' hands on the host: find a VF's PF and index, read PFs (one `ip` per PF), apply
  * changes (one `ip -batch` per call), and bring a PF to its VF count.
  */
+import { configFileOf } from '../config/config-path.js';
 import { OperationError } from '../errors.js';
-import { isInterfaceName } from '../host/ip.js';
+import { isInterfaceName } from '../model/interface-name.js';
 import { locateVf, pfNetdev, readPfSysfs, waitForVfs } from '../host/host-model.js';
 import type { PfLink } from '../host/ip-link.js';
 import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
@@ -83,9 +84,10 @@ export function vfsInUse(env: HookEnv, pf: string): string[] {
 
 /** Bring `pf` up to `wanted` VFs (never down): 0 then N where needed, refusing to destroy VFs in use. */
 export async function ensureVfCount(env: HookEnv, pf: string, wanted: number): Promise<void> {
-  if (!isInterfaceName(pf)) throw new OperationError(`${JSON.stringify(pf)} is not a network interface name`, 'fix the pfs in /etc/virt-sriov/config.json');
+  const config = configFileOf(env.config);
+  if (!isInterfaceName(pf)) throw new OperationError(`${JSON.stringify(pf)} is not a network interface name`, `fix the pfs in ${config}`);
   const sys = readPfSysfs(env.sysfs, pf);
-  if (!sys.pci) throw new OperationError(`PF ${pf} does not exist on this host`, 'check the name with `ip link`, and the pfs in /etc/virt-sriov/config.json');
+  if (!sys.pci) throw new OperationError(`PF ${pf} does not exist on this host`, `check the name with \`ip link\`, and the pfs in ${config}`);
   if (!env.sysfs.exists(`class/net/${pf}/device/sriov_totalvfs`)) {
     throw new OperationError(`${pf} can't have VFs (no sriov_totalvfs)`, 'enable SR-IOV for this NIC in the BIOS and in the NIC\'s own settings');
   }

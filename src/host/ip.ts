@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { OperationError } from '../errors.js';
+import { isInterfaceName } from '../model/interface-name.js';
 import { parsePfLink, type PfLink } from './ip-link.js';
 
 export interface IpTool {
@@ -15,14 +16,6 @@ export interface IpTool {
   batch(commands: readonly (readonly string[])[]): Promise<void>;
 }
 
-/**
- * A netdev name as the kernel takes it (dev_valid_name: 1-15 bytes, not `.` or `..`, no `/`, `:` or
- * white space), kept to the characters interface names are made of. Every name that comes from
- * XML or the config is checked with this before it reaches sysfs or ip.
- */
-export function isInterfaceName(name: string): boolean {
-  return /^[A-Za-z0-9_.-]{1,15}$/.test(name) && name !== '.' && name !== '..';
-}
 
 /** `command` is the argv that runs ip: ['ip'] or, for a fake host, ['/path/to/fake-ip']. */
 export function ipTool(command: readonly string[] = ['ip']): IpTool {

@@ -15,6 +15,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rm
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { readTrustedFile } from '../host/trusted-file.js';
 
 export interface LoadedBundle<T> {
   readonly exports: T;
@@ -68,26 +69,13 @@ function readBundle(file: string): { text: string; key: Buffer } {
 const KEY_BYTES = 128;
 /** The key, then the length of V8's data. */
 const HEADER_BYTES = KEY_BYTES + 4;
+
 function readCache(cacheFile: string, key: Buffer): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(cacheFile, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const stat = fstatSync(fd);
-    // compiled code: only the owner of the bundle's directory (root, or whoever runs it) may write it
-    if ((stat.mode & 0o022) !== 0 || (stat.uid !== 0 && stat.uid !== process.getuid?.())) return undefined;
-    const data = readFileSync(fd);
-    // V8 checks its data's magic and length, not its bytes: the file must be whole and ours
-    const whole = data.length > HEADER_BYTES && data.readUInt32LE(KEY_BYTES) === data.length - HEADER_BYTES;
-    return whole && data.subarray(0, KEY_BYTES).equals(key) ? data.subarray(HEADER_BYTES) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+  // compiled code: trusted as the config and the hooks are (host/trusted-file.ts)
+  const data = readTrustedFile(cacheFile);
+  // V8 checks its data's magic and length, not its bytes: the file must be whole and ours
+  const whole = data !== undefined && data.length > HEADER_BYTES && data.readUInt32LE(KEY_BYTES) === data.length - HEADER_BYTES;
+  return whole && data.subarray(0, KEY_BYTES).equals(key) ? data.subarray(HEADER_BYTES) : undefined;
 }
 
 function writeCache(cacheFile: string, key: Buffer, data: Buffer): void {

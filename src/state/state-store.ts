@@ -30,7 +30,11 @@ export function stateStore(dir: string): StateStore {
     if (!PCI_NAME.test(pci)) throw new Error(`not a PCI address: ${pci}`);
     return join(vfDir, `${pci}.json`);
   };
+  // once per store (a hook call makes one): every put of a start with 8 VFs needn't stat again
+  let ensured = false;
   const ensure = () => {
+    if (ensured) return;
+    ensured = true;
     if (!existsSync(vfDir)) {
       const first = mkdirSync(vfDir, { recursive: true, mode: 0o700 });
       // 0700 whatever the umask when the state dir is made here; one that was there (a dir the

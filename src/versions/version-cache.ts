@@ -3,8 +3,9 @@
  * its own QEMU capabilities cache by the binary's ctime: running libvirtd and QEMU was most of
  * a convert without versions given, and they change only when a package does.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, type Stats } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { readTrustedFile } from '../host/trusted-file.js';
 import { formatVersion, parseVersion, type Version } from './version.js';
 
 interface Entry {
@@ -59,21 +60,11 @@ export function versionCache(dir: string): VersionCache {
 }
 
 function readTrusted(path: string): Record<string, Entry> {
-  let fd: number;
+  const data = readTrustedFile(path);
   try {
-    fd = openSync(path, 'r');
-  } catch {
-    return {};
-  }
-  try {
-    const st = fstatSync(fd);
-    const uid = process.getuid?.() ?? 0;
-    if ((st.uid !== 0 && st.uid !== uid) || (st.mode & 0o022) !== 0 || !st.isFile()) return {};
-    const parsed: unknown = JSON.parse(readFileSync(fd, 'utf8'));
+    const parsed: unknown = data === undefined ? {} : JSON.parse(data.toString('utf8'));
     return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Record<string, Entry> : {};
   } catch {
     return {};
-  } finally {
-    closeSync(fd);
   }
 }

@@ -1,4 +1,5 @@
 /** A domain's SR-IOV devices as a hook sees them, with each VF found on the host. */
+import { configFileOf } from '../../config/config-path.js';
 import { InputError, OperationError } from '../../errors.js';
 import { isVf } from '../../host/host-model.js';
 import { formatPciAddress } from '../../model/pci-address.js';
@@ -40,7 +41,7 @@ export function pinnedDevices(env: HookEnv, domain: DomainXml, devices: readonly
     const vf = resolveVf(env, device.fields.vf);
     if (!vf) {
       throw new OperationError(`domain ${domain.name}: ${device.label} names VF ${pci}, which this host doesn't have`,
-        'check `virt-sriov status` for the VFs there are; if the PF has too few, set pfs.PF.numVfs in /etc/virt-sriov/config.json');
+        `check \`virt-sriov status\` for the VFs there are; if the PF has too few, set pfs.PF.numVfs in ${configFileOf(env.config)}`);
     }
     return [{ device, vf }];
   });

@@ -3,6 +3,7 @@
  * create VFs that don't exist yet (after a reboot), refuse a VF another guest holds, and claim
  * the domain's VFs with their state from before the guest, so `release` can put it back.
  */
+import { configFileOf } from '../../config/config-path.js';
 import { OperationError } from '../../errors.js';
 import { formatPciAddress } from '../../model/pci-address.js';
 import { guestDesired } from '../../plan/guest-vf.js';
@@ -48,6 +49,6 @@ async function createMissingVfs(env: HookEnv, domain: DomainXml): Promise<void> 
     const configured = Object.entries(env.config.pfs).map(([pf, c]) => `${pf}: ${c.numVfs} VFs`).join(', ');
     throw new OperationError(`domain ${domain.name}: ${still.label} names a PCI device this host doesn't have${configured ? ` (configured PFs have their VFs: ${configured})` : ''}`,
       configured ? 'point the domain at an existing VF (`virt-sriov status`)'
-        : 'if it is a VF, set its PF\'s count in /etc/virt-sriov/config.json ("pfs": {"eth1": {"numVfs": 8}}) so virt-sriov creates it');
+        : `if it is a VF, set its PF's count in ${configFileOf(env.config)} ("pfs": {"eth1": {"numVfs": 8}}) so virt-sriov creates it`);
   }
 }
