@@ -6,8 +6,8 @@
 #   ./install.sh --uninstall [--prefix DIR]
 #
 # DESTDIR stages everything under another root, for packagers. NODE names the node binary
-# (default: the one on PATH); its absolute path becomes the hooks' interpreter, since libvirt
-# runs hooks with an almost empty environment.
+# (default: the one on PATH); its absolute path is baked into the CLI and the hooks, since
+# libvirt runs hooks with an almost empty environment.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -115,9 +115,12 @@ install_all() {
     [ -d "$here/node_modules" ] || (cd "$here" && npm ci --no-audit --no-fund) || die "npm ci failed"
     (cd "$here" && npm run --silent build) || die "build failed"
   fi
-  for f in dist/virt-sriov.mjs dist/cli.cjs dist/hooks/qemu.cjs dist/hooks/network.cjs dist/hooks/daemon.cjs dist/hooks/operations.cjs; do
+  for f in dist/virt-sriov.mjs dist/cli.cjs dist/hooks/{qemu,network,daemon}.{cjs,bash} dist/hooks/operations.cjs; do
     [ -f "$here/$f" ] || die "$f is missing: run without --no-build"
   done
+
+  # the paths are baked into the hooks between quotes
+  case "$config$libdir$node" in *[\'\|]*) die "paths with ' or | can't be baked into the hooks: $config, $libdir, $node" ;; esac
 
   [ -n "$libvirt_version" ] || libvirt_version=$(detect_libvirt)
   if [ -z "$libvirt_version" ]; then
@@ -138,7 +141,8 @@ install_all() {
   # config path (and, for the hooks, where their operations are) baked in
   bake_paths() {
     sed -e "s|VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json|VIRT_SRIOV_CONFIG_PATH=$config|" \
-        -e "s|VIRT_SRIOV_OPERATIONS_PATH=|VIRT_SRIOV_OPERATIONS_PATH=$libdir/hooks/operations.cjs|"
+        -e "s|VIRT_SRIOV_OPERATIONS_PATH=|VIRT_SRIOV_OPERATIONS_PATH=$libdir/hooks/operations.cjs|" \
+        -e "s|VIRT_SRIOV_NODE_PATH=|VIRT_SRIOV_NODE_PATH=$node|"
   }
   bake() {
     { echo "#!$node"; echo "// $marker (virt-sriov $(cd "$here" && "$node" -p 'require("./package.json").version'))"; tail -n +2 "$1"; } | bake_paths > "$2"
@@ -180,7 +184,10 @@ install_all() {
   bundle "$here/dist/hooks/operations.cjs" "$libdir/hooks/operations.cjs"
   local h dst
   for h in qemu network daemon; do
-    bake "$here/dist/hooks/$h.cjs" "$tmp/$h"
+    # the hook file is a bash entry that answers calls with nothing to do by itself and starts
+    # node's hook for the others (src/hooks/entry-script.ts)
+    bundle "$here/dist/hooks/$h.cjs" "$libdir/hooks/$h.cjs"
+    bake_paths < "$here/dist/hooks/$h.bash" > "$tmp/$h"
     if version_at_least "$libvirt_version" 6.5.0; then
       dst=/etc/libvirt/hooks/$h.d/virt-sriov
     else

@@ -1,7 +1,7 @@
 // Bundle the CLI and each hook into one file (esbuild): a hook's start-up time is part of
 // every guest start, so it loads one file and nothing it does not use.
 import { build } from 'esbuild';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -65,3 +65,15 @@ await build({
   format: 'cjs',
   banner: { js: '#!/usr/bin/env node' },
 });
+
+// The hooks' entries, the files libvirt runs (install.sh installs them as the hooks): bash
+// scripts generated from the triage table (src/hooks/entry-script.ts), which answer the calls
+// with nothing to do without starting node and exec the bundle above for the others.
+const generator = await build({ ...common, entryPoints: ['src/hooks/entry-script.ts'], format: 'esm', minify: false, write: false });
+const { entryScript } = await import(`data:text/javascript;base64,${Buffer.from(generator.outputFiles[0].text).toString('base64')}`);
+for (const h of ['qemu', 'network', 'daemon']) {
+  writeFileSync(`dist/hooks/${h}.bash`, entryScript(h, pkg.version));
+  chmodSync(`dist/hooks/${h}.bash`, 0o755);
+}
+// the facts the entries answer with were written by an earlier build's hooks
+rmSync('dist/hooks/.cache/config-facts', { force: true });

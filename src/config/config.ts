@@ -118,6 +118,11 @@ export function parseConfig(raw: unknown, where: string): Config {
  * was asked for by name is an error.
  */
 export function loadConfig(path: string | undefined): Config {
+  return readConfig(path).config;
+}
+
+/** The config and the text it was read from (null for the defaults of a missing file). */
+export function readConfig(path: string | undefined): { config: Config; text: string | null } {
   const file = path ?? DEFAULT_CONFIG_PATH;
   let text: string;
   let stat: Stats;
@@ -131,7 +136,7 @@ export function loadConfig(path: string | undefined): Config {
       closeSync(fd);
     }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && path === undefined) return DEFAULTS;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && path === undefined) return { config: DEFAULTS, text: null };
     throw new InputError(`config ${file}: ${(e as Error).message}`, 'check the path given with --config');
   }
   const unsafe = unsafeFile(`config ${file}`, file, stat);
@@ -142,7 +147,7 @@ export function loadConfig(path: string | undefined): Config {
   } catch (e) {
     throw new InputError(`config ${file}: not valid JSON: ${(e as Error).message}`, 'fix the JSON syntax');
   }
-  return { ...parseConfig(raw, `config ${file}`), path: file };
+  return { config: { ...parseConfig(raw, `config ${file}`), path: file }, text };
 }
 
 /**

@@ -1,11 +1,20 @@
-/** What an installed hook file runs: libvirt's argv and stdin in, exit code and output out. */
-import { existsSync, readSync, statSync } from 'node:fs';
+/**
+ * What node runs for a hook call: libvirt's argv and stdin in, exit code and output out. The
+ * installed hook file is the shell entry (entry-script.ts), which answers the calls with nothing
+ * to do and execs this for the others, naming itself in VIRT_SRIOV_HOOK_FILE; run as the hook
+ * file itself (tests, an older install), it is its own hook file.
+ */
+import { existsSync, mkdirSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { bakedConfigPath, unsafeFile } from '../config/config.js';
+import { bakedConfigPath, DEFAULT_CONFIG_PATH, readConfig, unsafeFile } from '../config/config.js';
+import type { InputError } from '../errors.js';
 import { loadBundle, type LoadedBundle } from '../runtime/code-cache.js';
+import { configFacts, FACTS_FILE } from './entry-script.js';
 import { runHook, type HookName } from './run-hook.js';
+import { operationRule } from './triage.js';
 
 declare const VIRT_SRIOV_OPERATIONS_MARKER: string | undefined;
+declare const VIRT_SRIOV_VERSION: string | undefined;
 
 /**
  * Where the operations bundle is: baked in by install.sh like the config path, else beside
@@ -18,15 +27,17 @@ export function operationsPath(): string {
 
 export async function hookMain(hook: HookName): Promise<void> {
   const argv = process.argv.slice(2);
+  const entry = process.env.VIRT_SRIOV_HOOK_FILE || process.argv[1];
   let stdin: string | undefined;
   // a hook file others can write is code anyone could run as root: refused as a bad config is
-  // (operations that may fail fail with the message, the others log it)
-  const unsafe = unsafeHookFile(process.argv[1]);
+  // (operations that may fail fail with the message, the others log it); the shell entry and
+  // the node code it starts are both that
+  const unsafe = unsafeHookFile(entry) ?? (entry !== process.argv[1] ? unsafeHookFile(process.argv[1]) : null);
   const readStdin = async () => {
     if (unsafe) throw unsafe;
     return (stdin ??= await readAllStdin());
   };
-  const chained = `${process.argv[1]}.before-virt-sriov`;
+  const chained = `${entry}.before-virt-sriov`;
   if (!unsafe && existsSync(chained)) {
     // libvirt < 6.5 runs one hook per driver: the one we replaced runs first, as it did before
     const { spawnSync } = await import('node:child_process');
@@ -36,8 +47,9 @@ export async function hookMain(hook: HookName): Promise<void> {
       process.exitCode = r.status ?? 1;
       return;
     }
-    // migrate/restore: the XML it printed is what we work on
-    if (r.stdout.trim()) stdin = r.stdout;
+    // libvirt takes a hook's output as the domain XML for migrate and restore only: there, what
+    // it printed is what we work on (and hand back); elsewhere its output goes nowhere
+    if (operationRule(hook, argv[1] ?? '')?.echoesXml && r.stdout.trim()) stdin = r.stdout;
   }
   type Operations = typeof import('./operations.js');
   let operations: LoadedBundle<Operations> | undefined;
@@ -51,6 +63,43 @@ export async function hookMain(hook: HookName): Promise<void> {
   process.exitCode = result.exitCode;
   // after the work, so the cache has what it compiled (only when it was missing or stale)
   if (result.exitCode === 0) operations?.saveCache();
+  if (process.env.VIRT_SRIOV_HOOK_FILE) updateEntryFacts(unsafe);
+}
+
+/**
+ * The facts the shell entry answers calls with (entry-script.ts): written again when the entry
+ * found them stale, withdrawn when a file it can't judge without a process fails node's checks
+ * (a chmod changes no text the entry compares). Never fails a call: without facts, the entry
+ * hands every call to node.
+ */
+function updateEntryFacts(unsafe: InputError | null): void {
+  const file = join(dirname(operationsPath()), FACTS_FILE);
+  try {
+    const configPath = bakedConfigPath() ?? DEFAULT_CONFIG_PATH;
+    // each call: the modes (cheap); only when stale: the config validated again (~2 ms)
+    const text = unsafe || unsafeFile('config', configPath, statSync(configPath)) ? null
+      : !process.env.VIRT_SRIOV_FACTS_STALE ? undefined : factsOf(readConfig(configPath));
+    if (text === null) {
+      rmSync(file, { force: true });
+    } else if (text !== undefined) {
+      mkdirSync(dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, text, { mode: 0o600 });
+      renameSync(tmp, file);
+    }
+  } catch {
+    try {
+      rmSync(file, { force: true });
+    } catch {
+      // nothing more to do: the entry then finds no facts it can trust
+    }
+  }
+}
+
+function factsOf({ config, text }: ReturnType<typeof readConfig>): string | null {
+  if (text === null || config.path === null) return null;
+  const version = typeof VIRT_SRIOV_VERSION === 'string' ? VIRT_SRIOV_VERSION : '0.0.0-dev';
+  return configFacts(version, { configPath: config.path, text, logFile: config.logFile, stateDir: config.stateDir, pfsConfigured: Object.keys(config.pfs).length > 0 });
 }
 
 function unsafeHookFile(file: string | undefined) {

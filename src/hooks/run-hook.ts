@@ -15,7 +15,7 @@ import { loadConfig, type Config } from '../config/config.js';
 import { VirtSriovError } from '../errors.js';
 import { appendLog } from '../log/hook-log.js';
 import { HookReport, IGNORED, OK, type HookEnv, type HookOutcome } from './hook-env.js';
-import { needsWork } from './triage.js';
+import { needsWork, NOTHING_TO_DO, operationRule } from './triage.js';
 
 export type HookName = 'qemu' | 'network' | 'daemon';
 
@@ -32,13 +32,6 @@ export interface HookCall {
   readonly loadOperations: () => Promise<typeof import('./operations.js')>;
 }
 
-/** The operations virt-sriov handles, and whether a failure may stop what libvirt is doing. */
-const MAY_FAIL: Record<HookName, Record<string, boolean>> = {
-  qemu: { prepare: true, start: true, stopped: false, release: false, reconnect: false, migrate: true, restore: true },
-  network: { start: true, 'port-created': true, 'port-deleted': false },
-  daemon: { start: false },
-};
-
 export interface HookResult {
   readonly exitCode: number;
   readonly stdout: string;
@@ -51,8 +44,9 @@ export type HostOverrides = Partial<Pick<HookEnv, 'sysfs' | 'ip' | 'hostdevNetwo
 export async function runHook(call: HookCall, overrides: HostOverrides = {}): Promise<HookResult> {
   const started = Date.now();
   const [object = '-', op = '', subop = '-'] = call.argv;
-  // own keys only: an operation named `constructor` or `__proto__` is unknown, not Object's
-  const mayFail = Object.hasOwn(MAY_FAIL[call.hook], op) ? MAY_FAIL[call.hook][op] : undefined;
+  // the operations virt-sriov handles, and whether a failure may stop what libvirt is doing
+  const rule = operationRule(call.hook, op);
+  const mayFail = rule?.mayFail;
   const report = new HookReport();
   let config: Config | null = null;
   let outcome: HookOutcome;
@@ -70,9 +64,8 @@ export async function runHook(call: HookCall, overrides: HostOverrides = {}): Pr
         const { runOperation } = await call.loadOperations();
         outcome = await runOperation(call.hook, op, stdin, object, config, report, overrides);
       } else {
-        // nothing to do: a network that isn't a VF pool is none of ours; migrate/restore still
-        // hand libvirt its XML back
-        outcome = call.hook === 'network' ? IGNORED : op === 'migrate' || op === 'restore' ? { ...OK, stdout: stdin } : OK;
+        // nothing to do; migrate/restore still hand libvirt its XML back
+        outcome = NOTHING_TO_DO[call.hook] === 'ignored' ? IGNORED : rule?.echoesXml ? { ...OK, stdout: stdin } : OK;
       }
       stdout = outcome.stdout ?? '';
     } catch (e) {

@@ -1,6 +1,13 @@
 /**
- * Whether a hook call has anything for virt-sriov to do, judged from the raw text before any
- * parsing. Conservative: anything that might be an SR-IOV device goes to the full path.
+ * Which hook calls virt-sriov handles, and whether a call has anything for it to do, judged
+ * from the raw text before any parsing. Conservative: anything that might be an SR-IOV device
+ * goes to the full path.
+ *
+ * The rules are data, applied twice from this one table: by `needsWork` here, in node, and by
+ * the installed hook's shell entry (src/hooks/entry-script.ts generates it from this table), which
+ * answers the calls with nothing to do without starting node. Text rules are regular
+ * expressions in the part of the syntax that means the same to JavaScript and to POSIX ERE
+ * (entry-script.ts refuses anything else): literals, bracket expressions, (?:a|b) and *.
  */
 import type { HookName } from './run-hook.js';
 
@@ -11,14 +18,78 @@ export interface TriageFacts {
   readonly vfsHeld: boolean;
 }
 
+/** What tells a call has work: its stdin matches a text rule, or a fact about the host holds. */
+export type WorkRule = { readonly stdinMatches: TextRule } | { readonly fact: keyof TriageFacts };
+
+export interface TextRule {
+  readonly name: string;
+  /** A JavaScript regular expression's source, in the part both JavaScript and POSIX ERE read alike. */
+  readonly source: string;
+}
+
+export interface OperationRule {
+  /** Whether a failure may stop what libvirt is doing (the other operations log and go on). */
+  readonly mayFail: boolean;
+  readonly work: WorkRule;
+  /** libvirt uses what the hook prints as the domain XML: with nothing to do, print it back. */
+  readonly echoesXml?: true;
+}
+
+/** White space between a tag's name and its attributes, as XML has it (its `S`): no other. */
+const S = '[ \\t\\r\\n]';
+
 /** A PCI host device, a hostdev or network interface, or virt-sriov metadata. */
-const MAYBE_SRIOV = /<hostdev[\s>]|<interface\s[^>]*type\s*=\s*["'](?:hostdev|network)["']|virt-sriov\.org\/xmlns/;
-const HOSTDEV_NETWORK = /<forward\s[^>]*mode\s*=\s*["']hostdev["']/;
+export const DOMAIN_DEVICES: TextRule = {
+  name: 'domain_devices',
+  source: `<hostdev[ \\t\\r\\n>]|<interface${S}[^>]*type${S}*=${S}*["'](?:hostdev|network)["']|virt-sriov\\.org/xmlns`,
+};
+
+/** A network whose forward mode is hostdev: a VF pool. */
+export const VF_POOL: TextRule = {
+  name: 'vf_pool',
+  source: `<forward${S}[^>]*mode${S}*=${S}*["']hostdev["']`,
+};
+
+const domain = { stdinMatches: DOMAIN_DEVICES } as const;
+
+/** The operations virt-sriov handles; every other call is logged as ignored. */
+export const OPERATIONS: Record<HookName, Readonly<Record<string, OperationRule>>> = {
+  qemu: {
+    prepare: { mayFail: true, work: domain },
+    start: { mayFail: true, work: domain },
+    // stop and release put back what the state says the guest holds, whatever its XML says now
+    stopped: { mayFail: false, work: { fact: 'vfsHeld' } },
+    release: { mayFail: false, work: { fact: 'vfsHeld' } },
+    reconnect: { mayFail: false, work: domain },
+    migrate: { mayFail: true, work: domain, echoesXml: true },
+    restore: { mayFail: true, work: domain, echoesXml: true },
+  },
+  network: {
+    start: { mayFail: true, work: { stdinMatches: VF_POOL } },
+    'port-created': { mayFail: true, work: { stdinMatches: VF_POOL } },
+    'port-deleted': { mayFail: false, work: { stdinMatches: VF_POOL } },
+  },
+  daemon: {
+    start: { mayFail: false, work: { fact: 'pfsConfigured' } },
+  },
+};
+
+/** How a handled call with nothing to do is logged: a network that isn't a VF pool is none of ours. */
+export const NOTHING_TO_DO: Record<HookName, 'ok' | 'ignored'> = { qemu: 'ok', network: 'ignored', daemon: 'ok' };
+
+/** The rule of an operation virt-sriov handles (own keys only: `constructor` is no operation). */
+export function operationRule(hook: HookName, op: string): OperationRule | undefined {
+  return Object.hasOwn(OPERATIONS[hook], op) ? OPERATIONS[hook][op] : undefined;
+}
+
+const compiled = new Map<TextRule, RegExp>();
 
 export function needsWork(hook: HookName, op: string, stdin: string, facts: TriageFacts): boolean {
-  if (hook === 'daemon') return facts.pfsConfigured;
-  if (hook === 'network') return HOSTDEV_NETWORK.test(stdin);
-  // stop and release put back what the state says the guest holds, whatever its XML says now
-  if (op === 'stopped' || op === 'release') return facts.vfsHeld;
-  return MAYBE_SRIOV.test(stdin);
+  const rule = operationRule(hook, op);
+  if (!rule) return false;
+  if ('fact' in rule.work) return facts[rule.work.fact];
+  const text = rule.work.stdinMatches;
+  let re = compiled.get(text);
+  if (!re) compiled.set(text, (re = new RegExp(text.source)));
+  return re.test(stdin);
 }
