@@ -34,7 +34,7 @@ const configPath = join(OUT, 'config.json');
 const install = bakeInstall(configPath, join(tmp, 'hooks'), { dist, root: join(OUT, 'install') });
 // baked file -> [its source map, lines the bake added before the bundle's second line]
 const maps = new Map([
-  ...['qemu'].map((h) => [install.hooks[h], [join(dist, 'hooks', `${h}.cjs.map`), 1]]),
+  ...['qemu'].map((h) => [install.nodeHooks[h], [join(dist, 'hooks', `${h}.cjs.map`), 1]]),
   [install.cli, [join(dist, 'virt-sriov.mjs.map'), 1]],
   ...(install.operations ? [[install.operations, [`${join(dist, 'hooks', basename(install.operations))}.map`, 0]]] : []),
   // the CLI's bundle, beside its entry (builds since the code cache)
@@ -49,7 +49,7 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 if (only.has('hook-prepare')) {
   targets.push({
-    name: 'hook-prepare', what: 'qemu hook prepare, domain without VFs (row 1)', file: install.hooks.qemu, args: ['plain', 'prepare', 'begin', '-'], input: hookDomainXml('plain', []),
+    name: 'hook-prepare', what: 'qemu hook prepare, domain without VFs (row 1)', file: install.nodeHooks.qemu, args: ['plain', 'prepare', 'begin', '-'], input: hookDomainXml('plain', []),
     config: { logFile: join(work, 'log'), stateDir: join(work, 'state') },
   });
 }
@@ -60,9 +60,9 @@ if (only.has('hook-start')) {
   const server = await startIpServer(NODE, builds.ipServer, socket, host.root);
   cleanup.push(server.stop);
   const xml = hookDomainXml('vm8', Array.from({ length: 8 }, (_, i) => support.igbVfAddress('0000:01:00.0', i)));
-  const prepare = { label: 'prepare', file: install.hooks.qemu, args: ['vm8', 'prepare', 'begin', '-'], input: xml };
+  const prepare = { label: 'prepare', file: install.nodeHooks.qemu, args: ['vm8', 'prepare', 'begin', '-'], input: xml };
   targets.push({
-    name: 'hook-start', what: 'qemu hook start, 8 VFs on 1 PF, fast fake ip (row 2)', file: install.hooks.qemu, args: ['vm8', 'start', 'begin', '-'], input: xml,
+    name: 'hook-start', what: 'qemu hook start, 8 VFs on 1 PF, fast fake ip (row 2)', file: install.nodeHooks.qemu, args: ['vm8', 'start', 'begin', '-'], input: xml,
     config: { logFile: join(work, 'log'), stateDir: join(work, 'state8'), sysfsRoot: host.sysRoot, ipCommand: [builds.fastIp, socket] },
     before: () => {
       writeFileSync(host.statePath, pristine);

@@ -129,6 +129,7 @@ for (const l of results) {
   table.push([
     String(l.row), l.case, l.ms === null ? '-' : String(round(l.ms)), l.cpuMs == null ? '' : String(round(l.cpuMs)),
     [l.ratio === undefined ? '' : `${round(l.ratio, 2)}x ${l.vs}`, l.extra?.vsShellHook === undefined ? '' : `${round(l.extra.vsShellHook, 2)}x shell hook`,
+      l.extra?.vsNode == null ? '' : `${round(l.extra.vsNode, 2)}x node -e 0`,
       l.extra?.vsBaseline == null ? '' : `${round(l.extra.vsBaseline, 2)}x baseline`].filter(Boolean).join(', '),
     l.cpuRatio == null ? '' : `${round(l.cpuRatio, 2)}x`,
     l.checks.map((c) => c.what).join('; '),

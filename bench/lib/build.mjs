@@ -12,6 +12,7 @@ export const PROJECT = new URL('../../', import.meta.url).pathname.replace(/\/$/
 export const BUILD = join(PROJECT, 'bench/.build');
 const CONFIG_MARKER = 'VIRT_SRIOV_CONFIG_PATH=/etc/virt-sriov/config.json';
 const OPERATIONS_MARKER = 'VIRT_SRIOV_OPERATIONS_PATH=';
+const NODE_MARKER = 'VIRT_SRIOV_NODE_PATH=';
 
 /** The absolute node install.sh would bake (`readlink -f $(command -v node)`). */
 export const NODE = realpathSync(process.execPath);
@@ -54,9 +55,12 @@ function bake(src, dst, text) {
  * Copy dist/ into place: the CLI into BUILD/install/bin (koffi resolves from the project's
  * node_modules, as the installed one does from $libdir/node_modules), the hooks into `hooksDir`,
  * outside the project: under it, node would take a hook file (no extension) for an ES module
- * (the project's package.json says "type": "module"), which an installed hook never is. The hooks
- * are baked with `configPath` (and, when the bundle has the
- * marker, the operations bundle's path), the other dist/hooks files beside them, the CLI baked.
+ * (the project's package.json says "type": "module"), which an installed hook never is.
+ *
+ * As install.sh lays them out: the hook files (`hooks`) are the bash entries (dist/hooks/*.bash)
+ * with node's path, the config path and where the node code is baked in, beside node's hooks
+ * (`<hook>.cjs`) and the operations. `nodeHooks` are node's hooks installed as the hook files
+ * themselves, as before the entries (and as builds without entries have only).
  */
 export function bakeInstall(configPath, hooksDir, { dist = join(PROJECT, 'dist'), root = join(BUILD, 'install') } = {}) {
   const need = ['virt-sriov.mjs', 'hooks/qemu.cjs', 'hooks/network.cjs', 'hooks/daemon.cjs'];
@@ -65,17 +69,29 @@ export function bakeInstall(configPath, hooksDir, { dist = join(PROJECT, 'dist')
   rmSync(root, { recursive: true, force: true });
   mkdirSync(hooksDir, { recursive: true });
   mkdirSync(join(root, 'bin'), { recursive: true });
-  const others = readdirSync(join(dist, 'hooks')).filter((f) => !/^(qemu|network|daemon)\.cjs$/.test(f) && !/\.(map|cache)$/.test(f));
+  const others = readdirSync(join(dist, 'hooks')).filter((f) => !/^(qemu|network|daemon)\.(cjs|bash)$/.test(f) && !/\.(map|cache)$/.test(f) && !f.startsWith('.'));
   for (const f of others) copyFileSync(join(dist, 'hooks', f), join(hooksDir, f));
   // operations.cjs (loaded through the code cache) or, in builds before it, operations.mjs
   const opsFile = others.find((f) => /^operations\.(c|m)js$/.test(f));
   const operations = opsFile ? join(hooksDir, opsFile) : '';
-  const text = (l) => l.replace(CONFIG_MARKER, `VIRT_SRIOV_CONFIG_PATH=${configPath}`)
+  const text = (l) => l.replace(CONFIG_MARKER, `VIRT_SRIOV_CONFIG_PATH=${configPath}`).replace(`${NODE_MARKER}'`, `${NODE_MARKER}${NODE}'`)
     .replace(`${OPERATIONS_MARKER}"`, `${OPERATIONS_MARKER}${operations}"`).replace(`${OPERATIONS_MARKER}'`, `${OPERATIONS_MARKER}${operations}'`);
+  const nodeHooks = {};
   const hooks = {};
+  const files = [];
   for (const h of ['qemu', 'network', 'daemon']) {
-    hooks[h] = join(hooksDir, h);
-    bake(join(dist, 'hooks', `${h}.cjs`), hooks[h], text);
+    nodeHooks[h] = join(hooksDir, `${h}-node`);
+    bake(join(dist, 'hooks', `${h}.cjs`), nodeHooks[h], text);
+    const entry = join(dist, 'hooks', `${h}.bash`);
+    if (existsSync(entry)) {
+      hooks[h] = join(hooksDir, h);
+      writeFileSync(hooks[h], readFileSync(entry, 'utf8').split('\n').map(text).join('\n'));
+      chmodSync(hooks[h], 0o755);
+      writeFileSync(join(hooksDir, `${h}.cjs`), readFileSync(join(dist, 'hooks', `${h}.cjs`), 'utf8').split('\n').map(text).join('\n'));
+      files.push(entry);
+    } else {
+      hooks[h] = nodeHooks[h];
+    }
   }
   // the CLI, as install.sh puts it in $libdir/bin (node_modules/koffi resolves from the project's)
   const cli = join(root, 'bin', 'virt-sriov.mjs');
@@ -83,9 +99,9 @@ export function bakeInstall(configPath, hooksDir, { dist = join(PROJECT, 'dist')
   // the bundle the CLI entry loads (cli.cjs), in builds that have one
   const bundles = readdirSync(dist).filter((f) => f.endsWith('.cjs'));
   for (const f of bundles) copyFileSync(join(dist, f), join(root, 'bin', f));
-  const files = [...need.map((f) => join(dist, f)), ...bundles.map((f) => join(dist, f)), ...others.map((f) => join(dist, 'hooks', f))];
+  files.push(...need.map((f) => join(dist, f)), ...bundles.map((f) => join(dist, f)), ...others.map((f) => join(dist, 'hooks', f)));
   return {
-    hooks, cli, hooksDir, operations,
+    hooks, nodeHooks, cli, hooksDir, operations,
     dist: Object.fromEntries(files.map((f) => [f.slice(dist.length - 4), { bytes: statSync(f).size, mtime: statSync(f).mtime.toISOString() }])),
   };
 }

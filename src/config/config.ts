@@ -13,49 +13,57 @@ export { bakedConfigPath, configFileOf, DEFAULT_CONFIG_PATH } from './config-pat
 const IFNAME = /^[A-Za-z0-9_.:-]{1,15}$/; // what the kernel takes as a netdev name (IFNAMSIZ - 1)
 
 // valibot rather than zod: its schemas are plain objects, so building this one costs a hook
-// ~2 ms where zod/mini's cost ~9 (measured on this config; every hook call builds it)
-const integer = (min: number, max?: number) => max === undefined
-  ? v.pipe(v.number(), v.integer(), v.minValue(min))
-  : v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
-const name = v.pipe(v.string(), v.minLength(1));
-const onOff = v.boolean();
-// valibot takes an array for an object or a record (as {}): a config never means one
-const noArray = <S extends v.GenericSchema>(what: string, s: S) =>
-  v.pipe(v.unknown(), v.check((x) => !Array.isArray(x), `expected ${what}`), s);
+// ~2 ms where zod/mini's cost ~9 (measured on this config). Built on first use: a hook whose
+// config is the text it validated before (hooks/entry-facts.ts) doesn't build it at all.
+function buildSchemas() {
+  const integer = (min: number, max?: number) => max === undefined
+    ? v.pipe(v.number(), v.integer(), v.minValue(min))
+    : v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+  const name = v.pipe(v.string(), v.minLength(1));
+  const onOff = v.boolean();
+  // valibot takes an array for an object or a record (as {}): a config never means one
+  const noArray = <S extends v.GenericSchema>(what: string, s: S) =>
+    v.pipe(v.unknown(), v.check((x) => !Array.isArray(x), `expected ${what}`), s);
 
-const vfDefaults = noArray('object', v.strictObject({
-  vlan: v.optional(integer(1, 4094)),
-  qos: v.optional(integer(0, 7)),
-  trust: v.optional(onOff),
-  spoofchk: v.optional(onOff),
-  linkState: v.optional(v.picklist(['auto', 'enable', 'disable'])),
-  minTxRate: v.optional(integer(0)),
-  maxTxRate: v.optional(integer(0)),
-  queryRss: v.optional(onOff),
-}));
+  const vfDefaults = noArray('object', v.strictObject({
+    vlan: v.optional(integer(1, 4094)),
+    qos: v.optional(integer(0, 7)),
+    trust: v.optional(onOff),
+    spoofchk: v.optional(onOff),
+    linkState: v.optional(v.picklist(['auto', 'enable', 'disable'])),
+    minTxRate: v.optional(integer(0)),
+    maxTxRate: v.optional(integer(0)),
+    queryRss: v.optional(onOff),
+  }));
 
-const pf = noArray('object', v.strictObject({
-  numVfs: integer(0, 4096),
-  /** Driver quirks to run, e.g. bnx2x takes new VF MACs only once its VFs are re-created. */
-  quirks: v.optional(v.array(v.picklist(['recreate-vfs-after-mac']))),
-}));
+  const pf = noArray('object', v.strictObject({
+    numVfs: integer(0, 4096),
+    /** Driver quirks to run, e.g. bnx2x takes new VF MACs only once its VFs are re-created. */
+    quirks: v.optional(v.array(v.picklist(['recreate-vfs-after-mac']))),
+  }));
 
-const schema = noArray('object', v.strictObject({
-  /** PFs whose VFs virt-sriov creates at daemon start and on demand. */
-  pfs: v.optional(noArray('record', v.record(v.pipe(v.string(), v.regex(IFNAME)), pf))),
-  /** On release: put back what the VF had before the guest (restore), or reset it to a clean slate (reset). */
-  releasePolicy: v.optional(v.picklist(['restore', 'reset'])),
-  /** Per hostdev network: VF settings for every guest on it, under the domain's own. */
-  networks: v.optional(noArray('record', v.record(name, vfDefaults))),
-  logFile: v.optional(name),
-  stateDir: v.optional(name),
-  /** Where sysfs is, and how to run ip: a test host points these at a fake. */
-  sysfsRoot: v.optional(name),
-  ipCommand: v.optional(v.pipe(v.array(name), v.minLength(1))),
-}));
+  const schema = noArray('object', v.strictObject({
+    /** PFs whose VFs virt-sriov creates at daemon start and on demand. */
+    pfs: v.optional(noArray('record', v.record(v.pipe(v.string(), v.regex(IFNAME)), pf))),
+    /** On release: put back what the VF had before the guest (restore), or reset it to a clean slate (reset). */
+    releasePolicy: v.optional(v.picklist(['restore', 'reset'])),
+    /** Per hostdev network: VF settings for every guest on it, under the domain's own. */
+    networks: v.optional(noArray('record', v.record(name, vfDefaults))),
+    logFile: v.optional(name),
+    stateDir: v.optional(name),
+    /** Where sysfs is, and how to run ip: a test host points these at a fake. */
+    sysfsRoot: v.optional(name),
+    ipCommand: v.optional(v.pipe(v.array(name), v.minLength(1))),
+  }));
+  return { vfDefaults, schema };
+}
 
-export type VfDefaults = v.InferOutput<typeof vfDefaults>;
-type RawConfig = v.InferOutput<typeof schema>;
+type Schemas = ReturnType<typeof buildSchemas>;
+let schemas: Schemas | undefined;
+const schemaOf = () => (schemas ??= buildSchemas()).schema;
+
+export type VfDefaults = v.InferOutput<Schemas['vfDefaults']>;
+type RawConfig = v.InferOutput<Schemas['schema']>;
 
 export interface Config {
   readonly pfs: NonNullable<RawConfig['pfs']>;
@@ -82,25 +90,12 @@ export const DEFAULTS: Config = {
 
 /** Validate a parsed config; `where` names the file in errors. */
 export function parseConfig(raw: unknown, where: string): Config {
-  const r = v.safeParse(schema, raw);
-  if (!r.success) {
-    const issue = r.issues[0];
-    const path = issue.path?.map((p) => String(p.key)) ?? [];
-    let key = path.length ? path.join('.') : '(top level)';
-    let why = describeIssue(issue);
-    if (issue.type === 'strict_object' && issue.expected === 'never') {
-      // valibot stops at the first unknown key: name them all, under the object that has them
-      const object = issue.path!.at(-1)!.input as Record<string, unknown>;
-      const known = entriesAt(path.slice(0, -1));
-      const unknown = Object.keys(object).filter((k) => !Object.hasOwn(known, k));
-      key = path.length > 1 ? path.slice(0, -1).join('.') : '(top level)';
-      why = `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`;
-    } else if (issue.type === 'strict_object' && issue.received === 'undefined') {
-      why = 'is missing';
-    }
-    throw new InputError(`${where}: ${key}: ${why}`, 'fix that key (see `virt-sriov --help` and the README for the config format)');
-  }
-  const c = r.output;
+  const r = v.safeParse(schemaOf(), raw);
+  if (!r.success) throw new InputError(`${where}: ${describeIssues(raw, r.issues)}`, 'fix that key (see `virt-sriov --help` and the README for the config format)');
+  return withDefaults(r.output, where);
+}
+
+function withDefaults(c: RawConfig, where: string): Config {
   return {
     pfs: c.pfs ?? DEFAULTS.pfs,
     releasePolicy: c.releasePolicy ?? DEFAULTS.releasePolicy,
@@ -121,8 +116,12 @@ export function loadConfig(path: string | undefined): Config {
   return readConfig(path).config;
 }
 
-/** The config and the text it was read from (null for the defaults of a missing file). */
-export function readConfig(path: string | undefined): { config: Config; text: string | null } {
+/**
+ * The config and the text it was read from (null for the defaults of a missing file).
+ * `validated`: a text this version validated before (hooks/entry-facts.ts); the same text again
+ * is parsed without the schema. The file's mode is checked all the same.
+ */
+export function readConfig(path: string | undefined, validated?: string): { config: Config; text: string | null } {
   const file = path ?? DEFAULT_CONFIG_PATH;
   let text: string;
   let stat: Stats;
@@ -147,7 +146,8 @@ export function readConfig(path: string | undefined): { config: Config; text: st
   } catch (e) {
     throw new InputError(`config ${file}: not valid JSON: ${(e as Error).message}`, 'fix the JSON syntax');
   }
-  return { config: { ...parseConfig(raw, `config ${file}`), path: file }, text };
+  const config = text === validated ? withDefaults(raw as RawConfig, `config ${file}`) : parseConfig(raw, `config ${file}`);
+  return { config: { ...config, path: file }, text };
 }
 
 /**
@@ -166,16 +166,40 @@ export function unsafeFile(what: string, path: string, stat: { mode: number; uid
   return null;
 }
 
-type Issue = v.InferIssue<typeof schema>;
-type AnySchema = v.GenericSchema & { entries?: Record<string, AnySchema>; value?: AnySchema; wrapped?: AnySchema; pipe?: AnySchema[] };
+type Issue = v.InferIssue<Schemas['schema']>;
 
-/** The keys the schema knows for the object at `path` (a PF's, a network's, the top level's). */
-function entriesAt(path: readonly string[]): Record<string, AnySchema> {
-  // through optional() and pipe(), to the schema that is the pipe's last item (noArray's)
-  const unwrap = (s: AnySchema): AnySchema => (s.pipe ? unwrap(s.pipe.at(-1)!) : s.wrapped ? unwrap(s.wrapped) : s);
-  let at = unwrap(schema as unknown as AnySchema);
-  for (const key of path) at = unwrap((at.entries ? at.entries[key] : at.value)!);
-  return at.entries ?? {};
+/** The first issue, where it is and what is wrong, in the config's own terms. */
+function describeIssues(raw: unknown, issues: readonly [Issue, ...Issue[]]): string {
+  const issue = issues[0];
+  if (isUnknownKey(issue)) {
+    const object = issue.path!.length > 1 ? v.getDotPath({ ...issue, path: issue.path!.slice(0, -1) } as Issue) : null;
+    const unknown = unknownKeys(raw, issue);
+    return `${object || '(top level)'}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`;
+  }
+  const at = v.getDotPath(issue) || '(top level)';
+  if (issue.type === 'strict_object' && issue.received === 'undefined') return `${at}: is missing`;
+  return `${at}: ${describeIssue(issue)}`;
+}
+
+const isUnknownKey = (i: Issue) => i.type === 'strict_object' && i.expected === 'never';
+
+/**
+ * Every unknown key of the object that has `first`. valibot reports one per object: each is
+ * taken out of a copy of the config, which is validated again, until that object has no more.
+ */
+function unknownKeys(raw: unknown, first: Issue): string[] {
+  const parent = first.path!.slice(0, -1).map((p) => p.key as string);
+  const copy = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
+  const object = parent.reduce((o, k) => o[k] as Record<string, unknown>, copy);
+  const keys: string[] = [];
+  for (let issue: Issue | undefined = first; issue; ) {
+    const key = String(issue.input);
+    keys.push(key);
+    delete object[key];
+    const r = v.safeParse(schemaOf(), copy);
+    issue = r.issues?.find((i) => isUnknownKey(i) && JSON.stringify(i.path!.slice(0, -1).map((p) => p.key)) === JSON.stringify(parent));
+  }
+  return keys;
 }
 
 function describeIssue(issue: Issue): string {

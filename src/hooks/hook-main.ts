@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { bakedConfigPath, DEFAULT_CONFIG_PATH, readConfig, unsafeFile } from '../config/config.js';
 import type { InputError } from '../errors.js';
 import { loadBundle, type LoadedBundle } from '../runtime/code-cache.js';
-import { configFacts, FACTS_FILE } from './entry-script.js';
+import { configFacts, FACTS_FILE, validatedConfigText } from './entry-facts.js';
 import { runHook, type HookName } from './run-hook.js';
 import { operationRule } from './triage.js';
 
@@ -55,6 +55,8 @@ export async function hookMain(hook: HookName): Promise<void> {
   let operations: LoadedBundle<Operations> | undefined;
   const result = await runHook({
     hook, argv, readStdin, configPath: bakedConfigPath(),
+    // a text validated before (the facts the shell entry answers with) is not validated again
+    loadConfig: (path) => readConfig(path, validatedConfigText(factsFile(), version(), path ?? DEFAULT_CONFIG_PATH)).config,
     // one code cache per operation: each holds what that operation compiles
     loadOperations: async () => (operations = loadBundle<Operations>(operationsPath(), `${hook}-${argv[1] ?? ''}`)).exports,
   });
@@ -73,7 +75,7 @@ export async function hookMain(hook: HookName): Promise<void> {
  * hands every call to node.
  */
 function updateEntryFacts(unsafe: InputError | null): void {
-  const file = join(dirname(operationsPath()), FACTS_FILE);
+  const file = factsFile();
   try {
     const configPath = bakedConfigPath() ?? DEFAULT_CONFIG_PATH;
     // each call: the modes (cheap); only when stale: the config validated again (~2 ms)
@@ -96,10 +98,12 @@ function updateEntryFacts(unsafe: InputError | null): void {
   }
 }
 
+const factsFile = () => join(dirname(operationsPath()), FACTS_FILE);
+const version = () => (typeof VIRT_SRIOV_VERSION === 'string' ? VIRT_SRIOV_VERSION : '0.0.0-dev');
+
 function factsOf({ config, text }: ReturnType<typeof readConfig>): string | null {
   if (text === null || config.path === null) return null;
-  const version = typeof VIRT_SRIOV_VERSION === 'string' ? VIRT_SRIOV_VERSION : '0.0.0-dev';
-  return configFacts(version, { configPath: config.path, text, logFile: config.logFile, stateDir: config.stateDir, pfsConfigured: Object.keys(config.pfs).length > 0 });
+  return configFacts(version(), { configPath: config.path, text, logFile: config.logFile, stateDir: config.stateDir, pfsConfigured: Object.keys(config.pfs).length > 0 });
 }
 
 function unsafeHookFile(file: string | undefined) {

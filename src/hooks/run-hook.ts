@@ -25,6 +25,8 @@ export interface HookCall {
   readonly argv: readonly string[];
   readonly readStdin: () => Promise<string>;
   readonly configPath: string | undefined;
+  /** How the config is read (default: loadConfig); node's hook knows texts it validated before. */
+  readonly loadConfig?: (path: string | undefined) => Config;
   /**
    * The operations module, loaded only when a call has work: the installed hooks import it
    * from a file of its own, so a call with nothing to do never compiles it.
@@ -59,7 +61,7 @@ export async function runHook(call: HookCall, overrides: HostOverrides = {}): Pr
   } else {
     try {
       stdin = await call.readStdin();
-      config = loadConfig(call.configPath);
+      config = (call.loadConfig ?? loadConfig)(call.configPath);
       if (needsWork(call.hook, op, stdin, { pfsConfigured: Object.keys(config.pfs).length > 0, vfsHeld: vfsHeld(config) })) {
         const { runOperation } = await call.loadOperations();
         outcome = await runOperation(call.hook, op, stdin, object, config, report, overrides);

@@ -151,8 +151,10 @@ describe('virt-sriov hooks in a real libvirtd, on a fake SR-IOV host', () => {
       const file = join(daemon().paths.hooks, `${driver}.d`, 'virt-sriov');
       expect(statSync(file).mode & 0o7777).toBe(0o755);
       const text = readFileSync(file, 'utf8');
-      // libvirt gives hooks no useful PATH: an absolute interpreter, and the config path baked in
-      expect(text.split('\n')[0]).toMatch(/^#!\/\S+\/node$/);
+      // libvirt gives hooks no useful PATH: an absolute interpreter (the bash entry's), the node
+      // it starts for calls with work absolute too, and the config path baked in
+      expect(text.split('\n')[0]).toMatch(/^#!\/\S+\/bash --norc$/);
+      expect(text).toMatch(/^node='VIRT_SRIOV_NODE_PATH=\/\S+\/node'/m);
       expect(text).toContain(`VIRT_SRIOV_CONFIG_PATH=${config.path}`);
     }
     expect(readdirSync(privateLogrotate)).toEqual(['virt-sriov']);
