@@ -7,6 +7,7 @@ import { checkDomainCapabilities, checkLibvirtConnection, checkVersions } from '
 import { checkDriverQuirks, checkPfCapabilities, checkPfsUp, checkSriovNics } from './checks/nics.js';
 import { checkVfioPci } from './checks/vfio.js';
 import type { Check, DoctorFacts } from './facts.js';
+import { renderTable } from '../table.js';
 
 /** Firmware and kernel first (a reboot), then the NICs, then libvirt and the hooks (a restart). */
 export function diagnose(f: DoctorFacts): Check[] {
@@ -42,12 +43,12 @@ const LABEL = { ok: 'ok', warn: 'WARN', fail: 'FAIL' } as const;
 
 /** One line per check, ids aligned; a fix on the line under its check; the totals last. */
 export function renderText(checks: readonly Check[]): string {
-  const idWidth = Math.max(...checks.map((c) => c.id.length));
-  const lines: string[] = [];
-  for (const c of checks) {
-    lines.push(`${LABEL[c.status].padEnd(4)}  ${c.id.padEnd(idWidth)}  ${c.summary}`);
-    if (c.fix && c.status !== 'ok') lines.push(`${' '.repeat(4 + 2 + idWidth + 2)}fix: ${c.fix}`);
-  }
+  // the status column as wide as its widest label, whichever appear
+  const rows = checks.flatMap((c) => [
+    [LABEL[c.status].padEnd(4), c.id, c.summary],
+    ...(c.fix && c.status !== 'ok' ? [['', '', `fix: ${c.fix}`]] : []),
+  ]);
+  const lines = renderTable(rows);
   const count = (s: Check['status']) => checks.filter((c) => c.status === s).length;
   const failed = count('fail');
   const warned = count('warn');

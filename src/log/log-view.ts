@@ -1,4 +1,5 @@
 /** Reading the hook log back for `virt-sriov logs`: filter and render. Pure. */
+import ms from 'ms';
 import { InputError } from '../errors.js';
 import type { HookLogEntry } from './hook-log.js';
 
@@ -24,15 +25,20 @@ export function filterLog(entries: readonly HookLogEntry[], f: LogFilter): HookL
   return entries.filter((e) => (!f.domain || e.object === f.domain) && (!f.since || new Date(e.time) >= f.since));
 }
 
-/** `2026-11-24T10:00:00Z`, `2026-11-24`, or a span back from now: `30m`, `2h`, `1d`. */
+/** An ISO 8601 date, or date and time (UTC, or with its offset): what `new Date` reads as written. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * `2026-11-24T10:00:00Z`, `2026-11-24`, or a span back from now (`ms` reads it: `30m`, `2h`,
+ * `1d`, `1.5h`, `2 days`, `1w`). A bare number, or any other text `new Date` would guess at
+ * (`1` is the year 2001), is refused.
+ */
 export function parseSince(text: string, now = new Date()): Date {
-  const span = /^(\d+)\s*([smhd])$/.exec(text.trim());
-  if (span) {
-    const unit = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[span[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(now.getTime() - Number(span[1]) * unit);
-  }
-  const d = new Date(text);
-  if (Number.isNaN(d.getTime())) throw new InputError(`--since '${text}' is not a time`, 'give an ISO time (2026-11-24T10:00) or a span back from now (30m, 2h, 1d)');
+  const t = text.trim();
+  const span = /^\d/.test(t) && /[a-z]$/i.test(t) ? ms(t as ms.StringValue) : undefined;
+  if (span !== undefined && Number.isFinite(span) && span >= 0) return new Date(now.getTime() - span);
+  const d = ISO_TIME.test(t) ? new Date(t.replace(' ', 'T')) : new Date(NaN);
+  if (Number.isNaN(d.getTime())) throw new InputError(`--since '${text}' is not a time`, 'give an ISO time (2026-11-24T10:00) or a span back from now with its unit (30m, 2h, 1d)');
   return d;
 }
 

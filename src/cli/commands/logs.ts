@@ -1,5 +1,6 @@
-import { readFileSync, statSync, watchFile, unwatchFile, openSync, readSync, closeSync } from 'node:fs';
+import TailFile from '@logdna/tail-file';
 import { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
 import { OperationError } from '../../errors.js';
 import { filterLog, parseLogLines, parseSince, renderEntry, type LogFilter } from '../../log/log-view.js';
 import { contextOf, withCommonOptions } from '../context.js';
@@ -40,34 +41,29 @@ export function logsCommand(io: CliIo): Command {
     });
 }
 
-/** Print what is appended to the log until interrupted. */
-function follow(path: string, from: number, print: (text: string) => void): Promise<void> {
-  let offset = from;
+/**
+ * Print what is appended to the log until interrupted, from byte `from` on. @logdna/tail-file
+ * follows the log through logrotate: the renamed file is read to its end, then the new one from
+ * its start (a truncated one from its start too). A log not there yet is waited for.
+ */
+async function follow(path: string, from: number, print: (text: string) => void): Promise<void> {
+  let stop = false;
+  const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => {
+    stop = true;
+    resolve();
+  }));
+  while (!existsSync(path) && !stop) await Promise.race([interrupted, new Promise((r) => setTimeout(r, 250))]);
+  if (stop) return;
   let partial = '';
-  return new Promise((resolve) => {
-    const onChange = () => {
-      let size = 0;
-      try {
-        size = statSync(path).size;
-      } catch {
-        return;
-      }
-      if (size < offset) offset = 0; // rotated
-      if (size === offset) return;
-      const fd = openSync(path, 'r');
-      const buf = Buffer.alloc(size - offset);
-      readSync(fd, buf, 0, buf.length, offset);
-      closeSync(fd);
-      offset = size;
-      const text = partial + buf.toString('utf8');
+  const tail = new TailFile(path, { encoding: 'utf8', startPos: from, pollFileIntervalMs: 250, maxPollFailures: Infinity })
+    .on('data', (chunk: string) => {
+      const text = partial + chunk;
       const cut = text.lastIndexOf('\n') + 1;
       partial = text.slice(cut);
       print(text.slice(0, cut));
-    };
-    watchFile(path, { interval: 250 }, onChange);
-    process.once('SIGINT', () => {
-      unwatchFile(path, onChange);
-      resolve();
-    });
-  });
+    })
+    .on('tail_error', () => undefined); // a moment without the file (mid-rotation): it polls on
+  await tail.start();
+  await interrupted;
+  await tail.quit();
 }

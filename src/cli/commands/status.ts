@@ -6,6 +6,7 @@ import { domainDefinitions } from '../../pool/host-pool.js';
 import { vfHolders, type VfHolder } from '../../pool/vf-holders.js';
 import { stateStore } from '../../state/state-store.js';
 import type { CliIo } from '../io.js';
+import { renderTable } from '../../table.js';
 
 export function statusCommand(io: CliIo): Command {
   return withCommonOptions(new Command('status'))
@@ -91,15 +92,9 @@ function renderPf(pf: PfInfo, holders: ReadonlyMap<string, VfHolder>): string {
     vf.state ? `${vf.state.minTxRate}/${vf.state.maxTxRate}` : '-',
     holderText(holders.get(vf.pci)),
   ]);
-  return [head, ...table(['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX MIN/MAX', 'DOMAIN'], rows)].join('\n');
+  return [head, ...renderTable([['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX MIN/MAX', 'DOMAIN'], ...rows], '  ')].join('\n');
 }
 
 function holderText(h: VfHolder | undefined): string {
   return h ? `${h.domain} (${h.running ? 'running' : 'defined'})` : '-';
-}
-
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)];
 }

@@ -8,6 +8,7 @@ import { vfHolders, type VfHolder } from '../../pool/vf-holders.js';
 import { stateStore } from '../../state/state-store.js';
 import { withCommonOptions, withContext, type CommandContext } from '../context.js';
 import type { CliIo } from '../io.js';
+import { renderTable } from '../../table.js';
 
 export function vfsCommand(io: CliIo): Command {
   return withCommonOptions(new Command('vfs'))
@@ -59,10 +60,9 @@ function holdersOf(ctx: CommandContext): Map<string, VfHolder> {
 
 function show(ctx: CommandContext, pf: string, holders: Map<string, VfHolder>): void {
   const info = readPfSysfs(ctx.host.sysfs, pf);
-  const lines = [`${pf}: ${info.numVfs} of ${info.totalVfs} VFs`];
-  info.vfAddresses.forEach((pci, i) => {
+  const rows = info.vfAddresses.map((pci, i) => {
     const h = holders.get(pci);
-    lines.push(`  vf ${i}  ${pci}  ${h ? `${h.domain} (${h.running ? 'running' : 'defined'})` : 'free'}`);
+    return [`vf ${i}`, pci, h ? `${h.domain} (${h.running ? 'running' : 'defined'})` : 'free'];
   });
-  ctx.out(lines.join('\n'));
+  ctx.out([`${pf}: ${info.numVfs} of ${info.totalVfs} VFs`, ...renderTable(rows, '  ')].join('\n'));
 }
