@@ -53,11 +53,11 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
 });
 
-// The hooks: CommonJS, because libvirt wants them installed as plain `qemu`, `network`,
-// `daemon` (or `virt-sriov` in hooks/<driver>.d/), and node 18 reads a file without .mjs as
-// CommonJS. Each is small: most calls have nothing to do, and compiling the XML, process and
-// lock libraries is most of a hook's start-up. Those live in operations.cjs, which a hook
-// loads only when it has work.
+// node's hooks: CommonJS (node 18 reads a file without .mjs as CommonJS, and the tests still
+// install one as a hook file itself). The installed hook file is the bash entry below, which
+// execs one of these only for a call that may have work. Each is small: compiling the XML,
+// process and lock libraries is most of a hook's start-up; those live in operations.cjs, loaded
+// only when triage finds work.
 await build({
   ...common,
   entryPoints: Object.fromEntries(['qemu', 'network', 'daemon'].filter((h) => existsSync(`hooks/${h}.ts`)).map((h) => [h, `hooks/${h}.ts`])),
