@@ -51,7 +51,7 @@ describe('a connection to the test driver', () => {
     expect(conn.domains.lookup('test')?.name).toBe('test');
     const err = catchError(() => conn!.domains.define("<domain type='test'><name>ro</name></domain>"));
     expect(err).toMatchObject({ code: ErrorCode.OPERATION_DENIED });
-    expect((err as LibvirtError).message).toMatch(/^libvirt could not define domain ro: /);
+    expect((err as LibvirtError).message).toMatch(/^libvirt could not define domain ro \(a problem of the connection\): /);
   });
 
   test('closing twice is harmless; a closed connection refuses calls', () => {
@@ -83,7 +83,7 @@ describe('failures', () => {
     expect(err).toMatchObject({ code: ErrorCode.INVALID_ARG, domain: ErrorDomain.TEST, exitCode: 1 });
     const e = err as LibvirtError;
     expect(e.libvirtMessage).toBe('invalid argument: testOpen: supply a path or use test:///default');
-    expect(e.message).toBe(`libvirt could not connect to test:///: ${e.libvirtMessage}`);
+    expect(e.message).toBe(`libvirt could not connect to test:/// (a problem of the connection): ${e.libvirtMessage}`);
     expect(e.fix).toBeTruthy();
   });
 

@@ -99,11 +99,11 @@ describe('domains', () => {
     expect(malformed).toBeInstanceOf(LibvirtError);
     expect(malformed).toMatchObject({ code: ErrorCode.XML_DETAIL });
     // Malformed XML has no name to read, so the message names what was attempted.
-    expect((malformed as LibvirtError).message).toMatch(/^libvirt could not define a domain from the given XML: /);
+    expect((malformed as LibvirtError).message).toMatch(/^libvirt could not define a domain from the given XML \(a problem in the XML\): /);
 
     const invalid = catchError(() => conn.domains.define("<domain type='test'><name>vs-bad</name></domain>"));
     expect(invalid).toMatchObject({ code: ErrorCode.XML_ERROR, libvirtMessage: 'XML error: an os <type> must be specified' });
-    expect((invalid as LibvirtError).message).toBe('libvirt could not define domain vs-bad: XML error: an os <type> must be specified');
+    expect((invalid as LibvirtError).message).toBe('libvirt could not define domain vs-bad (a problem in the XML): XML error: an os <type> must be specified');
     expect(conn.domains.lookup('vs-bad')).toBeNull();
   });
 });

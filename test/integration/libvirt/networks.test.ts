@@ -77,6 +77,6 @@ describe('networks', () => {
   test('bad network XML is a LibvirtError with libvirt\'s code', () => {
     const err = catchError(() => conn.networks.define("<network><name>vs-bad</name><forward mode='bogus'/></network>"));
     expect(err).toMatchObject({ code: ErrorCode.CONFIG_UNSUPPORTED });
-    expect((err as LibvirtError).message).toBe("libvirt could not define network vs-bad: unsupported configuration: unknown forwarding type 'bogus'");
+    expect((err as LibvirtError).message).toBe("libvirt could not define network vs-bad (a problem in the XML): unsupported configuration: unknown forwarding type 'bogus'");
   });
 });
