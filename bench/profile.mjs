@@ -80,7 +80,7 @@ if (only.has('status')) {
   writeFileSync(node, testDriverNode(200, Array.from({ length: 50 }, (_, j) => vfAddress(j % 4, j >> 2))));
   const config = join(work, 'status.json');
   writeFileSync(config, JSON.stringify({ logFile: join(work, 'log'), stateDir: join(work, 'state'), sysfsRoot: host.sysRoot, ipCommand: [builds.fastIp, socket] }));
-  targets.push({ name: 'status', what: 'status --json, 1024 VFs, 200 domains, fast fake ip (row 3)', file: install.cli, args: ['status', '--json', '-c', `test://${node}`, '--config', config] });
+  targets.push({ name: 'status', what: 'status --json, 1024 VFs, 200 domains, fast fake ip (row 3)', file: install.cli, args: ['status', '--json', '-c', `test://${node}`, '--config-file', config] });
 }
 if (only.has('convert')) {
   const host = support.FakeHost.create([{ name: 'eth1', pci: '0000:03:00.0', totalVfs: 64, numVfs: 64 }], join(tmp, 'conv'));
@@ -88,7 +88,7 @@ if (only.has('convert')) {
   writeFileSync(file, convertDomainXml('vm64', Array.from({ length: 64 }, (_, i) => support.igbVfAddress('0000:03:00.0', i))));
   const config = join(work, 'convert.json');
   writeFileSync(config, JSON.stringify({ logFile: join(work, 'log'), stateDir: join(work, 'state'), sysfsRoot: host.sysRoot }));
-  targets.push({ name: 'convert', what: 'convert --to interface, 64 VFs (row 4)', file: install.cli, args: ['convert', '--to', 'interface', file, '--config', config] });
+  targets.push({ name: 'convert', what: 'convert --to interface, 64 VFs (row 4)', file: install.cli, args: ['convert', '--to', 'interface', file, '--config-file', config] });
 }
 if (only.has('version')) {
   targets.push({ name: 'version', what: 'virt-sriov --version (the CLI\'s floor, rows 3 and 4)', file: install.cli, args: ['--version'] });

@@ -191,7 +191,7 @@ export async function row3(ctx) {
       const config = join(dir, `config-${h.n}-${vi}.json`);
       writeFileSync(config, JSON.stringify({ logFile: join(dir, 'log'), stateDir: join(dir, 'state'), sysfsRoot: h.host.sysRoot, ipCommand: h.variants[vi].ipCommand }));
       return {
-        label: `${h.n} VFs`, file: ctx.install.cli, args: ['status', '--json', '-c', uri, '--config', config],
+        label: `${h.n} VFs`, file: ctx.install.cli, args: ['status', '--json', '-c', uri, '--config-file', config],
         before: () => writeFileSync(h.host.statePath, h.pristine),
         check: (res) => {
           const j = JSON.parse(res.stdout);
@@ -241,8 +241,8 @@ export async function row4(ctx) {
     if (n !== 64) throw new Error(`convert: ${n} <interface type='hostdev'> in its output, not 64\n${res.stderr}`);
   };
   const cmds = [
-    { label: 'convert --to interface', file: ctx.install.cli, args: ['convert', '--to', 'interface', file, '--config', config], check: converted },
-    { label: 'convert (detects versions)', file: ctx.install.cli, args: ['convert', file, '--config', config], check: converted },
+    { label: 'convert --to interface', file: ctx.install.cli, args: ['convert', '--to', 'interface', file, '--config-file', config], check: converted },
+    { label: 'convert (detects versions)', file: ctx.install.cli, args: ['convert', file, '--config-file', config], check: converted },
     { label: '--version', file: ctx.install.cli, args: ['--version'] },
   ];
   if (ctx.baseline) cmds.push({ ...cmds[0], label: 'baseline convert --to interface', file: ctx.baseline.cli }, { ...cmds[2], label: 'baseline --version', file: ctx.baseline.cli });
@@ -289,14 +289,14 @@ export async function row5(ctx) {
   };
   const attach = async (name) => {
     const a = performance.now();
-    const r = await daemon.exec(NODE, [ctx.install.cli, 'attach', name, '--pf', 'eth1', '-c', 'qemu:///system', '--config', config], { timeoutMs: 180_000 });
+    const r = await daemon.exec(NODE, [ctx.install.cli, 'attach', name, '--pf', 'eth1', '-c', 'qemu:///system', '--config-file', config], { timeoutMs: 180_000 });
     if (r.exitCode !== 0) throw new Error(`attach ${name}: exit ${r.exitCode}: ${r.stderr}`);
     return { ms: performance.now() - a, vf: /on VF (\S+) \(eth1\)/.exec(r.stdout)?.[1] };
   };
   // processes of one attach, under strace inside the namespace (unmeasured)
   await fresh();
   const trace = join(dir, 'attach.trace');
-  const st = await daemon.exec('strace', ['-f', '-qq', '-e', 'trace=execve,clone,clone3,fork,vfork', '-o', trace, NODE, ctx.install.cli, 'attach', names[0], '--pf', 'eth1', '-c', 'qemu:///system', '--config', config], { timeoutMs: 60_000 });
+  const st = await daemon.exec('strace', ['-f', '-qq', '-e', 'trace=execve,clone,clone3,fork,vfork', '-o', trace, NODE, ctx.install.cli, 'attach', names[0], '--pf', 'eth1', '-c', 'qemu:///system', '--config-file', config], { timeoutMs: 60_000 });
   const procs = st.exitCode === 0 && existsSync(trace) ? parseTrace(readFileSync(trace, 'utf8')) : null;
   // one attach alone, for scale
   const single = [];

@@ -1,6 +1,7 @@
 /** What every command gets: where to write, and the config and host, loaded when first needed. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { bakedConfigPath, DEFAULT_CONFIG_PATH, loadConfig, type Config } from '../config/config.js';
+import { InputError, UsageError } from '../errors.js';
 import { openLibvirt, type LibvirtConnection } from '../libvirt/index.js';
 import { isLocalUri } from '../pool/host-pool.js';
 import { hostFor, type Host } from './host-context.js';
@@ -8,7 +9,32 @@ import type { CliIo } from './io.js';
 
 export interface CommonOptions {
   connect?: string;
-  config?: string;
+  configFile?: string;
+}
+
+/** The environment variable that names the config file, as --config-file does. */
+export const CONFIG_ENV = 'VIRT_SRIOV_CONFIG';
+
+/**
+ * The commands that work on this host only, and why: with -c naming another host they would
+ * show or change this one while the admin meant that one, so they refuse.
+ */
+const LOCAL_ONLY: Readonly<Record<string, string>> = {
+  status: "it reads this host's sysfs and `ip link`",
+  vfs: "it writes this host's sysfs",
+  logs: "it reads this host's hook log",
+  hook: 'hooks run on the host itself',
+};
+
+/** Where the config is: --config-file, else $VIRT_SRIOV_CONFIG, else what install.sh baked in. */
+export function configPathOf(options: CommonOptions): string | undefined {
+  return options.configFile ?? (process.env[CONFIG_ENV] || undefined) ?? bakedConfigPath();
+}
+
+/** virt-sriov's own config file was `--config FILE`, which virsh uses for the persistent definition. */
+export function oldConfigOption(): UsageError {
+  return new UsageError('--config no longer names virt-sriov\'s config file: as in virsh, it means a domain\'s persistent definition (attach, detach)',
+    `give --config-file FILE, or set ${CONFIG_ENV}=FILE`);
 }
 
 export class CommandContext {
@@ -19,7 +45,17 @@ export class CommandContext {
 
   get config(): Config {
     // an install with --config baked its path in, as into the hooks
-    return (this.cachedConfig ??= loadConfig(this.options.config ?? bakedConfigPath()));
+    return (this.cachedConfig ??= loadConfig(this.configPath));
+  }
+
+  /** The config file named on the command line, in the environment or at install; undefined for the default. */
+  get configPath(): string | undefined {
+    return configPathOf(this.options);
+  }
+
+  /** -c was given: versions and devices come through that connection, not from this host's binaries. */
+  get connectionGiven(): boolean {
+    return this.options.connect !== undefined;
   }
 
   get host(): Host {
@@ -50,15 +86,32 @@ export class CommandContext {
   }
 }
 
-/** -c/--connect and --config, accepted by every command as well as before it. */
-export function withCommonOptions(cmd: Command): Command {
-  return cmd
+/**
+ * -c/--connect and --config-file, accepted by every command as well as before it. `--config`
+ * is virsh's (the persistent definition) on the commands that take it (`virshConfig`); on the
+ * others the old spelling of --config-file gets a message that says so.
+ */
+export function withCommonOptions(cmd: Command, { virshConfig = false } = {}): Command {
+  cmd
     .option('-c, --connect <uri>', 'libvirt connection URI (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)')
-    .option('--config <file>', `virt-sriov config file (default: ${bakedConfigPath() ?? DEFAULT_CONFIG_PATH})`);
+    .option('--config-file <file>', `virt-sriov's config file (default: $${CONFIG_ENV}, else ${bakedConfigPath() ?? DEFAULT_CONFIG_PATH})`);
+  if (!virshConfig) {
+    cmd.addOption(new Option('--config <file>').hideHelp().argParser(() => {
+      throw oldConfigOption();
+    }));
+  }
+  return cmd;
 }
 
-export function contextOf(cmd: Command, io: CliIo): CommandContext {
-  return new CommandContext(io, cmd.optsWithGlobals<CommonOptions>());
+/** `extra`: options a command found itself (after libvirt's words, for `hook`). */
+export function contextOf(cmd: Command, io: CliIo, extra: CommonOptions = {}): CommandContext {
+  const ctx = new CommandContext(io, { ...cmd.optsWithGlobals<CommonOptions>(), ...extra });
+  const why = LOCAL_ONLY[cmd.name()];
+  if (why && !ctx.local) {
+    throw new InputError(`${cmd.name()} works on this host only (${why}), and ${ctx.options.connect ? `-c ${ctx.options.connect}` : `LIBVIRT_DEFAULT_URI=${process.env.LIBVIRT_DEFAULT_URI}`} names another`,
+      `run it on that host (ssh HOST virt-sriov ${cmd.name()} ...)${ctx.options.connect ? '' : ', or give -c qemu:///system for this one'}`);
+  }
+  return ctx;
 }
 
 /** Run a command's body with its context, closing the libvirt connection however it ends. */

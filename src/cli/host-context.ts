@@ -2,7 +2,7 @@
 import type { Config } from '../config/config.js';
 import { ipTool, type IpTool } from '../host/ip.js';
 import { isVf } from '../host/host-model.js';
-import { formatPciAddress } from '../model/pci-address.js';
+import { formatPciAddress, parsePciAddress } from '../model/pci-address.js';
 import { sysfsAt, type Sysfs } from '../host/sysfs.js';
 import type { DeviceContext } from '../xml/domain.js';
 import { definedHostdevNetworks } from '../host/libvirt-files.js';
@@ -18,16 +18,25 @@ export function hostFor(config: Config): Host {
 
 
 /**
- * Which PCI devices are VFs (sysfs, or named with --vf) and which networks are VF pools
- * (named with --network, in the config, or defined in libvirt as <forward mode='hostdev'>).
+ * Which PCI devices are VFs (this host's sysfs) and which networks are VF pools (in the config,
+ * or defined in libvirt as <forward mode='hostdev'>, read from libvirt's files).
  */
-export function deviceContext(config: Config, host: Host, extra: { vfs?: readonly string[]; networks?: readonly string[] }): DeviceContext {
-  const given = new Set([...(extra.networks ?? []), ...Object.keys(config.networks)]);
+export function deviceContext(config: Config, host: Host): DeviceContext {
+  const given = new Set(Object.keys(config.networks));
   // libvirt's network files are read (and parsed) only for a domain with a network interface
   let defined: Set<string> | undefined;
-  const named = new Set(extra.vfs ?? []);
   return {
-    isVf: (a) => isVf(host.sysfs, a) || named.has(formatPciAddress(a)),
+    isVf: (a) => isVf(host.sysfs, a),
     isHostdevNetwork: (n) => given.has(n) || (defined ??= definedHostdevNetworks()).has(n),
+  };
+}
+
+/** A context that also takes the VFs named with --vf and the networks named with --network. */
+export function withNamedDevices(base: DeviceContext, named: { vfs: readonly string[]; networks: readonly string[] }): DeviceContext {
+  const vfs = new Set(named.vfs.map((v) => formatPciAddress(parsePciAddress(v))));
+  const networks = new Set(named.networks);
+  return {
+    isVf: (a) => vfs.has(formatPciAddress(a)) || base.isVf(a),
+    isHostdevNetwork: (n) => networks.has(n) || base.isHostdevNetwork(n),
   };
 }

@@ -4,6 +4,8 @@ import { InputError } from '../errors.js';
 
 export interface CliIo {
   readStdin(): Promise<string>;
+  /** Whether stdin is a terminal (nobody piped anything in); absent means no. */
+  stdinIsTerminal?(): boolean;
   stdout(text: string): void;
   stderr(text: string): void;
 }
@@ -14,6 +16,7 @@ export const processIo: CliIo = {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   },
+  stdinIsTerminal: () => process.stdin.isTTY === true,
   stdout: (t) => void process.stdout.write(t),
   stderr: (t) => void process.stderr.write(t),
 };

@@ -136,7 +136,7 @@ export function readConfig(path: string | undefined, validated?: string): { conf
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && path === undefined) return { config: DEFAULTS, text: null };
-    throw new InputError(`config ${file}: ${(e as Error).message}`, 'check the path given with --config');
+    throw new InputError(`config ${file}: ${(e as Error).message}`, 'check the path (given with --config-file, in $VIRT_SRIOV_CONFIG, or to install.sh --config)');
   }
   const unsafe = unsafeFile(`config ${file}`, file, stat);
   if (unsafe) throw unsafe;

@@ -27,6 +27,8 @@ export interface HookCall {
   readonly configPath: string | undefined;
   /** How the config is read (default: loadConfig); node's hook knows texts it validated before. */
   readonly loadConfig?: (path: string | undefined) => Config;
+  /** An admin's `virt-sriov hook ...`, not libvirt's call: its log line says so. */
+  readonly replay?: boolean;
   /**
    * The operations module, loaded only when a call has work: the installed hooks import it
    * from a file of its own, so a call with nothing to do never compiles it.
@@ -83,7 +85,7 @@ export async function runHook(call: HookCall, overrides: HostOverrides = {}): Pr
     appendLog(logPath, {
       time: new Date(started).toISOString(), hook: call.hook, op, subop, object,
       result: outcome.result, durationMs: Date.now() - started, vfs: [...report.vfs],
-      changes: report.changes, notes: report.notes, ...(error ? { error: message } : {}),
+      changes: report.changes, notes: report.notes, ...(error ? { error: message } : {}), ...(call.replay ? { replay: true } : {}),
     });
   } catch {
     // a log we can't write must not stop a guest

@@ -29,6 +29,8 @@ export interface HookLogEntry {
   readonly changes: readonly LoggedChange[];
   readonly notes: readonly string[];
   readonly error?: string;
+  /** Run by `virt-sriov hook ...` (an admin's replay), not by libvirt. */
+  readonly replay?: boolean;
 }
 
 export function appendLog(path: string, entry: HookLogEntry): void {

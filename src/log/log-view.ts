@@ -44,7 +44,8 @@ export function parseSince(text: string, now = new Date()): Date {
 
 /** One readable line per call, then one indented line per VF change and note. */
 export function renderEntry(e: HookLogEntry): string {
-  const head = [e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), `${e.hook} ${e.op}`.padEnd(20), e.object.padEnd(16), e.result.padEnd(8), `${e.durationMs} ms`].join('  ');
+  const head = [e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), `${e.hook} ${e.op}`.padEnd(20), e.object.padEnd(16), e.result.padEnd(8), `${e.durationMs} ms`].join('  ')
+    + (e.replay ? '  (replay: virt-sriov hook)' : '');
   const lines = [head];
   for (const c of e.changes) lines.push(`    ${c.pf} vf ${c.vf} (${c.pci}): ${c.setting} ${c.from} -> ${c.to}`);
   for (const n of e.notes) lines.push(`    note: ${n}`);

@@ -46,8 +46,8 @@ async function firstVersion(binaries: readonly string[], dirs: readonly string[]
     }
   }
   throw new OperationError(`could not find ${what} on this host (looked for ${binaries.join(', ')} in ${dirs.join(', ')})`,
-    what === 'libvirt' ? 'install libvirt-daemon-system, or give the versions with --for-libvirt/--for-qemu'
-      : 'install qemu-system-x86, or give the versions with --for-libvirt/--for-qemu');
+    what === 'libvirt' ? 'install libvirt-daemon-system, or give the versions with --libvirt-version/--qemu-version'
+      : 'install qemu-system-x86, or give the versions with --libvirt-version/--qemu-version');
 }
 
 /**

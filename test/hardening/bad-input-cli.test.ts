@@ -75,7 +75,7 @@ afterAll(() => {
 async function cli(argv: readonly string[], stdin: string) {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(['-c', URI, '--config', config, ...argv], {
+  const code = await runCli(['-c', URI, '--config-file', config, ...argv], {
     readStdin: async () => stdin, stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t),
   });
   return { code, stdout, stderr };

@@ -152,7 +152,7 @@ describe('`virt-sriov attach` and guests starting on the same pool at once', () 
       conn.domains.define(`<domain type='test'><name>${d}</name><memory unit='KiB'>65536</memory><os><type arch='x86_64'>hvm</type></os><devices/></domain>`);
     }
     const out: string[] = [];
-    const attach = (d: string) => runCli(['attach', d, '--pf', 'eth0', '--to', 'hostdev', '--vlan', '42', '-c', URI, '--config', s.config.path], {
+    const attach = (d: string) => runCli(['attach', d, '--pf', 'eth0', '--to', 'hostdev', '--vlan', '42', '-c', URI, '--config-file', s.config.path], {
       readStdin: async () => '', stdout: (t) => void out.push(t), stderr: (t) => void out.push(t),
     });
     // libvirt picks VFs 0-3 of the pool for the network-style guests (the first without a connection)

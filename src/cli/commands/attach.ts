@@ -14,23 +14,26 @@ import type { CliIo } from '../io.js';
 import { connectedSupport, connectedVersions, hostdevNetwork } from '../libvirt-host.js';
 import { vfSettingsFrom, withVfOptions, type VfOptionValues } from '../vf-options.js';
 import { withFreeVfs } from '../vf-pick.js';
+import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
+import { checkVirshFlags, definitionOnly, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
 import { formatVersion } from '../../versions/version.js';
 
-interface AttachOptions extends VfOptionValues {
+interface AttachOptions extends VfOptionValues, VirshFlagValues, PreviewOptions {
   pf?: string;
   network?: string;
   to?: string;
 }
 
 export function attachCommand(io: CliIo): Command {
-  return withVfOptions(withCommonOptions(new Command('attach')))
+  return withPreviewOptions(withVirshFlags(withVfOptions(withCommonOptions(new Command('attach'), { virshConfig: true }))), 'domain')
     .description('Add an SR-IOV NIC to a defined domain: a free VF of a PF, or a place on a hostdev network')
     .argument('<domain>', 'the domain')
     .option('--pf <iface>', 'take a free VF of this PF')
     .option('--network <name>', 'use this hostdev network (a pool of VFs)')
     .addOption(new Option('--to <style>', 'the style (default: the best the host runs)').choices([...STYLES]))
-    .addHelpText('after', '\nThe NIC is added to the persistent definition: it is there from the next start.')
+    .addHelpText('after', '\nThe NIC is added to the persistent definition (--config): it is there from the next start.')
     .action(async function (this: Command, name: string, o: AttachOptions) {
+      checkVirshFlags(this, o);
       await withContext(this, io, (ctx) => attach(ctx, name, o));
     });
 }
@@ -39,7 +42,9 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
   if (!!o.pf === !!o.network) throw new UsageError('give either --pf IFACE or --network NAME', 'see virt-sriov attach --help');
   const settings = vfSettingsFrom(o, `domain ${name}, new SR-IOV NIC`);
   const conn = ctx.libvirt;
-  if (!conn.domains.lookup(name)) throw new OperationError(`domain ${name} is not defined on ${conn.uri}`, '`virsh list --all` shows the defined domains');
+  const summary = conn.domains.lookup(name);
+  if (!summary) throw new OperationError(`domain ${name} is not defined on ${conn.uri}`, '`virsh list --all` shows the defined domains');
+  const running = definitionOnly(o, name, summary.active);
   const versions = connectedVersions(conn);
   const { supported, vlanInXml } = connectedSupport(versions);
   const bestPinned: Style = supported.includes('interface') ? 'interface' : 'hostdev';
@@ -62,8 +67,8 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
 
   // under the pool lock even without a VF to pick: reading, changing and defining the domain
   // must not interleave with another attach or detach of it, or one of the two changes is lost
-  const locked = (f: (vfs: string[]) => void) => (pf ? withFreeVfs(ctx, [pf], f) : withPoolLock(ctx.config.stateDir, async () => f([])));
-  await locked(([vf]) => {
+  const locked = (f: (vfs: string[]) => Promise<void>) => (pf ? withFreeVfs(ctx, [pf], f) : withPoolLock(ctx.config.stateDir, () => f([])));
+  await locked(async ([vf]) => {
     const definitions = domainDefinitions(conn);
     const macs = macsInUse(definitions);
     if (settings.mac && macs.has(settings.mac)) {
@@ -86,10 +91,14 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
     const ref = lastNic ? nextElement(siblings, lastNic) : siblings.find((e) => ['memballoon', 'rng', 'panic', 'watchdog'].includes(e.localName)) ?? null;
     insertElement(devices, el, ref);
     domain.metadata.put(metadataKey(style, placed.mac, address), placed.rest);
-    conn.domains.define(domain.toString());
-    ctx.out(`domain ${name}: added ${describeStyle(style)}${vf ? ` on VF ${vf} (${pf})` : ` on network ${o.network}`}, MAC ${mac}`
-      + `${settings.vlan ? `, VLAN ${settings.vlan.id}` : ''}; it is there from the next start`
-      + (style === bestPinned || style === 'network' ? '' : ` (libvirt ${formatVersion(versions.libvirt)} could run ${supported[0]})`));
+    const xml = domain.toString();
+    await applyOrPreview(ctx, o, {
+      xml,
+      summary: `domain ${name}: added ${describeStyle(style)}${vf ? ` on VF ${vf} (${pf})` : ` on network ${o.network}`}, MAC ${mac}`
+        + `${settings.vlan ? `, VLAN ${settings.vlan.id}` : ''}; it is there from the next start${running}`
+        + (style === bestPinned || style === 'network' ? '' : ` (libvirt ${formatVersion(versions.libvirt)} could run ${supported[0]})`),
+      apply: () => conn.domains.define(xml),
+    });
   });
 }
 

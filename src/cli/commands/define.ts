@@ -9,13 +9,14 @@ import { connectedDeviceContext, connectedSupport, connectedVersions, hostdevNet
 import { readInput, type CliIo } from '../io.js';
 import { withFreeVfs } from '../vf-pick.js';
 import { OperationError } from '../../errors.js';
+import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 
 export function defineCommand(io: CliIo): Command {
-  return withCommonOptions(new Command('define'))
+  return withPreviewOptions(withCommonOptions(new Command('define')), 'domain')
     .description('Convert a domain to the best style the connected host supports, and define it')
     .argument('<file>', 'domain XML file (- for stdin)')
     .addOption(new Option('--to <style>', 'force this style instead of the best one').choices([...STYLES]))
-    .action(async function (this: Command, file: string, o: { to?: string }) {
+    .action(async function (this: Command, file: string, o: { to?: string } & PreviewOptions) {
       await withContext(this, io, async (ctx) => {
         const input = await readInput(io, file);
         const domain = DomainXml.parse(input.text, input.what);
@@ -33,14 +34,18 @@ export function defineCommand(io: CliIo): Command {
           }
           return pf;
         });
-        await withFreeVfs(ctx, pfs, (vfs) => {
+        const { supported } = connectedSupport(versions);
+        await withFreeVfs(ctx, pfs, async (vfs) => {
           const result = convertDomain(domain, { ...plan, vfs: vfs.map(parsePciAddress), context });
           for (const w of result.warnings) ctx.note(`warning: ${w}`);
-          conn.domains.define(domain.toString());
+          const styles = [...new Set(domain.sriovDevices(context).map((d) => d.style))] as Style[];
+          const xml = domain.toString();
+          await applyOrPreview(ctx, o, {
+            xml,
+            summary: `domain ${domain.name} defined${styles.length ? ` with ${styles.join(', ')} style SR-IOV devices` : ''} (this host runs: ${supported.join(', ')})`,
+            apply: () => conn.domains.define(xml),
+          });
         });
-        const styles = [...new Set(domain.sriovDevices(context).map((d) => d.style))] as Style[];
-        const { supported } = connectedSupport(versions);
-        ctx.out(`domain ${domain.name} defined${styles.length ? ` with ${styles.join(', ')} style SR-IOV devices` : ''} (this host runs: ${supported.join(', ')})`);
       });
     });
 }

@@ -8,18 +8,24 @@ import { withPoolLock } from '../../pool/host-pool.js';
 import { withCommonOptions, withContext } from '../context.js';
 import type { CliIo } from '../io.js';
 import { connectedDeviceContext } from '../libvirt-host.js';
+import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
+import { checkVirshFlags, definitionOnly, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
 
 export function detachCommand(io: CliIo): Command {
-  return withCommonOptions(new Command('detach'))
+  return withPreviewOptions(withVirshFlags(withCommonOptions(new Command('detach'), { virshConfig: true })), 'domain')
     .description('Remove an SR-IOV NIC from a defined domain, with its virt-sriov settings')
     .argument('<domain>', 'the domain')
     .option('--mac <mac>', 'the NIC with this MAC')
     .option('--vf <pci>', 'the NIC on this VF')
-    .action(async function (this: Command, name: string, o: { mac?: string; vf?: string }) {
+    .addHelpText('after', '\nThe NIC is removed from the persistent definition (--config): it is gone from the next start.')
+    .action(async function (this: Command, name: string, o: { mac?: string; vf?: string } & VirshFlagValues & PreviewOptions) {
+      checkVirshFlags(this, o);
       await withContext(this, io, async (ctx) => {
         if (!!o.mac === !!o.vf) throw new UsageError('give either --mac MAC or --vf PCI', 'see virt-sriov detach --help');
         const conn = ctx.libvirt;
-        if (!conn.domains.lookup(name)) throw new OperationError(`domain ${name} is not defined on ${conn.uri}`, '`virsh list --all` shows the defined domains');
+        const summary = conn.domains.lookup(name);
+        if (!summary) throw new OperationError(`domain ${name} is not defined on ${conn.uri}`, '`virsh list --all` shows the defined domains');
+        const running = definitionOnly(o, name, summary.active);
         // as attach: reading, changing and defining the domain must not interleave with an attach of it
         await withPoolLock(ctx.config.stateDir, async () => {
           const domain = DomainXml.parse(conn.domains.xml(name, { inactive: true }), `domain ${name}`);
@@ -35,8 +41,8 @@ export function detachCommand(io: CliIo): Command {
           }
           removeElement(device.element);
           if (device.entry) domain.metadata.put(device.entry.key, {});
-          conn.domains.define(domain.toString());
-          ctx.out(`domain ${name}: removed ${device.label}; gone from the next start`);
+          const xml = domain.toString();
+          await applyOrPreview(ctx, o, { xml, summary: `domain ${name}: removed ${device.label}; gone from the next start${running}`, apply: () => conn.domains.define(xml) });
         });
       });
     });

@@ -41,7 +41,7 @@ function configFacts(ctx: CommandContext): { config: Config; facts: ConfigFacts 
     return { config, facts: { path: config.path, error: null, pfs: config.pfs, networks: config.networks } };
   } catch (e) {
     if (!(e instanceof VirtSriovError)) throw e;
-    const path = ctx.options.config ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : null);
+    const path = ctx.configPath ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : null);
     return { config: DEFAULTS, facts: { path, error: { message: e.message, fix: e.fix ?? null }, pfs: {}, networks: {} } };
   }
 }

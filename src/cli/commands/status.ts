@@ -19,7 +19,7 @@ export function statusCommand(io: CliIo): Command {
       const names = listPfNames(sysfs);
       if (o.pf && !names.includes(o.pf)) {
         throw new OperationError(`${o.pf} is not an SR-IOV PF on this host`,
-          sysfs.exists(`class/net/${o.pf}`) ? `its driver offers no VFs (no sriov_totalvfs): check the NIC's SR-IOV settings in the BIOS`
+          sysfs.exists(`class/net/${o.pf}`) ? `it offers no VFs (no sriov_totalvfs): \`virt-sriov doctor\` says why (the NIC, its driver, the kernel, the IOMMU or the BIOS)`
             : 'see `ip link` for the interface names');
       }
       const pfs = o.pf ? [o.pf] : names;
@@ -36,7 +36,7 @@ export function statusCommand(io: CliIo): Command {
       if (o.json) return ctx.out(JSON.stringify(statusJson(host, holders)));
       if (host.pfs.length === 0) {
         return ctx.out('No SR-IOV NIC on this host: no network interface offers VFs (sriov_totalvfs).\n'
-          + 'Check that the NIC supports SR-IOV and that SR-IOV is enabled in the BIOS and the NIC\'s own settings.');
+          + 'Run `virt-sriov doctor`: it checks the IOMMU, the kernel, the NIC drivers and the BIOS settings, and says what to fix.');
       }
       ctx.out(host.pfs.map((pf) => renderPf(pf, holders)).join('\n'));
     });

@@ -9,15 +9,15 @@ import { stateStore } from '../../state/state-store.js';
 import { withCommonOptions, withContext, type CommandContext } from '../context.js';
 import type { CliIo } from '../io.js';
 import { renderTable } from '../../table.js';
+import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 
 export function vfsCommand(io: CliIo): Command {
-  return withCommonOptions(new Command('vfs'))
+  return withPreviewOptions(withCommonOptions(new Command('vfs')), null)
     .description('Show or set how many VFs a PF has (this host only)')
     .argument('<iface>', 'the PF')
     .option('--count <n>', 'set the VF count (0 removes them all)')
-    .action(async function (this: Command, pf: string, o: { count?: string }) {
+    .action(async function (this: Command, pf: string, o: { count?: string } & PreviewOptions) {
       await withContext(this, io, async (ctx) => {
-        if (!ctx.local) throw new InputError('vfs works on this host only: it writes sysfs', 'run it on the host itself (ssh HOST virt-sriov vfs ...)');
         const sysfs = ctx.host.sysfs;
         if (!listPfNames(sysfs).includes(pf)) throw new OperationError(`${pf} is not an SR-IOV PF on this host`, '`virt-sriov status` lists the PFs');
         if (o.count === undefined) return show(ctx, pf, holdersOf(ctx));
@@ -33,15 +33,20 @@ export function vfsCommand(io: CliIo): Command {
           });
           const plan = planVfCountChange(pf, pfInfo.numVfs, wanted, pfInfo.totalVfs, held);
           if (plan.kind === 'impossible') throw new OperationError(plan.why, plan.fix);
-          for (const n of plan.writes) {
-            try {
-              sysfs.write(`class/net/${pf}/device/sriov_numvfs`, String(n));
-            } catch (e) {
-              throw new OperationError(`${pf}: the kernel refused ${n} VFs: ${(e as Error).message}`, 'check `dmesg` for the driver\'s reason');
-            }
-          }
-          if (plan.writes.length) await waitForVfs(sysfs, pf, wanted);
-          ctx.out(plan.writes.length ? `${pf}: ${pfInfo.numVfs} -> ${wanted} VFs` : `${pf}: already ${wanted} VFs`);
+          if (!plan.writes.length) return ctx.out(`${pf}: already ${wanted} VFs`);
+          await applyOrPreview(ctx, o, {
+            summary: `${pf}: ${pfInfo.numVfs} -> ${wanted} VFs`,
+            apply: async () => {
+              for (const n of plan.writes) {
+                try {
+                  sysfs.write(`class/net/${pf}/device/sriov_numvfs`, String(n));
+                } catch (e) {
+                  throw new OperationError(`${pf}: the kernel refused ${n} VFs: ${(e as Error).message}`, 'check `dmesg` for the driver\'s reason');
+                }
+              }
+              await waitForVfs(sysfs, pf, wanted);
+            },
+          });
         });
       });
     });

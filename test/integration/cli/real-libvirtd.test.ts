@@ -60,7 +60,7 @@ interface CliResult extends ExecResult {
 /** The built CLI inside the namespace, as root on the host runs it. */
 async function cli(args: string[], { config = adminConfig, timeoutMs = 30_000 } = {}): Promise<CliResult> {
   const t0 = performance.now();
-  const r = await daemon().exec(process.execPath, [DIST.cli, ...args, '-c', URI, '--config', config], { timeoutMs });
+  const r = await daemon().exec(process.execPath, [DIST.cli, ...args, '-c', URI, '--config-file', config], { timeoutMs });
   return { ...r, ms: Math.round(performance.now() - t0) };
 }
 
@@ -211,6 +211,24 @@ describe('define', () => {
     expect(nic!.text).toMatch(/<tag id='44'\/>/);
     expect(xml).not.toContain("<source network='sriov'/>");
   });
+  test('a define libvirt refuses says whose problem it is, the XML\'s or this host\'s, with the fix for that', async () => {
+    const video = await cli(['define', xmlFile('badvideo', domainXml('badvideo').replace("<model type='none'/>", "<model type='frob'/>"))]);
+    expect(video.exitCode).toBe(1);
+    expect(video.stderr).toContain("libvirt could not define domain badvideo (a problem in the XML): unsupported configuration: unknown video model 'frob'");
+    expect(video.stderr).toContain('fix: fix the XML; `virt-xml-validate FILE`');
+    const machine = await cli(['define', xmlFile('newmachine', domainXml('newmachine').replace("machine='pc'", "machine='pc-q35-99.0'"))]);
+    expect(machine.exitCode).toBe(1);
+    expect(machine.stderr).toContain('libvirt could not define domain newmachine (a problem of this host, not of the XML): ');
+    expect(machine.stderr).toContain('-machine help');
+    // KVM: only where this machine has none (the CI machine may have it)
+    if (!existsSync('/dev/kvm')) {
+      const kvm = await cli(['define', xmlFile('kvmguest', domainXml('kvmguest').replace("<domain type='qemu'>", "<domain type='kvm'>"))]);
+      expect(kvm.exitCode).toBe(1);
+      expect(kvm.stderr).toContain("libvirt could not define domain kvmguest (a problem of this host, not of the XML): unsupported configuration: Emulator '/usr/bin/qemu-system-x86_64' does not support virt type 'kvm'");
+      expect(kvm.stderr).toContain('fix: this host can\'t run KVM guests: turn on VT-x/AMD-V in the BIOS');
+    }
+    for (const name of ['badvideo', 'newmachine', 'kvmguest']) expect((await daemon().virsh('dominfo', name)).exitCode).not.toBe(0);
+  });
 });
 
 describe('attach and detach', () => {
@@ -344,6 +362,31 @@ describe('vfs, status, doctor', () => {
 
   // eth0 now: VF 0 web1, 1 web2, 2 web3, 3 fw1, 4 fw2, 5 runner (running)
   const holders = ['web1', 'web2', 'web3', 'fw1', 'fw2', 'runner'];
+
+  test('attach and detach speak virsh: on the running guest, --config (or no flag) changes the definition, for the next start; --current, --persistent and --live would change the running guest and are refused', async () => {
+    const defined = await inactiveXml('runner');
+    const running = await daemon().virshOk('dumpxml', 'runner');
+    for (const flag of ['--current', '--persistent']) {
+      const r = await cli(['attach', 'runner', '--network', 'sriov', flag]);
+      expect(r).toMatchObject({ exitCode: 2, stdout: '' });
+      expect(r.stderr).toContain(`${flag}: domain runner is running, so ${flag} means changing the running guest`);
+      expect(r.stderr).toContain('fix: give --config: the definition changes, and the guest has it from its next start (virsh shutdown runner, then virsh start runner)');
+    }
+    const live = await cli(['attach', 'runner', '--network', 'sriov', '--live']);
+    expect(live).toMatchObject({ exitCode: 2, stdout: '' });
+    expect(live.stderr).toContain('--live (changing the running guest) is not done yet');
+    expect(await inactiveXml('runner')).toBe(defined);
+
+    const r = await cli(['attach', 'runner', '--network', 'sriov', '--mac', '52:54:00:cc:00:01', '--config']);
+    expect(r).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(r.stdout).toContain('it is there from the next start (runner is running: shut it down and start it again; a reboot keeps the running definition)');
+    expect(await inactiveXml('runner')).toContain('52:54:00:cc:00:01');
+    expect(await daemon().virshOk('dumpxml', 'runner')).toBe(running);
+    expect((await cli(['detach', 'runner', '--mac', '52:54:00:cc:00:01', '--persistent'])).exitCode).toBe(2);
+    const detached = await cli(['detach', 'runner', '--mac', '52:54:00:cc:00:01']);
+    expect(detached).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(await inactiveXml('runner')).toBe(defined);
+  });
 
   test('define of a network-style device --to interface when eth0 has no free VF says so and defines nothing', async () => {
     const r = await cli(['define', xmlFile('late', networkGuest('late', 'sriov', '52:54:00:aa:00:04')), '--to', 'interface']);

@@ -3,7 +3,7 @@
  * whole process), with VFs from a fake sysfs: what an admin sees in the domain XML afterwards.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/program.js';
@@ -19,7 +19,7 @@ let conn: LibvirtConnection;
 async function cli(...argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await runCli([...argv, '-c', URI, '--config', config], {
+  const code = await runCli([...argv, '-c', URI, '--config-file', config], {
     readStdin: async () => '', stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t),
   });
   return { code, stdout, stderr };
@@ -36,7 +36,9 @@ ${devices}
 `;
 
 beforeAll(() => {
-  host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 4 }]);
+  // eth3: a second PF, without VFs; eno1: a NIC without SR-IOV
+  host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 4 }, { name: 'eth3', pci: '0000:03:00.0' }]);
+  mkdirSync(join(host.sysRoot, 'class/net/eno1'), { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'virt-sriov-cli-'));
   config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ sysfsRoot: host.sysRoot, stateDir: join(dir, 'state'), logFile: join(dir, 'log') }));
@@ -166,5 +168,91 @@ describe('network --define, vfs, status', () => {
     expect(vfs.map((v: { domain: unknown }) => v.domain)).toEqual([
       { domain: 'web1', running: false }, null, { domain: 'fw2', running: false }, { domain: 'fw2', running: false }, null, null,
     ]);
+  });
+});
+
+describe('a look before a change: --print-xml and --dry-run change nothing', () => {
+  beforeAll(() => {
+    conn.domains.define(domainXml('calm'));
+  });
+
+  test('define --print-xml prints the domain as it would be defined, and defines nothing', async () => {
+    const file = join(dir, 'preview.xml');
+    writeFileSync(file, domainXml('preview', `    <hostdev mode='subsystem' type='pci' managed='yes'>
+      <source><address domain='0x0000' bus='0x01' slot='0x10' function='0x2'/></source>
+    </hostdev>`));
+    const r = await cli('define', file, '--print-xml');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^<domain type='test'>\n {2}<name>preview<\/name>[\s\S]*<interface type='hostdev' managed='yes'>/);
+    expect(r.stderr).toMatch(/^virt-sriov: nothing changed \(--print-xml\): domain preview defined with interface style SR-IOV devices/);
+    expect(conn.domains.lookup('preview')).toBeNull();
+    const dry = await cli('define', file, '--dry-run');
+    expect(dry.stdout).toMatch(/^nothing changed \(--dry-run\): domain preview defined with interface style/);
+    expect(conn.domains.lookup('preview')).toBeNull();
+  });
+
+  test('attach --print-xml prints the domain with the new NIC (a free VF, a new MAC), and changes nothing', async () => {
+    const before = conn.domains.xml('calm', { inactive: true });
+    const r = await cli('attach', 'calm', '--pf', 'eth0', '--vlan', '42', '--print-xml');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/<interface type='hostdev' managed='yes'>[\s\S]*<tag id='42'\/>/);
+    expect(r.stderr).toMatch(/^virt-sriov: nothing changed \(--print-xml\): domain calm: added <interface type='hostdev'> on VF \S+ \(eth0\)/);
+    const dry = await cli('attach', 'calm', '--pf', 'eth0', '--dry-run', '--current');
+    expect(dry.stdout).toMatch(/^nothing changed \(--dry-run\): domain calm: added <interface type='hostdev'> on VF/);
+    expect(conn.domains.xml('calm', { inactive: true })).toBe(before);
+  });
+
+  test('detach --print-xml prints the domain without the NIC, and changes nothing', async () => {
+    expect((await cli('attach', 'calm', '--pf', 'eth0', '--mac', '52:54:00:00:00:42')).code).toBe(0);
+    const before = conn.domains.xml('calm', { inactive: true });
+    const r = await cli('detach', 'calm', '--mac', '52:54:00:00:00:42', '--print-xml');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^<domain type='test'>/);
+    expect(r.stdout).not.toContain('52:54:00:00:00:42');
+    expect(conn.domains.xml('calm', { inactive: true })).toBe(before);
+  });
+
+  test('vfs --count --dry-run says what would change, and writes nothing', async () => {
+    const r = await cli('vfs', 'eth3', '--count', '2', '--dry-run');
+    expect(r).toMatchObject({ code: 0, stdout: 'nothing changed (--dry-run): eth3: 0 -> 2 VFs\n' });
+    expect(host.sysfs.read('class/net/eth3/device/sriov_numvfs')).toBe('0');
+  });
+
+  test('--current and --config together are refused, as virsh refuses them', async () => {
+    const r = await cli('attach', 'calm', '--pf', 'eth0', '--current', '--config');
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toContain('--current and --config are mutually exclusive');
+  });
+});
+
+describe('network --define checks the PF on this host first', () => {
+  test.each([
+    ['nosuchnic0', 'there is no interface nosuchnic0 on this host'],
+    ['eno1', 'eno1 is not an SR-IOV PF on this host: it offers no VFs'],
+  ])('--pf %s: refused, nothing defined', async (pf, message) => {
+    const r = await cli('network', '--name', `net-${pf}`, '--pf', pf, '--define');
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toContain(`virt-sriov: ${message}`);
+    expect(conn.networks.lookup(`net-${pf}`)).toBeNull();
+  });
+
+  test('--define --dry-run checks it all and defines nothing', async () => {
+    const r = await cli('network', '--name', 'pool9', '--pf', 'eth3', '--define', '--dry-run');
+    expect(r).toMatchObject({ code: 0, stdout: "nothing changed (--dry-run): network pool9 defined: a pool of eth3's VFs; start it with virsh net-start pool9\n" });
+    expect(conn.networks.lookup('pool9')).toBeNull();
+  });
+});
+
+describe('a define that can\'t reach libvirt says it is the connection', () => {
+  test('-c to a port nothing listens on', async () => {
+    const file = join(dir, 'unreached.xml');
+    writeFileSync(file, domainXml('unreached'));
+    let stderr = '';
+    const code = await runCli(['define', file, '-c', 'qemu+tcp://127.0.0.1:1/system', '--config-file', config], {
+      readStdin: async () => '', stdout: () => undefined, stderr: (t) => void (stderr += t),
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^virt-sriov: libvirt could not connect to qemu\+tcp:\/\/127\.0\.0\.1:1\/system \(a problem of the connection\): /);
+    expect(stderr).toContain('fix: check the URI and that the libvirt daemon runs');
   });
 });

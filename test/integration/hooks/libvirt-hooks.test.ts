@@ -250,7 +250,7 @@ describe('virt-sriov hooks in a real libvirtd, on a fake SR-IOV host', () => {
   test('virsh start refuses a VF another guest holds, naming that guest, and leaves the other guest\'s claim alone', async () => {
     // another guest claims VF 1: its prepare, replayed with the CLI exactly as the hook runs it
     const otherXml = domainXml('other', { uuid: '6f1e0000-0000-4000-8000-000000000001', hostdev: VF1 });
-    const claim = await cli(['hook', 'qemu', 'other', 'prepare', 'begin', '-', '--config', config.path], otherXml);
+    const claim = await cli(['hook', 'qemu', 'other', 'prepare', 'begin', '-', '--config-file', config.path], otherXml);
     expect(claim).toEqual({ exitCode: 0, stdout: '', stderr: '' });
     expect(records()).toMatchObject([{ pci: VF1, owner: { name: 'other' }, phase: 'claimed' }]);
 
@@ -263,13 +263,13 @@ describe('virt-sriov hooks in a real libvirtd, on a fake SR-IOV host', () => {
     // thief's stopped and release did not touch what is other's
     expect(records()).toMatchObject([{ pci: VF1, owner: { name: 'other' }, phase: 'claimed' }]);
 
-    const freed = await cli(['hook', 'qemu', 'other', 'release', 'end', '-', '--config', config.path], otherXml);
+    const freed = await cli(['hook', 'qemu', 'other', 'release', 'end', '-', '--config-file', config.path], otherXml);
     expect(freed.exitCode).toBe(0);
     expect(records()).toEqual([]);
   }, 30_000);
 
   test('a hostdev network from `virt-sriov network`: net-start runs the network hook first (eth0 gets its VFs and goes up), then libvirt fails on the real eth0', async () => {
-    const net = await cli(['network', '--name', 'sriov', '--pf', 'eth0', '--config', config.path]);
+    const net = await cli(['network', '--name', 'sriov', '--pf', 'eth0', '--config-file', config.path]);
     expect(net.exitCode).toBe(0);
     expect(net.stdout).toMatch(/<forward mode='hostdev' managed='yes'>[\s\S]*<pf dev='eth0'\/>\s*<\/forward>/);
     await define('sriov', net.stdout, 'net-define');
@@ -311,14 +311,14 @@ describe('virt-sriov hooks in a real libvirtd, on a fake SR-IOV host', () => {
   }, 60_000);
 
   test('`virt-sriov logs` renders those calls for an admin, and --domain keeps one guest\'s', async () => {
-    const all = await cli(['logs', '--config', config.path]);
+    const all = await cli(['logs', '--config-file', config.path]);
     expect(all.exitCode).toBe(0);
     const heads = all.stdout.split('\n').filter((l) => /^\d{4}-\d\d-\d\d /.test(l));
     expect(heads).toHaveLength(log().length);
     expect(all.stdout).toMatch(/^\S+ \S+\s+daemon start\s+-\s+ok\s+\d+ ms\n {4}note: eth0: VFs 0 -> 2$/m);
     expect(all.stdout).toMatch(/network start\s+sriov\s+ok\s+\d+ ms/);
 
-    const guest = await cli(['logs', '--domain', 'vf-guest', '--config', config.path]);
+    const guest = await cli(['logs', '--domain', 'vf-guest', '--config-file', config.path]);
     expect(guest.exitCode).toBe(0);
     const guestHeads = guest.stdout.split('\n').filter((l) => /^\d{4}-\d\d-\d\d /.test(l));
     expect(guestHeads.map((l) => l.split(/\s{2,}/).slice(1, 4).join(' | '))).toEqual([
@@ -328,11 +328,11 @@ describe('virt-sriov hooks in a real libvirtd, on a fake SR-IOV host', () => {
     expect(guest.stdout).toContain(`    eth0 vf 1 (${VF1}): vlan 403 -> none`);
     expect(guest.stdout).toContain(`    eth0 vf 1 (${VF1}): trust on -> off`);
 
-    const refused = await cli(['logs', '--domain', 'bad-vlan', '--config', config.path]);
+    const refused = await cli(['logs', '--domain', 'bad-vlan', '--config-file', config.path]);
     expect(refused.stdout).toMatch(/qemu prepare\s+bad-vlan\s+refused\s+\d+ ms\n {4}error: domain bad-vlan, metadata for VF 0000:01:10\.2: VLAN 5000 is out of range \(1-4094\)\n {6}fix: /);
     expect(refused.stdout).not.toContain('vf-guest');
 
-    const json = await cli(['logs', '--domain', 'thief', '--json', '--config', config.path]);
+    const json = await cli(['logs', '--domain', 'thief', '--json', '--config-file', config.path]);
     expect(json.stdout.trim().split('\n').map((l) => (JSON.parse(l) as HookLogEntry).op)).toEqual(['prepare', 'stopped', 'release']);
   }, 30_000);
 

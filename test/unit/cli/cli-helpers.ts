@@ -13,11 +13,13 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export async function cli(argv: string[], stdin = ''): Promise<CliRun> {
+/** `terminal`: stdin is a terminal (nothing piped in). */
+export async function cli(argv: string[], stdin = '', { terminal = false } = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
     readStdin: async () => stdin,
+    stdinIsTerminal: () => terminal,
     stdout: (t) => {
       stdout += t;
     },

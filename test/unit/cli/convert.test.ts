@@ -21,7 +21,7 @@ const styles = (xml: string) => devicesOf(xml, igbContext()).map((d) => d.style)
 
 describe('convert --to STYLE', () => {
   test('reads FILE and writes the converted domain, only that, to stdout; what it did goes to stderr', async () => {
-    const r = await cli(['convert', '--config', config, '--to', 'hostdev', '--vf', '0000:01:10.6', DUMP]);
+    const r = await cli(['convert', '--config-file', config, '--to', 'hostdev', '--vf', '0000:01:10.6', DUMP]);
     expect(r.code).toBe(0);
     expect(styles(r.stdout)).toEqual(['hostdev', 'hostdev', 'hostdev']);
     expect(() => parseXml(r.stdout, 'stdout')).not.toThrow();
@@ -36,7 +36,7 @@ describe('convert --to STYLE', () => {
   test('reads stdin when no FILE is given (and for -)', async () => {
     const text = domainFixture('firewall.xml');
     for (const args of [[], ['-']]) {
-      const r = await cli(['convert', '--config', config, '--to', 'interface', '--vf', '0000:01:10.6', ...args], text);
+      const r = await cli(['convert', '--config-file', config, '--to', 'interface', '--vf', '0000:01:10.6', ...args], text);
       expect(r.code).toBe(0);
       expect(styles(r.stdout)).toEqual(['interface', 'interface', 'interface']);
       expect(r.stdout).toContain('<!-- outside: a VF on eth1 -->');
@@ -44,7 +44,7 @@ describe('convert --to STYLE', () => {
   });
 
   test('--to network --network NAME moves pinned devices onto the pool', async () => {
-    const r = await cli(['convert', '--config', config, '--to', 'network', '--network', 'sriov', DUMP]);
+    const r = await cli(['convert', '--config-file', config, '--to', 'network', '--network', 'sriov', DUMP]);
     expect(r.code).toBe(0);
     expect(devicesOf(r.stdout).map((d) => [d.style, d.fields.network])).toEqual([['network', 'sriov'], ['network', 'sriov'], ['network', 'sriov']]);
   });
@@ -52,7 +52,7 @@ describe('convert --to STYLE', () => {
   test('a domain without SR-IOV devices comes back unchanged, and the admin is told', async () => {
     const text = domainFixture('virsh-dumpxml.xml').replace(/    <hostdev mode='subsystem' type='pci' managed='yes'>\n      <source>\n        <address domain='0x0000' bus='0x01'[\s\S]*?<address type='pci' domain='0x0000' bus='0x07'[^\n]*\n    <\/interface>\n/, '');
     expect(devicesOf(text)).toEqual([]);
-    const r = await cli(['convert', '--config', config, '--to', 'hostdev'], text);
+    const r = await cli(['convert', '--config-file', config, '--to', 'hostdev'], text);
     expect(r).toEqual({ code: 0, stdout: text, stderr: 'virt-sriov: domain edge-router has no SR-IOV device; nothing to convert\n' });
   });
 
@@ -62,11 +62,11 @@ describe('convert --to STYLE', () => {
     // its network-style interface has no metadata entry; a pool name no libvirt on this machine defines
     const fw = join(host.root, 'fw.xml');
     writeFileSync(fw, domainFixture('firewall.xml').replace("network='sriov'", "network='vs-test-pool-7f3a'"));
-    const unknownPool = await cli(['convert', '--config', plain, '--to', 'hostdev', fw]);
+    const unknownPool = await cli(['convert', '--config-file', plain, '--to', 'hostdev', fw]);
     // unknown: the network-style device is not recognised and stays as it is
     expect(unknownPool.code).toBe(0);
     expect(unknownPool.stdout).toContain("<interface type='network'>\n      <mac address='52:54:00:6a:03:03'/>\n      <source network='vs-test-pool-7f3a'/>");
-    const named = await cli(['convert', '--config', plain, '--to', 'hostdev', '--network', 'vs-test-pool-7f3a', '--vf', '0000:01:10.6', fw]);
+    const named = await cli(['convert', '--config-file', plain, '--to', 'hostdev', '--network', 'vs-test-pool-7f3a', '--vf', '0000:01:10.6', fw]);
     expect(named.code).toBe(0);
     expect(styles(named.stdout)).toEqual(['hostdev', 'hostdev', 'hostdev']);
   });
@@ -74,7 +74,7 @@ describe('convert --to STYLE', () => {
 
 describe('convert --for-libvirt X.Y.Z --for-qemu X.Y.Z', () => {
   test('Debian 7 (0.9.12, qemu-kvm 1.1.2): everything to hostdev, VLANs to metadata', async () => {
-    const r = await cli(['convert', '--config', config, '--for-libvirt', '0.9.12', '--for-qemu', '1.1.2', '--vf', '0000:01:10.6', DUMP]);
+    const r = await cli(['convert', '--config-file', config, '--for-libvirt', '0.9.12', '--for-qemu', '1.1.2', '--vf', '0000:01:10.6', DUMP]);
     expect(r.code).toBe(0);
     expect(styles(r.stdout)).toEqual(['hostdev', 'hostdev', 'hostdev']);
     expect(r.stdout).not.toContain('<vlan>');
@@ -83,7 +83,7 @@ describe('convert --for-libvirt X.Y.Z --for-qemu X.Y.Z', () => {
   });
 
   test('Debian 12 (9.0.0, 7.2.0) keeps the intent: pinned stays pinned, the pool stays a pool', async () => {
-    const r = await cli(['convert', '--config', config, '--for-libvirt', '9.0.0', '--for-qemu', '7.2.0', DUMP]);
+    const r = await cli(['convert', '--config-file', config, '--for-libvirt', '9.0.0', '--for-qemu', '7.2.0', DUMP]);
     expect(r.code).toBe(0);
     expect(styles(r.stdout)).toEqual(['interface', 'interface', 'network']);
     expect(r.stderr).toContain('virt-sriov: libvirt 9.0.0 with qemu 7.2.0 runs: network, interface, hostdev\n');
@@ -91,14 +91,14 @@ describe('convert --for-libvirt X.Y.Z --for-qemu X.Y.Z', () => {
   });
 
   test('the versions may be given as the binaries print them', async () => {
-    const r = await cli(['convert', '--config', config, '--for-libvirt', 'libvirtd (libvirt) 9.0.0',
+    const r = await cli(['convert', '--config-file', config, '--for-libvirt', 'libvirtd (libvirt) 9.0.0',
       '--for-qemu', 'QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)', DUMP]);
     expect(r.code).toBe(0);
     expect(styles(r.stdout)).toEqual(['interface', 'interface', 'network']);
   });
 
   test('--network with a pair that has no pools is bad usage', async () => {
-    const r = await cli(['convert', '--config', config, '--for-libvirt', '0.9.12', '--for-qemu', '1.1.2', '--network', 'sriov', DUMP]);
+    const r = await cli(['convert', '--config-file', config, '--for-libvirt', '0.9.12', '--for-qemu', '1.1.2', '--network', 'sriov', DUMP]);
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr).toMatch(/network style needs libvirt >= 0\.10\.0/);
   });
@@ -106,7 +106,7 @@ describe('convert --for-libvirt X.Y.Z --for-qemu X.Y.Z', () => {
 
 describe('convert: bad input exits 2, says why on stderr, writes nothing to stdout', () => {
   const bad = async (argv: string[], stdin: string | undefined, message: RegExp) => {
-    const r = await cli(['convert', '--config', config, ...argv], stdin);
+    const r = await cli(['convert', '--config-file', config, ...argv], stdin);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
@@ -126,8 +126,8 @@ describe('convert: bad input exits 2, says why on stderr, writes nothing to stdo
   test('an unknown style', () => bad(['--to', 'bridge'], '', /argument 'bridge' is invalid\. Allowed choices are hostdev, interface, network/));
   test('a bad libvirt version', () => bad(['--for-libvirt', '9.x', '--for-qemu', '7.2.0'], domainFixture('firewall.xml'), /'9\.x' is not a libvirt version/));
   test('a bad qemu version', () => bad(['--for-libvirt', '9.0.0', '--for-qemu', 'latest'], domainFixture('firewall.xml'), /'latest' is not a qemu version/));
-  test('--for-libvirt without --for-qemu', () => bad(['--for-libvirt', '9.0.0'], domainFixture('firewall.xml'), /--for-libvirt and --for-qemu go together/));
-  test('--to with --for-libvirt', () => bad(['--to', 'hostdev', '--for-libvirt', '9.0.0', '--for-qemu', '7.2.0'], '', /either --to or --for-libvirt/));
+  test('--for-libvirt without --for-qemu', () => bad(['--for-libvirt', '9.0.0'], domainFixture('firewall.xml'), /--libvirt-version and --qemu-version go together/));
+  test('--to with --for-libvirt', () => bad(['--to', 'hostdev', '--for-libvirt', '9.0.0', '--for-qemu', '7.2.0'], '', /either --to or --libvirt-version/));
   test('a --vf that is no PCI address', () => bad(['--to', 'hostdev', '--vf', 'eth1v0'], '', /'eth1v0' is not a PCI address/));
   test('a network-style device with no VF for --to hostdev', () => bad(['--to', 'hostdev', DUMP], undefined,
     /^virt-sriov: domain edge-router, interface 52:54:00:6b:03:03: on network 'sriov' it has no VF of its own.*\n {2}fix: give a free VF with --vf/));
@@ -136,14 +136,14 @@ describe('convert: bad input exits 2, says why on stderr, writes nothing to stdo
   test('a config that is not valid', async () => {
     const broken = join(host.root, 'broken-config.json');
     writeFileSync(broken, '{"pfs": {"eth1": {"numVfs": -1}}}');
-    const r = await cli(['convert', '--config', broken, '--to', 'hostdev', DUMP]);
+    const r = await cli(['convert', '--config-file', broken, '--to', 'hostdev', DUMP]);
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr).toMatch(/pfs\.eth1\.numVfs: must be at least 0/);
   });
 });
 
 test('the output is a domain that reads back with every setting', async () => {
-  const r = await cli(['convert', '--config', config, '--to', 'hostdev', '--vf', '0000:01:10.6', DUMP]);
+  const r = await cli(['convert', '--config-file', config, '--to', 'hostdev', '--vf', '0000:01:10.6', DUMP]);
   const settings = DomainXml.parse(r.stdout, 'out').sriovDevices(igbContext()).map((d) => d.settings);
   expect(settings).toEqual(devicesOf(domainFixture('virsh-dumpxml.xml')).map((d) => d.settings));
 });

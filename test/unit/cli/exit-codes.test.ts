@@ -18,9 +18,10 @@ describe('help on every command: exit 0, on stdout', () => {
       expect(r.code).toBe(0);
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(new RegExp(`^Usage: virt-sriov ${command} \\[options\\]`));
-      // -c/--connect and --config are accepted everywhere
+      // -c/--connect and --config-file are accepted everywhere; --config is virsh's, shown only where it is
       expect(r.stdout).toContain('-c, --connect <uri>');
-      expect(r.stdout).toContain('--config <file>');
+      expect(r.stdout).toContain('--config-file <file>');
+      expect(r.stdout.includes('--config ')).toBe(command === 'attach' || command === 'detach');
     }
   });
 
@@ -62,11 +63,13 @@ describe('bad usage: exit 2, the error on stderr, nothing on stdout', () => {
     expect(r.stderr).toMatch(/option '--libvirt <version>' argument missing/);
   });
 
-  test('-c/--connect and --config are accepted before and after the command', async () => {
+  test('-c/--connect and --config-file are accepted before and after the command', async () => {
     for (const argv of [
-      ['-c', 'qemu:///system', 'style', '--libvirt', '9.0.0', '--qemu', '7.2.0', '--json'],
-      ['style', '--connect', 'qemu:///system', '--libvirt', '9.0.0', '--qemu', '7.2.0', '--json'],
-      ['--config', '/nonexistent.json', 'style', '--libvirt', '9.0.0', '--qemu', '7.2.0', '--json'], // style needs no config
+      // the test driver reports libvirt's version and no QEMU: every style
+      ['-c', 'test:///default', 'style', '--json'],
+      ['style', '--connect', 'test:///default', '--json'],
+      ['--config-file', '/nonexistent.json', 'style', '--libvirt-version', '9.0.0', '--qemu-version', '7.2.0', '--json'], // style needs no config
+      ['style', '--config-file', '/nonexistent.json', '--libvirt-version', '9.0.0', '--qemu-version', '7.2.0', '--json'],
     ]) {
       const r = await cli(argv);
       expect(r).toEqual({ code: 0, stdout: '{"supported":["network","interface","hostdev"],"vlanInXml":true}\n', stderr: '' });

@@ -25,7 +25,7 @@ function igbHost(): string {
 
 describe('virt-sriov status --json', () => {
   test('every PF and VF with the documented field names and values', async () => {
-    const r = await cli(['status', '-c', 'test:///default', '--json', '--config', igbHost()]);
+    const r = await cli(['status', '-c', 'test:///default', '--json', '--config-file', igbHost()]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
@@ -46,7 +46,7 @@ describe('virt-sriov status --json', () => {
   });
 
   test('every field the issue names is there, on each PF and each VF', async () => {
-    const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--config', igbHost()])).stdout);
+    const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--config-file', igbHost()])).stdout);
     for (const pf of json.pfs) {
       expect(Object.keys(pf)).toEqual(expect.arrayContaining(['name', 'pci', 'driver', 'totalVfs', 'numVfs', 'vfs']));
       for (const vf of pf.vfs) {
@@ -58,20 +58,20 @@ describe('virt-sriov status --json', () => {
   });
 
   test('--pf shows only that PF', async () => {
-    const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--pf', 'eth1', '--config', igbHost()])).stdout);
+    const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--pf', 'eth1', '--config-file', igbHost()])).stdout);
     expect(json.pfs.map((p: { name: string }) => p.name)).toEqual(['eth1']);
   });
 
   test('a host with no SR-IOV NIC: no PFs', async () => {
     host = FakeHost.create([]);
-    const r = await cli(['status', '-c', 'test:///default', '--json', '--config', writeConfig(host, { ipCommand: host.ipCommand(ip.file) })]);
+    const r = await cli(['status', '-c', 'test:///default', '--json', '--config-file', writeConfig(host, { ipCommand: host.ipCommand(ip.file) })]);
     expect(r).toEqual({ code: 0, stdout: '{"pfs":[]}\n', stderr: '' });
   });
 });
 
 describe('virt-sriov status', () => {
   test('a table per PF: its state, then one row per VF', async () => {
-    const r = await cli(['status', '-c', 'test:///default', '--config', igbHost()]);
+    const r = await cli(['status', '-c', 'test:///default', '--config-file', igbHost()]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('eth0 (0000:01:00.0, igb, up): 2 of 7 VFs');
@@ -84,20 +84,21 @@ describe('virt-sriov status', () => {
   test('a host with no SR-IOV NIC says so plainly', async () => {
     host = FakeHost.create([]);
     mkdirSync(join(host.sysRoot, 'class/net/lo'), { recursive: true }); // a netdev that offers no VFs
-    const r = await cli(['status', '-c', 'test:///default', '--config', writeConfig(host, { ipCommand: host.ipCommand(ip.file) })]);
+    const r = await cli(['status', '-c', 'test:///default', '--config-file', writeConfig(host, { ipCommand: host.ipCommand(ip.file) })]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^No SR-IOV NIC on this host: no network interface offers VFs/);
-    expect(r.stdout).toMatch(/SR-IOV is enabled in the BIOS/);
+    // doctor knows whether it is the IOMMU, the kernel, the driver or the BIOS
+    expect(r.stdout).toMatch(/Run `virt-sriov doctor`: it checks the IOMMU, the kernel, the NIC drivers and the BIOS settings/);
   });
 
   test('--pf naming an interface that offers no VFs, or none at all, fails and says which', async () => {
     host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0' }]);
     mkdirSync(join(host.sysRoot, 'class/net/eno1'), { recursive: true });
     const config = writeConfig(host, { ipCommand: host.ipCommand(ip.file) });
-    const noVfs = await cli(['status', '-c', 'test:///default', '--pf', 'eno1', '--config', config]);
+    const noVfs = await cli(['status', '-c', 'test:///default', '--pf', 'eno1', '--config-file', config]);
     expect(noVfs).toMatchObject({ code: 1, stdout: '' });
-    expect(noVfs.stderr).toMatch(/^virt-sriov: eno1 is not an SR-IOV PF on this host\n {2}fix: its driver offers no VFs/);
-    const absent = await cli(['status', '-c', 'test:///default', '--pf', 'eth9', '--config', config]);
+    expect(noVfs.stderr).toMatch(/^virt-sriov: eno1 is not an SR-IOV PF on this host\n {2}fix: it offers no VFs \(no sriov_totalvfs\): `virt-sriov doctor` says why/);
+    const absent = await cli(['status', '-c', 'test:///default', '--pf', 'eth9', '--config-file', config]);
     expect(absent).toMatchObject({ code: 1, stdout: '' });
     expect(absent.stderr).toMatch(/eth9 is not an SR-IOV PF on this host\n {2}fix: see `ip link`/);
   });
@@ -105,13 +106,13 @@ describe('virt-sriov status', () => {
   test('an ip that fails is an operation error (exit 1), with what ip said', async () => {
     host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0' }]);
     const config = writeConfig(host, { ipCommand: [process.execPath, '-e', 'process.stderr.write("RTNETLINK answers: Operation not permitted\\n"); process.exit(2)', '--'] });
-    const r = await cli(['status', '-c', 'test:///default', '--config', config]);
+    const r = await cli(['status', '-c', 'test:///default', '--config-file', config]);
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr).toMatch(/RTNETLINK answers: Operation not permitted/);
   });
 
   test('a --config that does not exist is bad input (exit 2)', async () => {
-    const r = await cli(['status', '-c', 'test:///default', '--config', '/nonexistent/virt-sriov.json']);
+    const r = await cli(['status', '-c', 'test:///default', '--config-file', '/nonexistent/virt-sriov.json']);
     expect(r).toMatchObject({ code: 2, stdout: '' });
     expect(r.stderr).toMatch(/^virt-sriov: config \/nonexistent\/virt-sriov\.json: ENOENT/);
   });

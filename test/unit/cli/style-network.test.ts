@@ -1,6 +1,9 @@
-import { describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseNetworkXml } from '../../../src/xml/network.js';
-import { cli } from './cli-helpers.js';
+import { FakeHost } from '../../support/fake-host.js';
+import { cli, writeConfig } from './cli-helpers.js';
 
 describe('virt-sriov style', () => {
   test('--json: exactly the documented shape', async () => {
@@ -19,7 +22,7 @@ describe('virt-sriov style', () => {
     const r = await cli(['style', '--libvirt', '0.9.12', '--qemu', '1.1.2']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe([
-      'libvirt 0.9.12, qemu 1.1.2:',
+      'libvirt 0.9.12 with qemu 1.1.2:',
       "  hostdev    <hostdev mode='subsystem' type='pci'>",
       '  (no network: needs libvirt >= 0.10.0 and qemu >= 1.3.0)',
       '  (no interface: needs libvirt >= 0.9.11 and qemu >= 1.3.0)',
@@ -32,8 +35,9 @@ describe('virt-sriov style', () => {
   });
 
   test.each([
-    [['--libvirt', '9.0.0'], /--libvirt and --qemu go together/],
-    [['--qemu', '7.2.0'], /--libvirt and --qemu go together/],
+    [['--libvirt-version', '9.0.0'], /--libvirt-version and --qemu-version go together/],
+    [['--qemu-version', '7.2.0'], /--libvirt-version and --qemu-version go together/],
+    [['--libvirt', '9.0.0'], /--libvirt-version and --qemu-version go together/],
     [['--libvirt', 'nine', '--qemu', '7.2.0'], /'nine' is not a libvirt version/],
     [['--libvirt', '9.0.0', '--qemu', '7'], /'7' is not a qemu version/],
   ])('bad usage %j exits 2, nothing on stdout', async (args, message) => {
@@ -45,8 +49,18 @@ describe('virt-sriov style', () => {
 });
 
 describe('virt-sriov network', () => {
+  // this host: eth1 an SR-IOV PF, eno1 a NIC without SR-IOV
+  let host: FakeHost;
+  let config: string;
+  beforeAll(() => {
+    host = FakeHost.create([{ name: 'eth1', pci: '0000:01:00.0' }]);
+    mkdirSync(join(host.sysRoot, 'class/net/eno1'), { recursive: true });
+    config = writeConfig(host, {});
+  });
+  afterAll(() => host.remove());
+
   test('prints a hostdev network that reads back as one, ready for virsh net-define', async () => {
-    const r = await cli(['network', '--name', 'sriov', '--pf', 'eth1', '--vlan', '403']);
+    const r = await cli(['network', '--name', 'sriov', '--pf', 'eth1', '--vlan', '403', '--config-file', config]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(parseNetworkXml(r.stdout, 'stdout')).toEqual({ name: 'sriov', hostdev: true, pf: 'eth1', vfs: [], vlan: { id: 403 } });
@@ -61,6 +75,21 @@ describe('virt-sriov network', () => {
   </vlan>
 </network>
 `);
+  });
+
+  test('a PF this host lacks is worth a warning, not a refusal: the XML may be for another host', async () => {
+    for (const [pf, why] of [['eth9', 'there is no interface eth9 on this host'], ['eno1', 'eno1 is not an SR-IOV PF on this host: it offers no VFs']] as const) {
+      const r = await cli(['network', '--name', 'sriov', '--pf', pf, '--config-file', config]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe(`virt-sriov: warning: ${why}${pf === 'eno1' ? ' (no sriov_totalvfs)' : ''} (the network would not start here)\n`);
+      expect(parseNetworkXml(r.stdout, 'stdout').pf).toBe(pf);
+    }
+  });
+
+  test('--dry-run without --define is bad usage: without it nothing changes anyway', async () => {
+    const r = await cli(['network', '--name', 'sriov', '--pf', 'eth1', '--dry-run', '--config-file', config]);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toContain('--dry-run goes with --define');
   });
 
   test('without --vlan there is no <vlan>', async () => {

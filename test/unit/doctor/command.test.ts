@@ -20,10 +20,10 @@ async function doctor(spec: FakeDoctorSpec, argv: string[] = []): Promise<CliRun
   fake?.remove(); // a test may run doctor more than once
   fake = FakeDoctorHost.create(spec);
   // the fake's config, as a file, unless the test gives its own
-  if (!argv.includes('--config')) {
+  if (!argv.includes('--config-file')) {
     const path = join(fake.root, 'config.json');
     writeFileSync(path, JSON.stringify({ pfs: spec.config.pfs, networks: spec.config.networks }));
-    argv = [...argv, '--config', path];
+    argv = [...argv, '--config-file', path];
   }
   let stdout = '';
   let stderr = '';
@@ -95,7 +95,7 @@ describe('virt-sriov doctor', () => {
     try {
       const path = join(dir, 'config.json');
       writeFileSync(path, '{"pfs": {"eth0": {"numVfs": "eight"}}}');
-      const r = await doctor(healthy(), ['--json', '--config', path]);
+      const r = await doctor(healthy(), ['--json', '--config-file', path]);
       expect(r.code).toBe(1);
       const json = JSON.parse(r.stdout) as { checks: { id: string; status: string; summary: string }[] };
       expect(json.checks[0]).toMatchObject({ id: 'config', status: 'fail', summary: expect.stringMatching(/pfs\.eth0\.numVfs: expected number \(the other checks assume the defaults\)$/) });

@@ -47,7 +47,7 @@ describe("this host's libvirt and QEMU, from their binaries", () => {
     const e = await detectVersions({ dirs: dirs() }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(OperationError);
     expect((e as OperationError).message).toMatch(/could not find qemu on this host \(looked for qemu-system-x86_64, qemu-kvm/);
-    expect((e as OperationError).fix).toMatch(/--for-libvirt\/--for-qemu/);
+    expect((e as OperationError).fix).toMatch(/--libvirt-version\/--qemu-version/);
   });
 });
 
