@@ -28,6 +28,17 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+describe('install.sh --help', () => {
+  test('prints the usage comment and nothing of the script after it (exit 0)', () => {
+    const r = installSh('--help');
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^Install virt-sriov: /);
+    expect(r.stdout).toContain('./install.sh --uninstall [--prefix DIR]');
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('runs hooks with an almost empty environment.');
+    expect(r.stdout).not.toContain('set -');
+  });
+});
+
 describe('install.sh --config into DESTDIR', () => {
   test('lays out the CLI, its bundle, the hooks and their operations, and the config', () => {
     const r = installSh('--no-build', '--config', CONFIG, '--libvirt-version', '9.0.0');
@@ -55,7 +66,7 @@ describe('install.sh --config into DESTDIR', () => {
     const r = cli('logs');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`config ${CONFIG}`);
-    expect(cli('--help').stdout.replace(/\s+/g, ' ')).toContain(`(default: ${CONFIG})`);
+    expect(cli('--help').stdout.replace(/\s+/g, ' ')).toContain(`(default: $VIRT_SRIOV_CONFIG, else ${CONFIG})`);
   });
 
   test('--uninstall removes every file it installed, the code caches too', () => {
