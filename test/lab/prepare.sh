@@ -9,6 +9,8 @@
 #     has 7.2, so QEMU 10 comes from bookworm-backports, unpacked with dpkg -x into
 #     $VIRT_SRIOV_LAB_CACHE/qemu and never installed: libvirt 9.0 passes -no-acpi,
 #     which QEMU 10 removed, so a system-wide QEMU 10 would break libvirt's guests.
+#     The download uses apt sources and lists of its own ($VIRT_SRIOV_LAB_CACHE/apt):
+#     the machine's apt sources are left as they were.
 #     Skipped when LAB_QEMU or the system's own QEMU already has igb.
 #  3. The initramfs (build-initrd.sh), in the same cache.
 #
@@ -16,6 +18,8 @@
 set -euo pipefail
 # shellcheck source=test/lab/host-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/host-lib.sh"
+# shellcheck source=test/support/debian-mirror.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../support/debian-mirror.sh"
 export DEBIAN_FRONTEND=noninteractive
 
 APT_PACKAGES=(linux-image-amd64 busybox-static cpio gzip kmod pciutils jq iproute2
@@ -49,24 +53,15 @@ if ((${#missing[@]})); then
 fi
 
 # ---------------------------------------------------------------- 2. QEMU >= 8
-have_backports_source() {
-  local f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] && grep -Eq "^[^#]*\\b$BACKPORTS\\b" "$f" && return 0
-  done
-  return 1
-}
-
-add_backports_source() {
-  # Same mirror as the machine's own bookworm entry (deb822 first, then one-line style).
-  local mirror
-  mirror=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
-  [[ -n $mirror ]] ||
-    mirror=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
-  [[ -n $mirror ]] || mirror=http://deb.debian.org/debian
-  lab_say "adding $BACKPORTS ($mirror) to /etc/apt/sources.list.d/$BACKPORTS.sources"
-  printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-    "$mirror" "$BACKPORTS" > "/etc/apt/sources.list.d/$BACKPORTS.sources"
+# bookworm-backports through a sources list, package lists and a cache of the lab's own, in
+# $LAB_CACHE/apt: the machine's apt sources stay as they were, and so do its lists.
+backports_apt() {
+  local dir=$LAB_CACHE/apt
+  mkdir -p "$dir/sources.list.d" "$dir/lists/partial" "$dir/cache/archives/partial"
+  id _apt >/dev/null 2>&1 && chown _apt "$dir/lists/partial" "$dir/cache/archives/partial"
+  printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' "$(debian_mirror)" "$BACKPORTS" > "$dir/sources.list"
+  apt-get -q -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts="$dir/sources.list.d" \
+    -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= "$@"
 }
 
 unpack_qemu() {
@@ -74,19 +69,14 @@ unpack_qemu() {
   # shellcheck disable=SC1091
   [[ $(. /etc/os-release && echo "${VERSION_CODENAME:-}") == bookworm ]] ||
     lab_die "no QEMU >= 8 with the igb device here, and this is not Debian 12: install one and set LAB_QEMU"
-  have_backports_source || add_backports_source
-  if [[ $(apt-cache madison qemu-system-x86) != *"$BACKPORTS"* ]]; then
-    apt-get update
-    [[ $(apt-cache madison qemu-system-x86) == *"$BACKPORTS"* ]] ||
-      lab_die "qemu-system-x86 is not available from $BACKPORTS"
-  fi
+  backports_apt update > /dev/null || lab_die "apt-get update of $BACKPORTS (in $LAB_CACHE/apt) failed"
 
   rm -rf "$debs"
   mkdir -p "$debs"
   # apt drops privileges to _apt for downloads: let it write there.
   id _apt >/dev/null 2>&1 && chown _apt "$debs"
   lab_say "downloading QEMU from $BACKPORTS"
-  (cd "$debs" && apt-get download -q "${QEMU_PACKAGES[@]/%//$BACKPORTS}") ||
+  (cd "$debs" && backports_apt download "${QEMU_PACKAGES[@]/%//$BACKPORTS}") ||
     lab_die "apt-get download from $BACKPORTS failed"
 
   rm -rf "$new"
