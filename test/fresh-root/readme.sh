@@ -82,7 +82,8 @@ step 3-hook-replay '
   cat /tmp/empty.err
   [ "$rc" = 2 ] && grep -q "no XML on stdin" /tmp/empty.err'
 
-step 4-unit-suite 'npm run test:unit'
+# both cores: nothing else runs meanwhile
+step 4-unit-suite 'npm run test:unit -- --maxWorkers=2'
 
 step 5-uninstall '
   ./install.sh --uninstall
