@@ -82,8 +82,7 @@ step 3-hook-replay '
   cat /tmp/empty.err
   [ "$rc" = 2 ] && grep -q "no XML on stdin" /tmp/empty.err'
 
-# both cores: nothing else runs meanwhile
-step 4-unit-suite 'npm run test:unit -- --maxWorkers=2'
+step 4-unit-suite 'npm run test:unit'
 
 step 5-uninstall '
   ./install.sh --uninstall
