@@ -44,7 +44,7 @@ export class CommandContext {
   constructor(readonly io: CliIo, readonly options: CommonOptions) {}
 
   get config(): Config {
-    // an install with --config baked its path in, as into the hooks
+    // an install with `install.sh --config` baked its path in, as into the hooks
     return (this.cachedConfig ??= loadConfig(this.configPath));
   }
 
