@@ -228,7 +228,7 @@ describe('define', () => {
       expect(kvm.stderr).toContain('fix: this host can\'t run KVM guests: turn on VT-x/AMD-V in the BIOS');
     }
     for (const name of ['badvideo', 'newmachine', 'kvmguest']) expect((await daemon().virsh('dominfo', name)).exitCode).not.toBe(0);
-  });
+  }, 60_000);
 });
 
 describe('attach and detach', () => {
@@ -340,7 +340,7 @@ describe('attach and detach', () => {
     expect(await macs()).toEqual([3, 4, 5, 6, 7, 8].map((i) => `52:54:00:bb:00:0${i}`));
     expect(metadataEntries(await inactiveXml('busy'))).toEqual([]);
     await daemon().virshOk('undefine', 'busy');
-  });
+  }, 60_000);
 
   test('detach of a NIC the domain does not have says what it has, and changes nothing', async () => {
     const before = await inactiveXml('fw2');
@@ -348,7 +348,7 @@ describe('attach and detach', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`domain fw2 has no SR-IOV NIC on VF ${vf0(5)}`);
     expect(await inactiveXml('fw2')).toBe(before);
-  });
+  }, 30_000);
 });
 
 describe('vfs, status, doctor', () => {
@@ -386,7 +386,7 @@ describe('vfs, status, doctor', () => {
     const detached = await cli(['detach', 'runner', '--mac', '52:54:00:cc:00:01']);
     expect(detached).toMatchObject({ exitCode: 0, stderr: '' });
     expect(await inactiveXml('runner')).toBe(defined);
-  });
+  }, 60_000);
 
   test('define of a network-style device --to interface when eth0 has no free VF says so and defines nothing', async () => {
     const r = await cli(['define', xmlFile('late', networkGuest('late', 'sriov', '52:54:00:aa:00:04')), '--to', 'interface']);

@@ -53,7 +53,8 @@ describe('node 18.20', () => {
   });
 
   test('the CLI reaches libvirt through koffi', () => {
-    const r = run(node, ['dist/virt-sriov.mjs', 'network', '--name', 'n18', '--pf', 'eth0', '--define', '-c', 'test:///default']);
+    // the fake host's eth0: network --define checks the PF on this host first
+    const r = run(node, ['dist/virt-sriov.mjs', 'network', '--name', 'n18', '--pf', 'eth0', '--define', '-c', 'test:///default', '--config-file', join(dir, 'config.json')]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('network n18 defined');
   });
