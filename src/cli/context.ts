@@ -27,7 +27,7 @@ const LOCAL_ONLY: Readonly<Record<string, string>> = {
 };
 
 /** Where the config is: --config-file, else $VIRT_SRIOV_CONFIG, else what install.sh baked in. */
-export function configPathOf(options: CommonOptions): string | undefined {
+function configPathOf(options: CommonOptions): string | undefined {
   return options.configFile ?? (process.env[CONFIG_ENV] || undefined) ?? bakedConfigPath();
 }
 
