@@ -3,7 +3,7 @@ import type { LibvirtConnection } from '../libvirt/index.js';
 import { isVf } from '../host/host-model.js';
 import { pciNodeDeviceName } from '../libvirt/index.js';
 import { styleSupport, type StyleSupport } from '../versions/style-rules.js';
-import type { Version } from '../versions/version.js';
+import { ANY_QEMU, type Version } from '../versions/version.js';
 import type { DeviceContext } from '../xml/domain.js';
 import { parseNetworkXml, type HostdevNetwork } from '../xml/network.js';
 import type { CommandContext } from './context.js';
@@ -20,7 +20,7 @@ export function connectedVersions(conn: LibvirtConnection): ConnectedVersions {
 }
 
 export function connectedSupport(v: ConnectedVersions): StyleSupport {
-  return styleSupport(v.libvirt, v.qemu ?? { major: 999, minor: 0, micro: 0 });
+  return styleSupport(v.libvirt, v.qemu ?? ANY_QEMU);
 }
 
 export function hostdevNetwork(conn: LibvirtConnection, name: string): HostdevNetwork | null {

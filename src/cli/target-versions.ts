@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { detectVersions } from '../versions/detect.js';
-import { formatVersion, parseVersion, type Version } from '../versions/version.js';
+import { ANY_QEMU, formatVersion, parseVersion, type Version } from '../versions/version.js';
 import type { CommandContext } from './context.js';
 import { connectedVersions } from './libvirt-host.js';
 
@@ -26,9 +26,6 @@ export interface TargetVersions {
   /** Where they came from, for messages: "given", "qemu:///system", "this host". */
   readonly source: string;
 }
-
-/** No QEMU limit where the driver reports none (libvirt's test driver). */
-const ANY_QEMU: Version = { major: 999, minor: 0, micro: 0 };
 
 export function withVersionOptions(cmd: Command, aliases: readonly [string, string]): Command {
   return cmd

@@ -42,3 +42,9 @@ export function formatVersion(v: Version): string {
 export function version(text: string): Version {
   return parseVersion(text);
 }
+
+/**
+ * Stands in for a QEMU version nobody knows (libvirt's test driver reports none): styles are
+ * judged by libvirt's version alone.
+ */
+export const ANY_QEMU: Version = Object.freeze({ major: 999, minor: 0, micro: 0 });

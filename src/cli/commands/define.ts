@@ -9,6 +9,7 @@ import { connectedDeviceContext, connectedSupport, connectedVersions, hostdevNet
 import { readInput, type CliIo } from '../io.js';
 import { withFreeVfs } from '../vf-pick.js';
 import { OperationError } from '../../errors.js';
+import { ANY_QEMU } from '../../versions/version.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 
 export function defineCommand(io: CliIo): Command {
@@ -22,7 +23,7 @@ export function defineCommand(io: CliIo): Command {
         const domain = DomainXml.parse(input.text, input.what);
         const conn = ctx.libvirt;
         const versions = connectedVersions(conn);
-        const plan = chooseStyles(versions.libvirt, versions.qemu ?? { major: 999, minor: 0, micro: 0 }, { forced: o.to ? parseStyle(o.to) : undefined });
+        const plan = chooseStyles(versions.libvirt, versions.qemu ?? ANY_QEMU, { forced: o.to ? parseStyle(o.to) : undefined });
         const context = connectedDeviceContext(ctx);
         // a network-style device going to a pinned style takes a free VF of its network's PF
         const devices = domain.sriovDevices(context);

@@ -3,7 +3,7 @@
  * answers, and whether it offers PCI assignment through VFIO (`virsh domcapabilities`).
  */
 import { STYLE_RULES, styleSupport, whyUnsupported } from '../../versions/style-rules.js';
-import { formatVersion, type Version } from '../../versions/version.js';
+import { ANY_QEMU, formatVersion, type Version } from '../../versions/version.js';
 import { childElements, child } from '../../xml/dom.js';
 import { readXml } from '../../xml/document.js';
 import type { Check, DoctorFacts } from '../facts.js';
@@ -12,8 +12,6 @@ import { fail, list, ok, warn } from './check.js';
 export const START_DAEMON_FIX = 'start the libvirt daemon: systemctl start libvirtd (modular installs: systemctl start virtqemud.socket virtnetworkd.socket), '
   + 'then check with virsh -c qemu:///system version';
 
-/** Stands in for an unknown qemu version: judge by libvirt alone, as the write commands do. */
-const ANY_QEMU: Version = { major: 999, minor: 0, micro: 0 };
 
 interface Versions {
   readonly libvirt: Version;
