@@ -25,12 +25,13 @@ interface AttachOptions extends VfOptionValues, VirshFlagValues, PreviewOptions 
 }
 
 export function attachCommand(io: CliIo): Command {
-  return withPreviewOptions(withVirshFlags(withVfOptions(withCommonOptions(new Command('attach'), { virshConfig: true }))), 'domain')
+  const cmd = withCommonOptions(new Command('attach'), { virshConfig: true })
     .description('Add an SR-IOV NIC to a defined domain: a free VF of a PF, or a place on a hostdev network')
     .argument('<domain>', 'the domain')
     .option('--pf <iface>', 'take a free VF of this PF')
     .option('--network <name>', 'use this hostdev network (a pool of VFs)')
-    .addOption(new Option('--to <style>', 'the style (default: the best the host runs)').choices([...STYLES]))
+    .addOption(new Option('--to <style>', 'the style (default: the best the host runs)').choices([...STYLES]));
+  return withPreviewOptions(withVirshFlags(withVfOptions(cmd)), 'domain')
     .addHelpText('after', '\nThe NIC is added to the persistent definition (--config): it is there from the next start.')
     .action(async function (this: Command, name: string, o: AttachOptions) {
       checkVirshFlags(this, o);

@@ -12,11 +12,12 @@ import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../prev
 import { checkVirshFlags, definitionOnly, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
 
 export function detachCommand(io: CliIo): Command {
-  return withPreviewOptions(withVirshFlags(withCommonOptions(new Command('detach'), { virshConfig: true })), 'domain')
+  const cmd = withCommonOptions(new Command('detach'), { virshConfig: true })
     .description('Remove an SR-IOV NIC from a defined domain, with its virt-sriov settings')
     .argument('<domain>', 'the domain')
     .option('--mac <mac>', 'the NIC with this MAC')
-    .option('--vf <pci>', 'the NIC on this VF')
+    .option('--vf <pci>', 'the NIC on this VF');
+  return withPreviewOptions(withVirshFlags(cmd), 'domain')
     .addHelpText('after', '\nThe NIC is removed from the persistent definition (--config): it is gone from the next start.')
     .action(async function (this: Command, name: string, o: { mac?: string; vf?: string } & VirshFlagValues & PreviewOptions) {
       checkVirshFlags(this, o);
