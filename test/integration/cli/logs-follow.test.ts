@@ -24,7 +24,7 @@ test('follows the log through a rename, a new file and a truncation, then stops 
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ logFile: log, stateDir: join(dir, 'state') }));
   writeFileSync(log, line('before'));
-  const c = spawn(process.execPath, [DIST.cli, 'logs', '--follow', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = spawn(process.execPath, [DIST.cli, 'logs', '--follow', '--config-file', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   child = c;
   let out = '';
   c.stdout.on('data', (d: Buffer) => (out += d.toString()));
