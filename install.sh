@@ -1,6 +1,6 @@
 #!/bin/bash
-# Install virt-sriov: the CLI, one bundled file per libvirt hook, the templates, a default
-# config and a logrotate rule. Idempotent; --uninstall puts back exactly what was there.
+# Install virt-sriov: the CLI, one bundled file per libvirt hook, the templates, the man pages,
+# the bash completion, a default config and a logrotate rule. Idempotent; --uninstall puts back exactly what was there.
 #
 #   ./install.sh [--prefix DIR] [--config FILE] [--libvirt-version X.Y.Z] [--no-build]
 #   ./install.sh --uninstall [--prefix DIR]
@@ -116,7 +116,8 @@ install_all() {
     [ -d "$here/node_modules" ] || (cd "$here" && npm ci --no-audit --no-fund) || die "npm ci failed"
     (cd "$here" && npm run --silent build) || die "build failed"
   fi
-  for f in dist/virt-sriov.mjs dist/cli.cjs dist/hooks/{qemu,network,daemon}.{cjs,bash} dist/hooks/operations.cjs; do
+  for f in dist/virt-sriov.mjs dist/cli.cjs dist/hooks/{qemu,network,daemon}.{cjs,bash} dist/hooks/operations.cjs \
+      dist/man/virt-sriov.{8,json.5} dist/completion/virt-sriov.bash; do
     [ -f "$here/$f" ] || die "$f is missing: run without --no-build"
   done
 
@@ -163,6 +164,15 @@ install_all() {
   put "$tmp/virt-sriov.mjs" "$libdir/bin/virt-sriov.mjs" 0755
   bundle "$here/dist/cli.cjs" "$libdir/bin/cli.cjs"
   for t in "$here"/templates/*.xml; do put "$t" "$libdir/templates/$(basename "$t")" 0644; done
+  # the man pages (generated from the CLI's definitions; gzipped, as Debian ships them) with
+  # this install's paths, and the bash completion
+  local page roff_libdir=${libdir//-/\\-} roff_config=${config//-/\\-}
+  for page in virt-sriov.8 virt-sriov.json.5; do
+    sed -e "s|/usr/lib/virt\\\\-sriov|${roff_libdir//\\/\\\\}|g" \
+        -e "s|/etc/virt\\\\-sriov/config.json|${roff_config//\\/\\\\}|g" "$here/dist/man/$page" | gzip -9n > "$tmp/$page.gz"
+    put "$tmp/$page.gz" "$prefix/share/man/man${page##*.}/$page.gz" 0644
+  done
+  put "$here/dist/completion/virt-sriov.bash" "$prefix/share/bash-completion/completions/virt-sriov" 0644
   # koffi (libvirt's C API, for the CLI's write side) has a native part the bundle can't hold:
   # it goes into node_modules beside the bundle. The hooks never load it.
   local pkg
@@ -172,7 +182,11 @@ install_all() {
     recorded "$libdir/node_modules/$pkg" || record tree "$libdir/node_modules/$pkg" -
     rm -rf "$destdir$libdir/node_modules/$pkg"
     cp -a "$here/node_modules/$pkg" "$destdir$libdir/node_modules/$pkg"
-    rm -rf "$destdir$libdir/node_modules/$pkg/doc" "$destdir$libdir/node_modules/$pkg/vendor"
+    # only what node loads, and the license: not koffi's C++ sources, build tool, docs and
+    # types, nor its musl binary (Debian's node is glibc's)
+    (cd "$destdir$libdir/node_modules/$pkg" && rm -rf doc vendor lib musl_* cnoke.cjs &&
+      find . \( -name '*.cc' -o -name '*.hh' -o -name '*.inc' -o -name '*.S' -o -name '*.asm' -o -name '*.def' \
+        -o -name CMakeLists.txt -o -name '*.d.ts' -o -name '*.md' \) -delete && find . -type d -empty -delete)
   done
   make_dir "$prefix/bin"
   if ! recorded "$prefix/bin/virt-sriov"; then

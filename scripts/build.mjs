@@ -1,7 +1,10 @@
 // Bundle the CLI and each hook into one file (esbuild): a hook's start-up time is part of
 // every guest start, so it loads one file and nothing it does not use.
 import { build } from 'esbuild';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -78,3 +81,19 @@ for (const h of ['qemu', 'network', 'daemon']) {
 }
 // the facts the entries answer with were written by an earlier build's hooks
 rmSync('dist/hooks/.cache/config-facts', { force: true });
+
+// The man pages and the shell completion, written from the CLI's definitions and the config's
+// schema (src/docs/): installed by install.sh, and so by the Debian package.
+const docs = await build({ ...loaded, entryPoints: ['src/docs/generate.ts'], minify: false, write: false });
+const docsModule = join(mkdtempSync(join(tmpdir(), 'virt-sriov-docs-')), 'generate.cjs');
+try {
+  writeFileSync(docsModule, docs.outputFiles[0].text);
+  const { generatedDocs, releaseDate } = createRequire(import.meta.url)(docsModule);
+  const date = releaseDate(readFileSync('CHANGELOG.md', 'utf8'), pkg.version);
+  for (const [file, text] of Object.entries(generatedDocs({ version: pkg.version, date }))) {
+    mkdirSync(dirname(`dist/${file}`), { recursive: true });
+    writeFileSync(`dist/${file}`, text);
+  }
+} finally {
+  rmSync(dirname(docsModule), { recursive: true, force: true });
+}

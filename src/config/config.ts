@@ -61,6 +61,8 @@ function buildSchemas() {
 type Schemas = ReturnType<typeof buildSchemas>;
 let schemas: Schemas | undefined;
 const schemaOf = () => (schemas ??= buildSchemas()).schema;
+/** The schema itself, for the generated config man page (src/docs/man-config.ts). */
+export const configSchema = schemaOf;
 
 export type VfDefaults = v.InferOutput<Schemas['vfDefaults']>;
 type RawConfig = v.InferOutput<Schemas['schema']>;

@@ -7,7 +7,7 @@ import { DomainXml } from '../../xml/domain.js';
 import { contextOf, oldConfigOption, withCommonOptions, type CommonOptions } from '../context.js';
 import type { CliIo } from '../io.js';
 
-const HOOKS: readonly HookName[] = ['qemu', 'network', 'daemon'];
+export const HOOKS: readonly HookName[] = ['qemu', 'network', 'daemon'];
 
 export function hookCommand(io: CliIo, setExitCode: (code: number) => void): Command {
   return withCommonOptions(new Command('hook'))

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 const PROJECT = resolve('.');
 const CONFIG = '/etc/virt-sriov-install-test/config.json';
@@ -53,6 +54,24 @@ describe('install.sh --config into DESTDIR', () => {
     expect(readFileSync(hook, 'utf8')).toContain(`VIRT_SRIOV_CONFIG_PATH=${CONFIG}`);
     expect(readFileSync(hook, 'utf8')).toContain(`VIRT_SRIOV_OPERATIONS_PATH=/usr/local/lib/virt-sriov/hooks/operations.cjs`);
     expect(existsSync(join(root, CONFIG))).toBe(true);
+  });
+
+  test('the man pages (gzipped, with the config path it was given) and the bash completion', () => {
+    const page = gunzipSync(readFileSync(join(root, 'usr/local/share/man/man8/virt-sriov.8.gz'))).toString('utf8');
+    expect(page).toContain(`else ${CONFIG.replace(/-/g, '\\-')})`);
+    expect(page).toContain('\\fB/usr/local/lib/virt\\-sriov/\\fR');
+    expect(page).not.toContain('/usr/lib/virt\\-sriov');
+    expect(existsSync(join(root, 'usr/local/share/man/man5/virt-sriov.json.5.gz'))).toBe(true);
+    expect(readFileSync(join(root, 'usr/local/share/bash-completion/completions/virt-sriov'), 'utf8')).toContain('complete -F _virt_sriov virt-sriov');
+  });
+
+  test('koffi as node loads it beside the CLI\'s bundle, without its C++ sources or its musl binary', () => {
+    const load = spawnSync(process.execPath, ['-e', `console.log(require('node:module').createRequire(${JSON.stringify(join(lib(), 'bin/cli.cjs'))})('koffi').version)`], { encoding: 'utf8' });
+    expect(load).toMatchObject({ status: 0, stderr: '' });
+    expect(load.stdout.trim()).toMatch(/^\d+\.\d+/);
+    const koffi = filesUnder(join(lib(), 'node_modules'));
+    expect(koffi.filter((f) => /\.(cc|hh|S|asm)$|CMakeLists|musl_/.test(f))).toEqual([]);
+    expect(koffi.some((f) => f.endsWith('LICENSE.txt'))).toBe(true);
   });
 
   test('the installed CLI runs, keeps a code cache for a command that succeeded, and none for one that failed', () => {
