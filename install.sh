@@ -2,18 +2,20 @@
 # Install virt-sriov: the CLI, one bundled file per libvirt hook, the templates, the man pages,
 # the bash completion, a default config and a logrotate rule. Idempotent; --uninstall puts back exactly what was there.
 #
-#   ./install.sh [--prefix DIR] [--config FILE] [--libvirt-version X.Y.Z] [--no-build]
+#   ./install.sh [--prefix DIR] [--config FILE] [--libvirt-version X.Y.Z] [--node PATH] [--no-build]
 #   ./install.sh --uninstall [--prefix DIR]
 #
-# DESTDIR stages everything under another root, for packagers. NODE names the node binary
-# (default: the one on PATH); its absolute path is baked into the CLI and the hooks, since
-# libvirt runs hooks with an almost empty environment.
+# DESTDIR stages everything under another root, for packagers (npm run package). NODE names the
+# node binary (default: the one on PATH); its absolute path is baked into the CLI and the hooks,
+# since libvirt runs hooks with an almost empty environment. --node PATH bakes that path as it is
+# (a package's /usr/bin/node); under DESTDIR it need not exist on this machine.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 prefix=/usr/local
 config=/etc/virt-sriov/config.json
 libvirt_version=
+node_path=
 build=1
 action=install
 
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
     --prefix) prefix=$2; shift 2 ;;
     --config) config=$2; shift 2 ;;
     --libvirt-version) libvirt_version=$2; shift 2 ;;
+    --node) node_path=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --uninstall) action=uninstall; shift ;;
     -h|--help) usage 0 ;;
@@ -106,18 +109,30 @@ detect_libvirt() {
 version_at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]; }
 
 install_all() {
-  local node node_version
-  node=$(command -v "${NODE:-node}") || die "node not found: install nodejs (Debian: apt-get install nodejs), or set NODE=/path/to/node"
-  node=$(readlink -f "$node")
-  node_version=$("$node" -p 'process.versions.node')
-  version_at_least "$node_version" 18.19 || die "node $node_version is too old: virt-sriov needs node >= 18.19"
+  local node node_version version
+  if [ -n "$node_path" ]; then
+    case "$node_path" in /*) ;; *) die "--node $node_path: give an absolute path" ;; esac
+    node=$node_path
+  else
+    node=$(command -v "${NODE:-node}") || die "node not found: install nodejs (Debian: apt-get install nodejs), or set NODE=/path/to/node"
+    node=$(readlink -f "$node")
+  fi
+  if [ -x "$node" ]; then
+    node_version=$("$node" -p 'process.versions.node')
+    version_at_least "$node_version" 18.19 || die "node $node_version is too old: virt-sriov needs node >= 18.19"
+  elif [ -n "$destdir" ]; then
+    node_version="not on this machine"   # a package's Depends brings it
+  else
+    die "$node is not an executable node: install nodejs (Debian: apt-get install nodejs)"
+  fi
+  version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$here/package.json")
 
   if [ "$build" = 1 ]; then
     [ -d "$here/node_modules" ] || (cd "$here" && npm ci --no-audit --no-fund) || die "npm ci failed"
     (cd "$here" && npm run --silent build) || die "build failed"
   fi
   for f in dist/virt-sriov.mjs dist/cli.cjs dist/hooks/{qemu,network,daemon}.{cjs,bash} dist/hooks/operations.cjs \
-      dist/man/virt-sriov.{8,json.5} dist/completion/virt-sriov.bash; do
+      dist/man/virt-sriov.{8,json.5} dist/completion/virt-sriov.bash dist/doc/{copyright,changelog}; do
     [ -f "$here/$f" ] || die "$f is missing: run without --no-build"
   done
 
@@ -147,13 +162,15 @@ install_all() {
         -e "s|VIRT_SRIOV_NODE_PATH=|VIRT_SRIOV_NODE_PATH=$node|"
   }
   bake() {
-    { echo "#!$node"; echo "// $marker (virt-sriov $(cd "$here" && "$node" -p 'require("./package.json").version'))"; tail -n +2 "$1"; } | bake_paths > "$2"
+    { echo "#!$node"; echo "// $marker (virt-sriov $version)"; tail -n +2 "$1"; } | bake_paths > "$2"
   }
   # a bundle's code caches (.cache/ beside it, one per command or hook operation) are written
   # by the calls themselves: removed at --uninstall, and dropped here so a new bundle starts
   # from none
+  # node's hooks keep no #! line: their entry runs them with the baked node, and a file that
+  # isn't executable has no use for one
   bundle() {
-    bake_paths < "$1" > "$tmp/$(basename "$1")"
+    sed '1{/^#!/d}' "$1" | bake_paths > "$tmp/$(basename "$1")"
     put "$tmp/$(basename "$1")" "$2" 0644
     local caches
     caches=$(dirname "$2")/.cache
@@ -173,6 +190,10 @@ install_all() {
     put "$tmp/$page.gz" "$prefix/share/man/man${page##*.}/$page.gz" 0644
   done
   put "$here/dist/completion/virt-sriov.bash" "$prefix/share/bash-completion/completions/virt-sriov" 0644
+  # the licenses of what the bundles hold, and the changelog (both in Debian's formats)
+  put "$here/dist/doc/copyright" "$prefix/share/doc/virt-sriov/copyright" 0644
+  gzip -9n < "$here/dist/doc/changelog" > "$tmp/changelog.gz"
+  put "$tmp/changelog.gz" "$prefix/share/doc/virt-sriov/changelog.gz" 0644
   # koffi (libvirt's C API, for the CLI's write side) has a native part the bundle can't hold:
   # it goes into node_modules beside the bundle. The hooks never load it.
   local pkg
@@ -182,11 +203,11 @@ install_all() {
     recorded "$libdir/node_modules/$pkg" || record tree "$libdir/node_modules/$pkg" -
     rm -rf "$destdir$libdir/node_modules/$pkg"
     cp -a "$here/node_modules/$pkg" "$destdir$libdir/node_modules/$pkg"
-    # only what node loads, and the license: not koffi's C++ sources, build tool, docs and
-    # types, nor its musl binary (Debian's node is glibc's)
+    # only what node loads: not koffi's C++ sources, build tool, docs and types, nor its musl
+    # binary (Debian's node is glibc's); its license is in share/doc/virt-sriov/copyright
     (cd "$destdir$libdir/node_modules/$pkg" && rm -rf doc vendor lib musl_* cnoke.cjs &&
       find . \( -name '*.cc' -o -name '*.hh' -o -name '*.inc' -o -name '*.S' -o -name '*.asm' -o -name '*.def' \
-        -o -name CMakeLists.txt -o -name '*.d.ts' -o -name '*.md' \) -delete && find . -type d -empty -delete)
+        -o -name CMakeLists.txt -o -name '*.d.ts' -o -name '*.md' -o -name LICENSE.txt \) -delete && find . -type d -empty -delete)
   done
   make_dir "$prefix/bin"
   if ! recorded "$prefix/bin/virt-sriov"; then

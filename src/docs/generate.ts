@@ -1,15 +1,26 @@
 /**
  * The pages and scripts written from the CLI's definitions at build time (scripts/build.mjs):
- * virt-sriov(8), virt-sriov.json(5) and the bash completion, each a file under dist/.
+ * virt-sriov(8), virt-sriov.json(5), the bash completion, and the Debian changelog and
+ * copyright, each a file under dist/.
  */
 import type { CliIo } from '../cli/io.js';
 import { buildProgram } from '../cli/program.js';
 import { bashCompletion } from './completion.js';
+import { debianCopyright, type CopyrightFacts } from './copyright.js';
+import { debianChangelog } from './debian-changelog.js';
 import { cliManPage, type ManPageInfo } from './man-cli.js';
 import { configManPage } from './man-config.js';
 
+export interface PackageDocs {
+  /** CHANGELOG.md's text. */
+  readonly changelog: string;
+  /** package.json's author: the Debian changelog's and the package's maintainer. */
+  readonly maintainer: string;
+  readonly copyright: CopyrightFacts;
+}
+
 /** dist/-relative path -> text. */
-export function generatedDocs(info: ManPageInfo): Record<string, string> {
+export function generatedDocs(info: ManPageInfo, pkg: PackageDocs): Record<string, string> {
   // a program whose output goes nowhere: nothing here runs a command
   const silent: CliIo = { readStdin: async () => '', stdout: () => undefined, stderr: () => undefined };
   const program = () => buildProgram(silent);
@@ -17,6 +28,8 @@ export function generatedDocs(info: ManPageInfo): Record<string, string> {
     'man/virt-sriov.8': cliManPage(program(), info),
     'man/virt-sriov.json.5': configManPage(program(), info),
     'completion/virt-sriov.bash': bashCompletion(program()),
+    'doc/changelog': debianChangelog(pkg.changelog, { packageName: 'virt-sriov', maintainer: pkg.maintainer }),
+    'doc/copyright': debianCopyright(pkg.copyright),
   };
 }
 
