@@ -109,17 +109,17 @@ export interface ElementSpec {
 
 /**
  * Build an element and its subtree, indented to sit at `indent` (null: all on one line, as
- * when the surrounding XML is compact).
+ * when the surrounding XML is compact), each level `step` deeper.
  */
-export function build(doc: XmlDocument, spec: ElementSpec, indent: string | null): XmlElement {
+export function build(doc: XmlDocument, spec: ElementSpec, indent: string | null, step = '  '): XmlElement {
   const el = spec.ns ? doc.createElementNS(spec.ns, spec.name) : doc.createElement(spec.name);
   for (const [k, v] of Object.entries(spec.attrs ?? {})) if (v !== undefined) el.setAttribute(k, v);
   if (spec.text !== undefined) el.appendChild(doc.createTextNode(spec.text));
   const kids = spec.children ?? [];
-  const inner = indent === null ? null : indent + '  ';
+  const inner = indent === null ? null : indent + step;
   for (const kid of kids) {
     if (inner !== null) el.appendChild(doc.createTextNode('\n' + inner));
-    el.appendChild(isSpec(kid) ? build(doc, kid, inner) : reindent(kid, inner));
+    el.appendChild(isSpec(kid) ? build(doc, kid, inner, step) : reindent(kid, inner, step));
   }
   if (kids.length && indent !== null) el.appendChild(doc.createTextNode('\n' + indent));
   return el;
@@ -130,14 +130,17 @@ function isSpec(x: ElementSpec | XmlNode): x is ElementSpec {
 }
 
 /** Re-indent a moved subtree so it lines up at its new depth. */
-function reindent(node: XmlNode, indent: string | null): XmlNode {
+function reindent(node: XmlNode, indent: string | null, step: string): XmlNode {
   if (indent === null || !isElement(node)) return node;
-  const old = indentOf(node);
+  // a detached copy has no line of its own: its closing tag's indent is the one it had
+  const last = node.childNodes[node.childNodes.length - 1];
+  const closing = node.previousSibling ? null : /\n([ \t]*)$/.exec(last?.nodeType === TEXT_NODE ? last.textContent ?? '' : '');
+  const old = closing ? closing[1]! : indentOf(node);
   for (const n of node.childNodes) {
     if (n.nodeType === TEXT_NODE && /^\s*$/.test(n.textContent ?? '')) {
       n.textContent = (n.textContent ?? '').replace(new RegExp(`\\n${escapeRe(old)}`, 'g'), '\n' + indent);
     } else {
-      reindent(n, indent + '  ');
+      reindent(n, indent + step, step);
     }
   }
   return node;

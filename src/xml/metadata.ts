@@ -12,18 +12,34 @@
  *
  * An entry is keyed by the VF's PCI address (a <hostdev>, or an interface without a MAC) or by
  * the interface's MAC (the only stable name a network-style interface has before it starts).
+ *
+ * An entry may also keep the parts of the device that its present style can't hold (a <hostdev>
+ * has no <virtualport>, a network-style interface no VF of its own), so that `convert` brings
+ * them back when the device returns to a style that holds them (devices/style-table.ts):
+ *
+ *       <sriov:vf pci="0000:06:12.5">
+ *         <sriov:kept generated-mac="52:54:00:3e:1f:07">
+ *           <device managed="no"><source network="sriov" portgroup="vlan-42"/><virtualport type="802.1Qbh"/></device>
+ *         </sriov:kept>
+ *       </sriov:vf>
+ *
+ * `generated-mac`: the device had no MAC until `convert` gave it this one (network style needs one).
+ * `default-managed`: `convert` wrote managed='yes' when it pinned the pool's VF; it goes on the way back.
  */
 import { InputError } from '../errors.js';
-import { formatPciAddress, parsePciAddress, samePciAddress, type PciAddress } from '../model/pci-address.js';
+import {
+  formatPciAddress, parsePciAddress, pciAddressAttributes, pciAddressFromAttributes, samePciAddress, type PciAddress,
+} from '../model/pci-address.js';
 import { normalizeMac } from '../model/mac.js';
 import {
   compact, formatSetting, isEmpty, parseInteger, parseOnOff, parseVlan, validateSettings,
   type LinkState, type SettingName, type VfSettings,
 } from '../model/vf-settings.js';
 import {
-  build, childElements, child, insertElement, isElement, removeElement, replaceElement,
-  type XmlElement,
+  build, childElements, child, childIndentOf, insertElement, isElement, removeElement, replaceElement, TEXT_NODE,
+  type ElementSpec, type XmlElement, type XmlNode,
 } from './dom.js';
+import type { DeviceParts } from './devices/device-fields.js';
 
 export const SRIOV_NS = 'http://virt-sriov.org/xmlns/domain/1.0';
 const PREFIX = 'sriov';
@@ -33,6 +49,23 @@ export type MetadataKey = { readonly pci: PciAddress } | { readonly mac: string 
 export interface MetadataEntry {
   readonly key: MetadataKey;
   readonly settings: VfSettings;
+  /** Parts of the device its present style can't hold, for the way back. */
+  readonly kept?: KeptParts;
+}
+
+export interface KeptParts extends DeviceParts {
+  /** The VF a pinned device had, or the pool a network-style one was on. */
+  readonly vf?: PciAddress;
+  readonly network?: string;
+  /** The MAC `convert` gave a device that had none (network style needs one); gone again in a <hostdev>. */
+  readonly generatedMac?: string;
+  /** `convert` wrote managed='yes' on pinning a VF from a pool: it goes again when the device returns. */
+  readonly defaultManaged?: boolean;
+}
+
+export function isEmptyKept(k: KeptParts | undefined): boolean {
+  return !k || (!k.vf && !k.network && !k.generatedMac && !k.defaultManaged && !k.children.length
+    && !Object.keys(k.attributes).length && !Object.keys(k.sourceAttributes).length);
 }
 
 /** Setting -> attribute name. vlan and qos share the `vlan` setting. */
@@ -108,11 +141,11 @@ export class SriovMetadata {
    * Set the entry for `key` (replacing the one keyed `previous ?? key`, in place), or remove
    * it when the settings are empty. The container goes when its last entry does.
    */
-  put(key: MetadataKey, settings: VfSettings, previous: MetadataKey = key): void {
+  put(key: MetadataKey, settings: VfSettings, previous: MetadataKey = key, kept?: KeptParts): void {
     this.read = undefined;
     const old = this.entryElement(previous) ?? this.entryElement(key);
     if (old) this.index?.delete(keyOfElement(old)!);
-    if (isEmpty(settings)) {
+    if (isEmpty(settings) && isEmptyKept(kept)) {
       if (old) removeElement(old);
       this.dropIfEmpty();
       return;
@@ -120,7 +153,8 @@ export class SriovMetadata {
     const container = this.container() ?? this.createContainer();
     const el = build(container.ownerDocument, {
       name: `${PREFIX}:vf`, ns: SRIOV_NS, attrs: entryAttributes(key, settings),
-    }, null);
+      children: isEmptyKept(kept) ? [] : [keptSpec(kept!)],
+    }, isEmptyKept(kept) ? null : childIndentOf(container));
     if (old) replaceElement(old, el);
     else insertElement(container, el, null);
     const id = keyId(key);
@@ -163,7 +197,9 @@ export class SriovMetadata {
       maxTxRate: map(attr(ATTRIBUTE.maxTxRate), (v) => parseInteger(v, 'max-tx-rate')),
       queryRss: map(attr(ATTRIBUTE.queryRss), (v) => parseOnOff(v, 'query-rss')),
     }));
-    return { key, settings: validateSettings(settings, where) };
+    const keptEl = childElements(el).find((c) => c.namespaceURI === SRIOV_NS && c.localName === 'kept');
+    const kept = keptEl ? named(where, () => readKept(keptEl)) : undefined;
+    return { key, settings: validateSettings(settings, where), ...(kept ? { kept } : {}) };
   }
 
   /** The first entry element with this key, through the index: a convert puts once per device. */
@@ -271,5 +307,39 @@ function entryAttributes(key: MetadataKey, s: VfSettings): Record<string, string
     'min-tx-rate': formatSetting('minTxRate', s),
     'max-tx-rate': formatSetting('maxTxRate', s),
     'query-rss': formatSetting('queryRss', s),
+  };
+}
+
+/** <sriov:kept>: what the device's present style can't hold (see the comment at the top). */
+function readKept(el: XmlElement): KeptParts {
+  const device = childElements(el, 'device')[0];
+  const source = device ? child(device, 'source') : null;
+  const address = source ? child(source, 'address') : null;
+  const attrs = (e: XmlElement | null | undefined, except: string[] = []) => {
+    const out: Record<string, string> = {};
+    for (const { name, value } of Array.from(e?.attributes ?? [])) if (!except.includes(name)) out[name] = value;
+    return out;
+  };
+  return {
+    vf: address ? pciAddressFromAttributes((n) => address.getAttribute(n), 'kept <source><address>') : undefined,
+    network: source?.getAttribute('network') ?? undefined,
+    generatedMac: map(el.getAttribute('generated-mac') ?? undefined, normalizeMac),
+    defaultManaged: el.getAttribute('default-managed') === 'yes',
+    attributes: attrs(device),
+    sourceAttributes: attrs(source, ['network']),
+    children: device ? Array.from(device.childNodes).filter((n) => n.nodeType !== TEXT_NODE && !(isElement(n) && n.localName === 'source' && !n.namespaceURI)) : [],
+  };
+}
+
+function keptSpec(k: KeptParts): ElementSpec {
+  const source: ElementSpec[] = k.vf || k.network || Object.keys(k.sourceAttributes).length ? [{
+    name: 'source',
+    attrs: { ...(k.network ? { network: k.network } : {}), ...k.sourceAttributes },
+    children: k.vf ? [{ name: 'address', attrs: pciAddressAttributes(k.vf) }] : [],
+  }] : [];
+  const children: (ElementSpec | XmlNode)[] = [...source, ...k.children.map((n) => n.cloneNode(true))];
+  return {
+    name: `${PREFIX}:kept`, ns: SRIOV_NS, attrs: { 'generated-mac': k.generatedMac, 'default-managed': k.defaultManaged ? 'yes' : undefined },
+    children: children.length || Object.keys(k.attributes).length ? [{ name: 'device', attrs: k.attributes, children }] : [],
   };
 }

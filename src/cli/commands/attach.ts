@@ -84,7 +84,7 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
     if (!devices) throw new OperationError(`domain ${name} has no <devices>`, 'check the domain XML (virsh dumpxml)');
     const el = buildDevice(domain.root.ownerDocument, style, {
       vf: address, network: style === 'network' ? o.network : undefined, mac: placed.mac, vlan: placed.vlan,
-      managed: style === 'network' ? undefined : 'yes', carried: [],
+      attributes: style === 'network' ? {} : { managed: 'yes' }, sourceAttributes: {}, children: [],
     }, childIndentOf(devices));
     // next to the domain's other NICs and host devices, else before the devices that end the list
     const siblings = childElements(devices);

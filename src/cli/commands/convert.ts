@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { chooseStyles } from '../../convert/choose-style.js';
 import { convertDomain } from '../../convert/convert.js';
-import { UsageError } from '../../errors.js';
-import { parsePciAddress } from '../../model/pci-address.js';
+import { InputError, UsageError } from '../../errors.js';
+import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';
 import { styleSupport } from '../../versions/style-rules.js';
 import { describeStyle, parseStyle, STYLES } from '../../xml/devices/device-fields.js';
 import { DomainXml } from '../../xml/domain.js';
@@ -16,6 +16,8 @@ interface ConvertOptions extends VersionOptionValues {
   to?: string;
   network?: string;
   vf: string[];
+  pciAsVf?: boolean;
+  strict?: boolean;
 }
 
 export function convertCommand(io: CliIo): Command {
@@ -26,6 +28,8 @@ export function convertCommand(io: CliIo): Command {
     .option('--network <name>', 'hostdev network for devices going to network style')
     .option('--vf <pci>', 'a VF to pin a network-style device to, or a PCI hostdev to treat as a VF (repeatable)',
       (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--pci-as-vf', 'treat every PCI <hostdev> as a VF (for XML shaped on one host for another)')
+    .option('--strict', 'refuse, changing nothing, rather than keep in metadata a part the new style can\'t hold')
     .addHelpText('after', `
 Styles:
   hostdev    ${describeStyle('hostdev')}: works everywhere; MAC and VLAN go to metadata
@@ -34,7 +38,9 @@ Styles:
 Without --to, the best style for the versions given is chosen, else for the host -c URI
 connects to, else for this host's libvirt and qemu. With -c, which devices are VFs and which
 networks are VF pools is asked of that host too.
-Settings the new style's XML can't hold are kept in the domain's <metadata> for the hook.`)
+Settings the new style's XML can't hold are kept in the domain's <metadata> for the hook; other
+parts it can't hold (a <virtualport> in a <hostdev>...) are kept there too, named on stderr, and
+come back when the device returns to a style that holds them (see \`virt-sriov style --json\`).`)
     .action(async function (this: Command, file: string | undefined, o: ConvertOptions) {
       await withContext(this, io, async (ctx) => {
         if (o.to && (o.libvirtVersion || o.qemuVersion || o.forLibvirt || o.forQemu)) {
@@ -45,19 +51,36 @@ Settings the new style's XML can't hold are kept in the domain's <metadata> for 
         const domain = DomainXml.parse(input.text, input.what);
 
         let plan;
+        let libvirt;
         if (o.to) {
           plan = { target: parseStyle(o.to), vlanInXml: true };
         } else {
           const versions = await targetVersions(ctx, o, { cache: true });
           plan = chooseStyles(versions.libvirt, versions.qemu, { network: o.network });
+          libvirt = versions.libvirt;
           const { supported } = styleSupport(versions.libvirt, versions.qemu);
           ctx.note(`${describeVersions(versions)} runs: ${supported.join(', ')}`);
         }
         // -c: the connected host says which devices are VFs and which networks are pools
         const base = ctx.connectionGiven ? connectedDeviceContext(ctx) : deviceContext(ctx.config, ctx.host);
-        const context = withNamedDevices(base, { vfs: o.vf, networks: o.network ? [o.network] : [] });
-        const result = convertDomain(domain, { ...plan, network: o.network, vfs, context });
-        for (const w of result.warnings) ctx.note(`warning: ${w}`);
+        const named = withNamedDevices(base, { vfs: o.vf, networks: o.network ? [o.network] : [] });
+        const context = o.pciAsVf ? { ...named, isVf: () => true } : named;
+        const result = convertDomain(domain, { ...plan, network: o.network, vfs, context, libvirt, strict: o.strict });
+        // an option that changed nothing is said, never passed over: --strict refuses it
+        const unused: string[] = [];
+        if (result.unusedVfs.length) {
+          unused.push(`--vf ${result.unusedVfs.map(formatPciAddress).join(', ')} changed nothing: no device of domain ${domain.name} is on it, `
+            + 'and no network-style device went to a VF-pinned style (--to hostdev or interface)');
+        }
+        if (o.network && !domain.sriovDevices(context).some((d) => d.fields.network === o.network || d.entry?.kept?.network === o.network)) {
+          unused.push(`--network ${o.network} changed nothing: no device of domain ${domain.name} is on it, and none went to it`
+            + (o.to && o.to !== 'network' ? ' (only --to network moves devices onto a network)' : ''));
+        }
+        if (o.strict && unused.length) {
+          throw new InputError(unused.join('; '), 'leave out the options that change nothing, or drop --strict');
+        }
+        for (const u of unused) ctx.note(`warning: ${u}`);
+        for (const w of [...result.moved, ...result.warnings]) ctx.note(`warning: ${w}`);
         for (const c of result.conversions) ctx.note(`${c.device}: ${c.from} -> ${c.to}`);
         if (result.devices === 0) ctx.note(`domain ${domain.name} has no SR-IOV device; nothing to convert`);
         ctx.out(domain.toString());

@@ -1,9 +1,11 @@
-/** Reading and writing the XML pieces the device styles share: <mac>, <vlan>, <source><address>. */
+/** Reading and writing a device in any style, by the style table: <mac>, <vlan>, <source>, and the other parts. */
 import { InputError } from '../../errors.js';
 import { normalizeMac } from '../../model/mac.js';
 import { pciAddressAttributes, pciAddressFromAttributes, type PciAddress } from '../../model/pci-address.js';
 import { parseInteger, type Vlan } from '../../model/vf-settings.js';
-import { child, childElements, isElement, TEXT_NODE, type ElementSpec, type XmlElement, type XmlNode } from '../dom.js';
+import { build, child, childElements, isElement, TEXT_NODE, type ElementSpec, type XmlDocument, type XmlElement, type XmlNode } from '../dom.js';
+import type { DeviceFields, DeviceParts, Style } from './device-fields.js';
+import { childRank, isKnownChild, OWN_CHILDREN, STYLE_TABLE } from './style-table.js';
 
 export function readMac(el: XmlElement): string | undefined {
   const address = child(el, 'mac')?.getAttribute('address');
@@ -38,22 +40,69 @@ export function pciSourceFrom(attrs: (name: string) => string | null): PciAddres
   }
 }
 
-export function macSpec(mac: string | undefined): ElementSpec[] {
-  return mac ? [{ name: 'mac', attrs: { address: mac } }] : [];
+/**
+ * The parts of a device element that are not its identity, MAC or VLAN (style-table.ts): its
+ * attributes and <source>'s besides those that make it this style, and its other children.
+ */
+export function readParts(el: XmlElement, style: Style): DeviceParts {
+  const shape = STYLE_TABLE[style];
+  const own = shape.macAndVlan ? OWN_CHILDREN : ['source'];
+  const source = child(el, 'source');
+  return {
+    attributes: attributesOf(el, Object.keys(shape.fixed)),
+    sourceAttributes: source ? attributesOf(source, shape.identity === 'network' ? ['network'] : []) : {},
+    children: Array.from(el.childNodes).filter(
+      (n) => n.nodeType !== TEXT_NODE && !(isElement(n) && own.includes(n.localName) && !n.namespaceURI),
+    ),
+  };
 }
 
-export function vlanSpec(vlan: Vlan | undefined): ElementSpec[] {
-  return vlan ? [{ name: 'vlan', children: [{ name: 'tag', attrs: { id: String(vlan.id) } }] }] : [];
+function attributesOf(el: XmlElement, except: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const { name, value } of Array.from(el.attributes)) if (!except.includes(name)) out[name] = value;
+  return out;
 }
 
-export function sourceAddressSpec(vf: PciAddress, withType: boolean): ElementSpec {
-  const attrs = withType ? { type: 'pci', ...pciAddressAttributes(vf) } : pciAddressAttributes(vf);
-  return { name: 'source', children: [{ name: 'address', attrs }] };
+/**
+ * A device element of `style` from its fields: the fixed attributes, then the others; the
+ * children in the order libvirt formats them, so that libvirt's own XML comes back byte for
+ * byte. A comment stays before the element that followed it; an element the table doesn't
+ * know stays after the one it followed.
+ */
+export function buildStyled(doc: XmlDocument, style: Style, f: DeviceFields, indent: string | null, step?: string): XmlElement {
+  const shape = STYLE_TABLE[style];
+  const own: ElementSpec[] = [];
+  const spec = (s: ElementSpec) => own.push(s);
+  if (shape.macAndVlan && f.mac) spec({ name: 'mac', attrs: { address: f.mac } });
+  if (shape.identity === 'vf') {
+    if (!f.vf) throw new Error(`building ${style} style needs a VF`);
+    const address = style === 'interface' ? { type: 'pci', ...pciAddressAttributes(f.vf) } : pciAddressAttributes(f.vf);
+    spec({ name: 'source', attrs: f.sourceAttributes, children: [{ name: 'address', attrs: address }] });
+  } else {
+    if (!f.network) throw new Error(`building ${style} style needs a network`);
+    spec({ name: 'source', attrs: { network: f.network, ...f.sourceAttributes } });
+  }
+  if (shape.macAndVlan && f.vlan) spec({ name: 'vlan', children: [{ name: 'tag', attrs: { id: String(f.vlan.id) } }] });
+  return build(doc, {
+    name: shape.element,
+    attrs: { ...shape.fixed, ...f.attributes },
+    children: inLibvirtOrder(style, [...own, ...f.children]),
+  }, indent, step);
 }
 
-/** The children that aren't one of `own`: the ones a conversion carries to the new element. */
-export function otherChildren(el: XmlElement, own: readonly string[]): XmlNode[] {
-  return Array.from(el.childNodes).filter(
-    (n) => n.nodeType !== TEXT_NODE && !(isElement(n) && own.includes(n.localName) && !n.namespaceURI),
-  );
+function inLibvirtOrder(style: Style, nodes: readonly (ElementSpec | XmlNode)[]): (ElementSpec | XmlNode)[] {
+  const ranks = nodes.map((n) => {
+    if (!('nodeType' in n)) return STYLE_TABLE[style].children.findIndex((c) => c.name === n.name);
+    return isElement(n) && !n.namespaceURI && isKnownChild(n.localName) ? childRank(style, n) : null;
+  });
+  // comments take the rank of the next ranked node, unknown elements that of the previous one
+  for (let i = ranks.length - 1, next = Infinity; i >= 0; i--) {
+    if (ranks[i] !== null) next = ranks[i]!;
+    else if (!isElement(nodes[i] as XmlNode)) ranks[i] = next;
+  }
+  for (let i = 0, previous = -1; i < ranks.length; i++) {
+    if (ranks[i] === null) ranks[i] = previous;
+    else previous = ranks[i]!;
+  }
+  return nodes.map((n, i) => ({ n, r: ranks[i]!, i })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.n);
 }

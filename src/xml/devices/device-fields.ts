@@ -11,24 +11,27 @@ import type { XmlNode } from '../dom.js';
 export type Style = 'hostdev' | 'interface' | 'network';
 export const STYLES: readonly Style[] = ['hostdev', 'interface', 'network'];
 
-export interface DeviceFields {
+/**
+ * The parts of a device that are neither its VF or network nor its MAC and VLAN: attributes of
+ * the element and of its <source>, and every other child (comments included) in document order.
+ * style-table.ts says which style holds which.
+ */
+export interface DeviceParts {
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly sourceAttributes: Readonly<Record<string, string>>;
+  readonly children: readonly XmlNode[];
+}
+
+export interface DeviceFields extends DeviceParts {
   /** The VF, for the pinned styles. */
   readonly vf?: PciAddress;
   /** The hostdev network, for network style. */
   readonly network?: string;
-  readonly portgroup?: string;
   readonly mac?: string;
   readonly vlan?: Vlan;
-  /** managed='yes|no' (libvirt detaches the VF to vfio-pci itself when yes). */
-  readonly managed?: string;
-  /** <driver name='vfio'/> and the like, where the style has one. */
-  readonly driver?: XmlNode;
-  /** Children that aren't the style's own, in document order (comments included). */
-  readonly carried: readonly XmlNode[];
 }
 
-/** Children that every style accepts, so they survive any conversion. */
-export const PORTABLE_CHILDREN = ['address', 'alias', 'boot', 'rom', 'acpi'];
+export const NO_PARTS: DeviceParts = { attributes: {}, sourceAttributes: {}, children: [] };
 
 export function describeStyle(style: Style): string {
   return {

@@ -147,3 +147,92 @@ test('the output is a domain that reads back with every setting', async () => {
   const settings = DomainXml.parse(r.stdout, 'out').sriovDevices(igbContext()).map((d) => d.settings);
   expect(settings).toEqual(devicesOf(domainFixture('virsh-dumpxml.xml')).map((d) => d.settings));
 });
+
+describe('issue 14: what convert got wrong on XML nobody here wrote', () => {
+  // libvirt's hostdev-pci-address test, with the source attribute libvirt's docs show
+  const HPA = `<domain type='qemu'>
+  <name>QEMUGuest2</name>
+  <devices>
+    <hostdev mode='subsystem' type='pci'>
+      <source writeFiltering='no'>
+        <address domain='0x0000' bus='0x06' slot='0x12' function='0x5'/>
+      </source>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>
+    </hostdev>
+  </devices>
+</domain>
+`;
+  const convert = (argv: string[], stdin: string) => cli(['convert', '--config-file', config, ...argv], stdin);
+
+  test('a <hostdev> VF without a MAC goes to network style and back, whole: no crash', async () => {
+    for (const argv of [['--to', 'network'], ['--for-libvirt', '9.0.0', '--for-qemu', '7.2.0']]) {
+      const to = await convert([...argv, '--network', 'sriov', '--vf', '0000:06:12.5'], HPA);
+      expect(to.code).toBe(0);
+      expect(styles(to.stdout)).toEqual(['network']);
+      expect(to.stdout).toContain("<interface type='network'>");
+      const back = await convert(['--to', 'hostdev', '--vf', '0000:06:12.5', '--network', 'sriov'], to.stdout);
+      expect(back).toMatchObject({ code: 0, stdout: HPA });
+    }
+  });
+
+  test('managed stays as it was: absent (libvirt\'s no) stays absent', async () => {
+    const r = await convert(['--to', 'interface', '--vf', '0000:06:12.5'], HPA);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("<interface type='hostdev'>");
+    expect(r.stdout).not.toContain('managed');
+  });
+
+  test('<source writeFiltering=\'no\'> is named and kept, not lost', async () => {
+    const r = await convert(['--to', 'interface', '--vf', '0000:06:12.5'], HPA);
+    expect(r.stderr).toContain("warning: domain QEMUGuest2, hostdev 0000:06:12.5: <source writeFiltering='no'> moved to virt-sriov metadata");
+    const back = await convert(['--to', 'hostdev', '--vf', '0000:06:12.5'], r.stdout);
+    expect(back.stdout).toBe(HPA);
+  });
+
+  test('a virtio <driver queues=\'4\'/> is not written into a <hostdev>, where libvirt\'s schema rejects it', async () => {
+    const text = domainFixture('virsh-dumpxml.xml').replace("<driver name='vfio'/>", "<driver queues='4'/>");
+    const r = await convert(['--to', 'hostdev', '--vf', '0000:01:10.6'], text);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/<hostdev[^>]*>\s*<driver queues/);
+    expect(r.stderr).toContain("<driver queues='4'> moved to virt-sriov metadata");
+  });
+
+  test('to network style, managed and <driver name=\'vfio\'/> are named on stderr', async () => {
+    const r = await convert(['--to', 'network', '--network', 'sriov'], domainFixture('virsh-dumpxml.xml'));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("interface 52:54:00:6b:02:02: managed='yes' moved to virt-sriov metadata");
+    expect(r.stderr).toContain("interface 52:54:00:6b:02:02: <driver name='vfio'> moved to virt-sriov metadata");
+  });
+
+  test('--strict makes any such move an error: exit 2, nothing on stdout', async () => {
+    const r = await convert(['--strict', '--to', 'network', '--network', 'sriov'], domainFixture('virsh-dumpxml.xml'));
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toMatch(/--strict, and the new style can't hold all of it:\n {2}domain edge-router, .*managed='yes'/);
+  });
+
+  test('--pci-as-vf: every PCI <hostdev> is a VF, for XML shaped for another host', async () => {
+    const r = await convert(['--to', 'interface', '--pci-as-vf'], HPA);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("<interface type='hostdev'>");
+    const without = await convert(['--to', 'interface'], HPA);
+    expect(without.stdout).toBe(HPA);
+  });
+
+  test('a network-style domain on a network this host does not know: --network names it a pool', async () => {
+    const vm1 = "<domain type='kvm'>\n  <name>vm1</name>\n  <devices>\n    <interface type='network'>\n      <mac address='52:54:00:aa:00:01'/>\n      <source network='vs-unknown-pool'/>\n    </interface>\n  </devices>\n</domain>\n";
+    const r = await convert(['--to', 'interface', '--network', 'vs-unknown-pool', '--vf', '0000:01:10.0'], vm1);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("<interface type='hostdev'");
+    expect(r.stdout).toContain("function='0x0'");
+  });
+
+  test('an option that changes nothing is said; --strict refuses it', async () => {
+    const text = domainFixture('virsh-dumpxml.xml');
+    const r = await convert(['--to', 'network', '--network', 'sriov', '--vf', '0000:01:11.0'], text);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: --vf 0000:01:11.0 changed nothing');
+    const strict = await convert(['--strict', '--to', 'interface', '--vf', '0000:01:10.6', '--vf', '0000:01:11.0'], text);
+    expect(strict).toMatchObject({ code: 2, stdout: '' });
+    expect(strict.stderr).toContain('--vf 0000:01:11.0 changed nothing');
+  });
+});

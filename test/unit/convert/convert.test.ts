@@ -99,7 +99,8 @@ const PAIRS: {
       </vlan>
       <address type='pci' domain='0x0000' bus='0x06' slot='0x00' function='0x0'/>
     </interface>`,
-    entries: [E1, E2],
+    // its VF, managed='yes' and <driver name='vfio'/> are kept for the way back (see "kept parts" below)
+    entries: [E1, E2, { 'interface-mac': '52:54:00:6b:02:02' }],
   },
   {
     from: 'network', to: 'hostdev', vfs: ['0000:01:10.6'],
@@ -285,12 +286,15 @@ describe('a network-style device must be found by its MAC', () => {
     const mac = first!.fields.mac!;
     expect(mac).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
     expect(parseInt(mac.slice(0, 2), 16) & 0b11).toBe(0b10);
-    expect(warnings).toEqual([`domain vm1, hostdev 0000:01:10.2: gave it MAC ${mac} so that its virt-sriov settings can find it on the network`]);
-    expect(metadataEntries(out)).toEqual([{ 'interface-mac': mac, trust: 'on', 'max-tx-rate': '100' }]);
+    expect(warnings).toEqual([
+      `domain vm1, hostdev 0000:01:10.2: gave it MAC ${mac} so that its virt-sriov settings can find it on the network`,
+      `domain vm1, hostdev 0000:01:10.4: gave it MAC ${second!.fields.mac} so that its virt-sriov settings can find it on the network`,
+    ]);
+    expect(metadataEntries(out)).toEqual([{ 'interface-mac': mac, trust: 'on', 'max-tx-rate': '100' }, { 'interface-mac': second!.fields.mac }]);
     expect(first!.settings).toEqual({ mac, trust: true, maxTxRate: 100 });
-    // the second needs no metadata (its VLAN fits the XML): no MAC made up for it
+    // the second's VLAN fits the XML, but its VF and managed='yes' are kept for the way back: it needs a MAC too
     expect(second!.fields).toMatchObject({ network: 'sriov', vlan: { id: 42 } });
-    expect(second!.fields.mac).toBeUndefined();
+    expect(second!.entry?.kept).toMatchObject({ vf: pci('0000:01:10.4'), attributes: { managed: 'yes' }, generatedMac: second!.fields.mac });
   });
 
   test('two of them get two different MACs', () => {
@@ -300,28 +304,44 @@ describe('a network-style device must be found by its MAC', () => {
   });
 });
 
-describe('what a style can not hold is dropped, with a warning', () => {
-  test('network -> hostdev: the portgroup and <model> go, <boot> stays (hand-edited, four-space file)', () => {
+describe('what a style can not hold moves to metadata, named, and comes back', () => {
+  const MOVED = "moved to virt-sriov metadata: <hostdev mode='subsystem' type='pci'> can't hold it, so libvirt won't apply it until the device returns to a style that does";
+
+  test('network -> hostdev: the portgroup and <model> move, <boot> stays (hand-edited, four-space file)', () => {
     const text = domainFixture('hand-edited.xml');
-    const { out, warnings } = convert(text, { target: (d) => (d.style === 'network' ? 'hostdev' : d.style), vfs: [pci('0000:01:11.0')] });
-    expect(warnings).toEqual([
-      "domain db1, interface 52:54:00:db:00:03: dropped portgroup 'clients' of network 'sriov': a VF-pinned device has none; set what it gave (such as a VLAN) on the device",
-      "domain db1, interface 52:54:00:db:00:03: dropped <model>: <hostdev mode='subsystem' type='pci'> has no such element",
+    const { out, moved, warnings } = convert(text, { target: (d) => (d.style === 'network' ? 'hostdev' : d.style), vfs: [pci('0000:01:11.0')] });
+    expect(moved).toEqual([
+      `domain db1, interface 52:54:00:db:00:03: <source portgroup='clients'> ${MOVED}`,
+      `domain db1, interface 52:54:00:db:00:03: <model type='virtio'> ${MOVED}`,
     ]);
+    expect(warnings).toEqual([]);
     const el = elementText(out, '<hostdev', '</hostdev>');
     expect(el).toContain('<boot order="1"/>');
     expect(el).not.toContain('<model');
     expect(el).toContain('<address domain="0x0000" bus="0x01" slot="0x11" function="0x0"/>');
+    // and back: the network, its portgroup and the <model> return, the VF is forgotten
+    const back = convert(out, { target: onVf('0000:01:11.0', 'network') });
+    expect(back.moved).toEqual([]);
+    expect(back.out).toBe(text);
   });
 
-  test("interface -> hostdev drops <teaming>; interface -> network keeps it", () => {
+  test('<teaming> stays in the XML of every style', () => {
     const text = domainFixture('virsh-dumpxml.xml').replace("<tag id='42'/>\n      </vlan>\n", "<tag id='42'/>\n      </vlan>\n      <teaming type='transient' persistent='ua-backup0'/>\n");
-    const toHostdev = convert(text, { target: only('interface', 'hostdev') });
-    expect(toHostdev.warnings).toEqual(["domain edge-router, interface 52:54:00:6b:02:02: dropped <teaming>: <hostdev mode='subsystem' type='pci'> has no such element"]);
-    expect(toHostdev.out).not.toContain('teaming');
-    const toNetwork = convert(text, { target: only('interface', 'network'), network: 'sriov' });
-    expect(toNetwork.warnings).toEqual([]);
-    expect(toNetwork.out).toContain("<teaming type='transient' persistent='ua-backup0'/>");
+    for (const to of ['hostdev', 'network'] as const) {
+      const r = convert(text, { target: only('interface', to), network: 'sriov' });
+      expect(r.moved.filter((m) => m.includes('teaming'))).toEqual([]);
+      expect(r.out).toContain("<teaming type='transient' persistent='ua-backup0'/>");
+    }
+  });
+
+  test('--strict refuses instead, and changes nothing', () => {
+    const text = domainFixture('hand-edited.xml');
+    const doc = DomainXml.parse(text, 'x');
+    const e = inputError(() => convertDomain(doc, {
+      target: (d) => (d.style === 'network' ? 'hostdev' : d.style), vfs: [pci('0000:01:11.0')], strict: true, vlanInXml: true, context: igbContext(),
+    }));
+    expect(e.message).toContain("<model type='virtio'>");
+    expect(doc.toString()).toBe(text);
   });
 });
 

@@ -136,7 +136,7 @@ describe("<interface type='network'>: only on a hostdev network, or when metadat
 
   test('the portgroup is read', () => {
     const xml = domain("<interface type='network'><source network='sriov' portgroup='blue'/></interface>");
-    expect(devicesOf(xml)[0]!.fields).toMatchObject({ network: 'sriov', portgroup: 'blue' });
+    expect(devicesOf(xml)[0]!.fields).toMatchObject({ network: 'sriov', sourceAttributes: { portgroup: 'blue' } });
   });
 });
 

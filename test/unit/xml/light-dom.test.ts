@@ -42,10 +42,10 @@ function outline(node: XmlNode): unknown {
 }
 
 function deviceData(d: SriovDevice) {
-  const { vf, carried, driver, ...rest } = d.fields;
+  const { vf, children, ...rest } = d.fields;
   return {
     style: d.style, label: d.label, settings: d.settings, entry: d.entry?.key, fields: rest,
-    vf: vf && formatPciAddress(vf), carried: carried.map(outline), driver: driver && outline(driver),
+    vf: vf && formatPciAddress(vf), children: children.map(outline),
   };
 }
 
