@@ -3,6 +3,7 @@
  * changes (one `ip -batch` per call), and bring a PF to its VF count.
  */
 import { configFileOf } from '../config/config-path.js';
+import { profileOf, ZERO_MAC, ZERO_MAC_FALLBACK, type DriverProfile } from '../drivers/driver-profiles.js';
 import { OperationError } from '../errors.js';
 import { isInterfaceName } from '../model/interface-name.js';
 import { locateVf, pfNetdev, readPfSysfs, waitForVfs } from '../host/host-model.js';
@@ -17,6 +18,12 @@ export function resolveVf(env: HookEnv, address: PciAddress): VfRef | null {
   if (!at) return null;
   const pf = pfNetdev(env.sysfs, at.pfPci);
   return pf ? { pf, index: at.index, pci: formatPciAddress(address) } : null;
+}
+
+/** The PF's driver as sysfs names it, and what virt-sriov knows of it (null: a driver it doesn't know). */
+export function pfDriver(env: HookEnv, pf: string): { driver: string | null; profile: DriverProfile | null } {
+  const driver = env.sysfs.linkName(`class/net/${pf}/device/driver`);
+  return { driver, profile: profileOf(driver) };
 }
 
 /** Read each PF once, all in one `ip` process. */
@@ -45,7 +52,9 @@ export async function applyChanges(env: HookEnv, changes: readonly VfChange[]): 
 
 /**
  * Apply changes one batch at a time, settings that fail skipped (for restores, which must do
- * all they can). Returns the changes that failed with why.
+ * all they can). A refused all-zero MAC is tried again as 02:00:00:00:00:00, as libvirt does
+ * (virnetdev.c) for drivers the profiles don't know to refuse it. Returns the changes that
+ * failed with why.
  */
 export async function applyAllYouCan(env: HookEnv, changes: readonly VfChange[]): Promise<{ change: VfChange; why: string }[]> {
   const failed: { change: VfChange; why: string }[] = [];
@@ -59,8 +68,12 @@ export async function applyAllYouCan(env: HookEnv, changes: readonly VfChange[])
       const at = line ? Number(line[1]) - 1 : 0;
       const done = rest.slice(0, at);
       for (const c of done) env.report.changes.push({ pf: c.vf.pf, vf: c.vf.index, pci: c.vf.pci, setting: c.keys.join('/'), from: c.from, to: c.to });
-      failed.push({ change: rest[at]!, why: firstLine((e as Error).message) });
-      rest = rest.slice(at + 1);
+      const change = rest[at]!;
+      const why = firstLine((e as Error).message);
+      const zeroMac = change.keys.length === 1 && change.keys[0] === 'mac' && change.to === ZERO_MAC;
+      if (zeroMac) env.report.note(`${describeVf(change.vf)}: the driver refused MAC ${ZERO_MAC} (${why}); trying ${ZERO_MAC_FALLBACK}, as libvirt does`);
+      else failed.push({ change, why });
+      rest = [...(zeroMac ? [{ ...change, to: ZERO_MAC_FALLBACK, argv: [...change.argv.slice(0, -1), ZERO_MAC_FALLBACK] }] : []), ...rest.slice(at + 1)];
     }
   }
   return failed;

@@ -2,6 +2,7 @@
  * A VF's full state as plain data, and the `ip` commands that take it from one state to another.
  * Pure: the hooks decide here and act in src/hooks.
  */
+import type { DriverProfile } from '../drivers/driver-profiles.js';
 import type { VfState } from '../host/ip-link.js';
 import { formatSetting, type LinkState, type VfSettings, type Vlan } from '../model/vf-settings.js';
 
@@ -132,11 +133,20 @@ function commands(vf: VfRef, keys: readonly SnapshotKey[], current: VfDesired, d
   return out;
 }
 
-/** The keys where `actual` is not what `desired` asked for. */
-export function mismatches(desired: VfDesired, actual: VfSnapshot): SnapshotKey[] {
+/**
+ * What a read of the VF proves: a field the driver reports as a constant (bnx2x: spoofchk always
+ * on) says nothing, so it is left out and a change to it is always written.
+ */
+export function provenBy(read: VfDesired, profile: DriverProfile | null): VfDesired {
+  if (!profile?.fixedReports.length) return read;
+  return Object.fromEntries(Object.entries(read).filter(([k]) => !profile.fixedReports.includes(k as SnapshotKey))) as VfDesired;
+}
+
+/** The keys where `actual` is not what `desired` asked for (a field the driver reports as a constant can't be checked). */
+export function mismatches(desired: VfDesired, actual: VfSnapshot, profile: DriverProfile | null = null): SnapshotKey[] {
   return SNAPSHOT_KEYS.filter((k) => {
     const want = desired[k];
-    if (want === undefined) return false;
+    if (want === undefined || profile?.fixedReports.includes(k)) return false;
     if (want === null) return k === 'vlan' ? actual.vlan !== null : false;
     if (actual[k] === null && k !== 'vlan') return false; // the driver doesn't report it: can't check
     return !sameValue(k, desired, actual);

@@ -2,7 +2,8 @@
  * A fake SR-IOV host for tests: a sysfs tree in a temp dir, laid out as the kernel lays it out
  * (class/net/PF -> device with sriov_totalvfs, sriov_numvfs, virtfnN; each VF with physfn,
  * driver, iommu_group, net/), and an `ip` that keeps VF state in a JSON file beside it and
- * answers `ip -j link show` in the shape a real igb PF printed (test/fixtures/captures).
+ * answers `ip -j link show` in the shape a real igb PF printed (test/fixtures/captures), with
+ * the fields, refusals and quirks of the PF's driver from src/drivers/driver-profiles.ts.
  *
  * The same files serve an in-process fake (`host.sysfs`, `host.ip`) and, through
  * fake-ip-cli.ts, a separate `ip` process for hooks that a real libvirtd runs.
@@ -14,16 +15,18 @@ import { sysfsAt, type Sysfs } from '../../src/host/sysfs.js';
 import { parsePfLink } from '../../src/host/ip-link.js';
 import type { IpTool } from '../../src/host/ip.js';
 import { OperationError } from '../../src/errors.js';
+import { profileOf, ZERO_MAC, type Capability, type DriverProfile } from '../../src/drivers/driver-profiles.js';
 
 export interface FakePfSpec {
   name: string;
   pci: string;
+  /** The PF's driver (igb by default): its profile decides what ip shows and refuses. */
   driver?: string;
   vfDriver?: string;
   totalVfs?: number;
   numVfs?: number;
   up?: boolean;
-  /** ip link set options the driver refuses (igb: 'state', 'proto'). */
+  /** ip link set options refused beyond what the driver's profile refuses. */
   refuses?: string[];
   /** Link MAC of the PF. */
   mac?: string;
@@ -98,8 +101,9 @@ export class FakeHost {
     const host = new FakeHost(root);
     const state: FakeHostState = { pfs: {}, calls: [] };
     for (const spec of pfs) {
+      const driver = spec.driver ?? 'igb';
       const full = {
-        driver: 'igb', vfDriver: 'igbvf', totalVfs: 7, numVfs: 0, up: true, refuses: [], mac: '52:54:00:12:34:56', ...spec,
+        driver, vfDriver: profileOf(driver)?.vfDriver ?? 'igbvf', totalVfs: 7, numVfs: 0, up: true, refuses: [], mac: '52:54:00:12:34:56', ...spec,
       };
       state.pfs[spec.name] = { spec: full, up: full.up, vfs: [] };
       host.buildPf(full);
@@ -296,6 +300,10 @@ export class FakeHost {
 }
 
 function linkJson(pf: PfState): Record<string, unknown> {
+  const profile = profileOf(pf.spec.driver);
+  // the optional fields only where the driver's ndo_get_vf_config fills them, fixed ones as it fills them
+  const reports = (f: 'spoofchk' | 'trust' | 'queryRss') => !profile || profile.reports.includes(f);
+  const fixed = (f: 'spoofchk' | 'maxTxRate') => profile?.fixedReports.includes(f) ?? false;
   return {
     ifindex: 2, ifname: pf.spec.name,
     flags: pf.up ? ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'] : ['BROADCAST', 'MULTICAST'],
@@ -304,9 +312,11 @@ function linkJson(pf: PfState): Record<string, unknown> {
       vf: i, link_type: 'ether', address: v.mac, broadcast: 'ff:ff:ff:ff:ff:ff',
       vlan_list: [v.vlan ? (v.qos ? { vlan: v.vlan, qos: v.qos } : { vlan: v.vlan }) : {}],
       ...(v.max_tx ? { tx_rate: v.max_tx } : {}),
-      rate: { max_tx: v.max_tx, min_tx: v.min_tx },
-      spoofchk: v.spoofchk, link_state: v.link_state, trust: v.trust,
-      ...(pf.spec.refuses.includes('query_rss') ? {} : { query_rss_en: v.query_rss }),
+      rate: { max_tx: fixed('maxTxRate') ? 10000 : v.max_tx, min_tx: v.min_tx },
+      ...(reports('spoofchk') ? { spoofchk: fixed('spoofchk') ? true : v.spoofchk } : {}),
+      link_state: v.link_state,
+      ...(reports('trust') ? { trust: v.trust } : {}),
+      ...(reports('queryRss') && !pf.spec.refuses.includes('query_rss') ? { query_rss_en: v.query_rss } : {}),
     })),
   };
 }
@@ -332,18 +342,22 @@ function applyLinkSet(s: FakeHostState, argv: string[]): string | null {
     return 'RTNETLINK answers: Input/output error';
   }
   const next = { ...vf };
+  const profile = profileOf(pf.spec.driver);
   for (let k = 2; k < args.length; k += 2) {
     const key = args[k]!;
     const value = args[k + 1];
     if (value === undefined) return `fake ip: ${key} needs a value`;
     if (pf.spec.refuses.includes(key)) return key === 'proto' ? 'RTNETLINK answers: Protocol not supported' : 'RTNETLINK answers: Operation not supported';
+    const refusal = profile && driverRefuses(profile, key, value);
+    if (refusal) return refusal;
     switch (key) {
       case 'mac': next.mac = value.toLowerCase(); break;
       case 'vlan': next.vlan = Number(value); if (next.vlan === 0) next.qos = 0; break;
       case 'qos': next.qos = Number(value); break;
       case 'spoofchk': next.spoofchk = value === 'on'; break;
       case 'trust': next.trust = value === 'on'; break;
-      case 'state': next.link_state = value as FakeVfState['link_state']; break;
+      // a link state the driver logs as unsupported and ignores (ixgbe: enable) leaves it as it was
+      case 'state': if (!profile?.linkStates || profile.linkStates.includes(value as FakeVfState['link_state'])) next.link_state = value as FakeVfState['link_state']; break;
       case 'min_tx_rate': next.min_tx = Number(value); break;
       case 'max_tx_rate': next.max_tx = Number(value); break;
       case 'query_rss': next.query_rss = value === 'on'; break;
@@ -352,6 +366,30 @@ function applyLinkSet(s: FakeHostState, argv: string[]): string | null {
   }
   if (next.vlan > 4095 || next.vlan < 0) return 'RTNETLINK answers: Invalid argument';
   pf.vfs[i] = next;
+  return null;
+}
+
+/** The ndo_set_vf_* behind each `ip link set ... vf N` option. */
+const OPTION_CAPABILITY: Record<string, Capability> = {
+  mac: 'mac', vlan: 'vlan', qos: 'vlanQos', spoofchk: 'spoofchk', trust: 'trust', state: 'linkState',
+  min_tx_rate: 'minTxRate', max_tx_rate: 'maxTxRate', query_rss: 'queryRss',
+};
+
+/** What the kernel answers when this driver gets `key value`, as its ndo_set_vf_* would; null when it takes it. */
+function driverRefuses(profile: DriverProfile, key: string, value: string): string | null {
+  const EOPNOTSUPP = 'RTNETLINK answers: Operation not supported';
+  const EINVAL = 'RTNETLINK answers: Invalid argument';
+  if (key === 'proto') return value.toLowerCase() === '802.1q' ? null : 'RTNETLINK answers: Protocol not supported';
+  const capability = OPTION_CAPABILITY[key];
+  if (!capability) return null;
+  // the rates go to one ndo_set_vf_rate: without it both are refused; a driver with max only refuses a min
+  if (key === 'min_tx_rate' || key === 'max_tx_rate') {
+    if (!profile.sets.includes('maxTxRate') && !profile.sets.includes('minTxRate')) return EOPNOTSUPP;
+    return profile.sets.includes(capability) || value === '0' ? null : EINVAL;
+  }
+  if (key === 'qos') return profile.sets.includes('vlanQos') || value === '0' ? null : EINVAL;
+  if (!profile.sets.includes(capability)) return EOPNOTSUPP;
+  if (key === 'mac' && value === ZERO_MAC && profile.zeroMac === 'refuses') return EINVAL;
   return null;
 }
 

@@ -7,11 +7,11 @@
 import { OperationError } from '../../errors.js';
 import type { VfSettings } from '../../model/vf-settings.js';
 import { afterLibvirt, guestDesired } from '../../plan/guest-vf.js';
-import { describeVf, formatValue, mismatches, planChanges, writeAll, type VfChange, type VfDesired, type VfRef } from '../../plan/vf-snapshot.js';
+import { describeVf, formatValue, mismatches, planChanges, provenBy, writeAll, type VfChange, type VfDesired, type VfRef } from '../../plan/vf-snapshot.js';
 import type { VfRecord } from '../../state/vf-record.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { applyAllYouCan, applyChanges, firstLine, readPfs, snapshotIn } from '../vf-host.js';
+import { applyAllYouCan, applyChanges, firstLine, pfDriver, readPfs, snapshotIn } from '../vf-host.js';
 import { domainVfs, ownRecord } from './domain-devices.js';
 
 interface Target {
@@ -26,26 +26,29 @@ export async function start(env: HookEnv, domain: DomainXml): Promise<HookOutcom
   if (pinned.length === 0) return OK;
 
   return env.state.locked(async () => {
-    const targets: Target[] = pinned.map(({ device, vf }) => {
-      const own = ownRecord(env, domain, owner, vf);
+    const owned = pinned.map(({ device, vf }) => {
       env.report.vfs.add(describeVf(vf));
-      return { device, vf, record: own, desired: guestDesired(withNetworkDefaults(env, own, device.settings)) };
+      return { device, vf, record: ownRecord(env, domain, owner, vf) };
     });
 
     // What each VF is now: derived from the state prepare saw when we have it, else read.
-    const unseen = targets.filter((t) => !t.record?.original);
+    const unseen = owned.filter((t) => !t.record?.original);
     const links = unseen.length ? await readPfs(env, unseen.map((t) => t.vf.pf)) : new Map();
-    const current = new Map(targets.map((t) => [t.vf.pci,
+    const current = new Map(owned.map((t) => [t.vf.pci,
       t.record?.original ? afterLibvirt(t.record.original, t.device.style, t.device.settings) : snapshotIn(links, t.vf)]));
-    const originals = new Map(targets.map((t) => [t.vf.pci, t.record?.original ?? snapshotIn(links, t.vf)]));
+    const originals = new Map(owned.map((t) => [t.vf.pci, t.record?.original ?? snapshotIn(links, t.vf)]));
+    const profiles = new Map(owned.map((t) => [t.vf.pci, pfDriver(env, t.vf.pf).profile]));
+    const targets: Target[] = owned.map((t) => ({
+      ...t, desired: guestDesired(withNetworkDefaults(env, t.record, t.device.settings), originals.get(t.vf.pci)!, profiles.get(t.vf.pci)!),
+    }));
 
-    const changes = targets.flatMap((t) => planChanges(t.vf, current.get(t.vf.pci)!, t.desired));
+    const changes = targets.flatMap((t) => planChanges(t.vf, provenBy(current.get(t.vf.pci)!, profiles.get(t.vf.pci)!), t.desired));
     try {
       await applyChanges(env, changes);
       const after = await readPfs(env, targets.map((t) => t.vf.pf));
       for (const t of targets) {
         const actual = snapshotIn(after, t.vf);
-        const wrong = mismatches(t.desired, actual);
+        const wrong = mismatches(t.desired, actual, profiles.get(t.vf.pci)!);
         if (wrong.length) {
           const what = wrong.map((k) => `${k} is ${formatValue(k, actual)}, not ${formatValue(k, t.desired)}`).join('; ');
           throw new OperationError(`${describeVf(t.vf)} did not take the settings: ${what}`, `the ${t.vf.pf} driver may not support them; see \`ip link show ${t.vf.pf}\``);

@@ -5,11 +5,11 @@
  * again and forgets it. Never fails: libvirt ignores a failure here and the admin gains nothing.
  */
 import { parsePciAddress } from '../../model/pci-address.js';
-import { releaseDesired } from '../../plan/guest-vf.js';
-import { CLEAN_VF, describeVf, planChanges } from '../../plan/vf-snapshot.js';
+import { cleanVf, releaseDesired } from '../../plan/guest-vf.js';
+import { describeVf, planChanges, provenBy } from '../../plan/vf-snapshot.js';
 import { sameOwner, type Owner, type VfRecord } from '../../state/vf-record.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { applyAllYouCan, readPfs, resolveVf, snapshotIn } from '../vf-host.js';
+import { applyAllYouCan, pfDriver, readPfs, resolveVf, snapshotIn } from '../vf-host.js';
 
 export async function stopped(env: HookEnv, owner: Owner): Promise<HookOutcome> {
   return putBack(env, owner, 'stopped');
@@ -58,7 +58,9 @@ async function resetUnreadable(env: HookEnv): Promise<void> {
       const vf = resolveVf(env, parsePciAddress(pci));
       if (vf) {
         const links = await readPfs(env, [vf.pf]);
-        const failed = await applyAllYouCan(env, planChanges(vf, snapshotIn(links, vf), CLEAN_VF));
+        const now = snapshotIn(links, vf);
+        const { profile } = pfDriver(env, vf.pf);
+        const failed = await applyAllYouCan(env, planChanges(vf, provenBy(now, profile), cleanVf(now, profile)));
         for (const f of failed) env.report.note(`could not reset ${f.change.keys.join('/')} on ${describeVf(vf)}: ${f.why}`);
       }
       const aside = env.state.setAside(pci);
@@ -71,7 +73,9 @@ async function resetUnreadable(env: HookEnv): Promise<void> {
 
 function restoreChanges(env: HookEnv, r: VfRecord, links: Awaited<ReturnType<typeof readPfs>>) {
   try {
-    return planChanges(r, snapshotIn(links, r), releaseDesired(r.original, r.guest, env.config.releasePolicy));
+    const now = snapshotIn(links, r);
+    const { profile } = pfDriver(env, r.pf);
+    return planChanges(r, provenBy(now, profile), releaseDesired(r.original, r.guest, env.config.releasePolicy, now, profile));
   } catch (e) {
     env.report.note(`${describeVf(r)}: ${(e as Error).message}`);
     return [];

@@ -111,8 +111,20 @@ describe('plain <hostdev>: the hook sets everything, MAC and VLAN included', () 
     expect(bench.host.vf('eth0', 1)).toEqual(before);
   });
 
-  test('a setting the driver refuses (igb: link state) fails the start clearly and leaves nothing half-applied', async () => {
+  test('a setting igb can\'t do (link state) is refused at prepare, naming domain, PF and driver, before anything changes', async () => {
     bench = HookBench.create([PF]);
+    const entry = "<sriov:vf pci='0000:01:10.2' vlan='403' trust='on' link-state='enable'/>";
+    const before = bench.host.load().pfs;
+    const r = await bench.run('qemu', 'l2-hostdev prepare begin -', withMetadata(hostdevPrepare, [entry]));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/domain l2-hostdev: hostdev 0000:01:10\.2 is VF 1 of PF eth0, whose driver igb can't do link state enable \(igb has no way to set a VF's link state\); nothing was changed/);
+    expect(r.stderr).toContain('fix: remove this setting from the domain (virsh edit l2-hostdev)');
+    expect(bench.host.load().pfs).toEqual(before);
+    expect(bench.records()).toEqual([]);
+  });
+
+  test('on a driver virt-sriov doesn\'t know, what ip refuses fails the start clearly and leaves nothing half-applied', async () => {
+    bench = HookBench.create([{ ...PF, driver: 'unknown_nic', refuses: ['state'] }]);
     const entry = "<sriov:vf pci='0000:01:10.2' vlan='403' trust='on' link-state='enable'/>";
     expect((await bench.run('qemu', 'l2-hostdev prepare begin -', withMetadata(hostdevPrepare, [entry]))).exitCode).toBe(0);
     const before = bench.host.vf('eth0', 1);
