@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # What virt-sriov refuses, with its own message, leaving the VF as it was: a VLAN of 5000, a VF
-# another running guest holds, and a setting the NIC can't do (igb has no link-state control).
+# another running guest holds, and a setting the NIC's driver can't do (igb has no link-state
+# control: refused at prepare, from the driver table).
 . "$PROJECT/test/lab/guest/virt-sriov.sh"
 vs_config "\"pfs\": { \"$PF\": { \"numVfs\": 2 } }"
 check "2 VFs" lab_vfs 2 || exit 1
@@ -26,8 +27,8 @@ fi
 before=$(vs_vf_state 0)
 check "define a guest asking for link state enable" vs_define no-link "<sriov:vf pci='${VF_PCI[0]}' vlan='300' trust='on' link-state='enable'/>" "$(vs_hostdev_xml "${VF_PCI[0]}")"
 check "virsh start no-link fails" vs_start_fails no-link
-check_match "virt-sriov names the refused setting and the driver's answer" "state enable.*Operation not supported" "$VS_ERR"
-check_match "and says how to fix it" "fix: .*link-?[sS]tate|linkState" "$VS_ERR"
-check_eq "nothing half-applied: VF 0 is as it was (no VLAN 300, no trust)" "$before" "$(vs_vf_state 0)"
-check_match "the log shows the refusal" '"result":"refused"' "$(vs_log_last qemu start no-link)"
+check_match "refused at prepare, naming the PF, its driver and the setting" "domain no-link: .* of PF $PF, whose driver igb can't do link state enable" "$VS_ERR"
+check_match "and says how to fix it" "fix: remove this setting from the domain" "$VS_ERR"
+check_eq "nothing changed: VF 0 is as it was (no VLAN 300, no trust)" "$before" "$(vs_vf_state 0)"
+check_match "the log shows the refusal" '"result":"refused"' "$(vs_log_last qemu prepare no-link)"
 vs_cleanup
