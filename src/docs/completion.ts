@@ -109,7 +109,7 @@ ${fn}() {
   else
     local args=(\${${fn}_spec["$cmd arguments"]-})
     kind=\${args[n]-}
-    [[ -z $kind && \${args[-1]-} == *... ]] && kind=\${args[-1]}
+    [[ -z $kind && \${#args[@]} -gt 0 && \${args[-1]} == *... ]] && kind=\${args[-1]}
     kind=\${kind%...}
     if [[ $kind == file ]]; then
       mapfile -t COMPREPLY < <(compgen -f -- "$cur"); compopt -o filenames 2>/dev/null; return 0

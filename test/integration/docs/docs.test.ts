@@ -93,9 +93,10 @@ done`;
     expect(partial).toEqual(['10.0', '10.4']);
   });
 
-  test('a new network\'s name offers nothing; the word after a flag is completed as usual', () => {
-    const [name, afterFlag] = complete('virt-sriov network --name ', 'virt-sriov status --json --p');
+  test('a new network\'s name offers nothing; the word after a flag is completed as usual; a command without arguments offers its options', () => {
+    const [name, afterFlag, noArguments] = complete('virt-sriov network --name ', 'virt-sriov status --json --p', 'virt-sriov status ');
     expect(name).toEqual([]);
     expect(afterFlag).toEqual(['--pf']);
+    expect(noArguments).toEqual(['-c', '--connect', '--config-file', '--json', '--pf', '-h', '--help']);
   });
 });
