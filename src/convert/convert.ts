@@ -11,6 +11,7 @@ import { atLeast, version, type Version } from '../versions/version.js';
 import { child, childElements, childIndentOf, indentOf, isElement, replaceElement, type XmlDocument, type XmlElement, type XmlNode } from '../xml/dom.js';
 import { describeStyle, type DeviceFields, type Style } from '../xml/devices/device-fields.js';
 import { holdsAttribute, holdsChild } from '../xml/devices/style-table.js';
+import { forgetSourceForms } from '../xml/document.js';
 import { buildHostdev } from '../xml/devices/hostdev.js';
 import { buildHostdevInterface } from '../xml/devices/interface-hostdev.js';
 import { buildNetworkInterface } from '../xml/devices/interface-network.js';
@@ -79,7 +80,7 @@ export function convertDomain(domain: DomainXml, options: ConvertOptions): Conve
   }
   if (options.strict && moved.length) {
     throw new InputError(`domain ${domain.name}: --strict, and the new style can't hold all of it:\n  ${moved.join('\n  ')}`,
-      'choose a style that holds these parts (see `virt-sriov style --json`), or leave out --strict to keep them in virt-sriov metadata');
+      'choose a style that holds these parts (see `virt-sriov style --table`), or leave out --strict to keep them in virt-sriov metadata');
   }
 
   const conversions: Conversion[] = [];
@@ -108,7 +109,8 @@ interface Identity {
 function identityFor(d: SriovDevice, to: Style, o: ConvertOptions, spare: PciAddress[], where: string): Identity {
   const kept = d.entry?.kept;
   if (to === 'network') {
-    const network = o.network ?? d.fields.network ?? kept?.network;
+    // a device on a pool stays on it: --network names the pool for those that come to one
+    const network = d.fields.network ?? o.network ?? kept?.network;
     if (!network) {
       throw new InputError(`${where}: converting to network style needs the name of a hostdev network`,
         'add --network NAME (see `virt-sriov network --help` to create one)');
@@ -154,8 +156,10 @@ function layout(d: SriovDevice, to: Style, id: Identity, vlanInXml: boolean, mac
   let mac = placed.mac;
   let rest = placed.rest;
   let generatedMac = before?.generatedMac;
-  if (to === 'hostdev' && generatedMac && rest.mac === generatedMac) {
-    rest = omit(rest, ['mac']); // it had none before convert gave it one
+  if (to !== 'network' && generatedMac && d.settings.mac === generatedMac) {
+    // it had none before convert gave it one, and a pinned device needs none: metadata goes by its VF
+    mac = undefined;
+    rest = omit(rest, ['mac']);
     generatedMac = undefined;
   }
 
@@ -172,6 +176,8 @@ function layout(d: SriovDevice, to: Style, id: Identity, vlanInXml: boolean, mac
     defaultManaged = undefined;
   }
   const sourceAttributes = { ...before?.sourceAttributes, ...d.fields.sourceAttributes };
+  // what comes back from metadata takes the quotes of the device it returns to
+  for (const n of before?.children ?? []) forgetSourceForms(n);
   const children = [...d.fields.children, ...(before?.children ?? [])];
   const inXml = (n: XmlNode) => d.fields.children.includes(n);
   const keptAttributes: Record<string, string> = {};

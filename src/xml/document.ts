@@ -101,6 +101,13 @@ function recordSourceForms(text: string, root: XmlElement): void {
   texts.forEach((node, i) => textForms.set(node, { raw: runs[i]!, value: node.textContent ?? '' }));
 }
 
+/** Forget how a subtree was written, so it is written as new: in the quotes of where it goes now. */
+export function forgetSourceForms(node: XmlNode): void {
+  tagForms.delete(node as XmlElement);
+  textForms.delete(node);
+  for (const c of Array.from(node.childNodes)) forgetSourceForms(c);
+}
+
 export function serializeXml(parsed: ParsedXml): string {
   const out: string[] = [];
   if (parsed.declaration) out.push('<?xml version="1.0" encoding="UTF-8"?>\n');

@@ -3,7 +3,7 @@
  * slots 0x10 and up), and small readers of the XML a conversion wrote.
  */
 import { formatPciAddress, parsePciAddress, type PciAddress } from '../../src/model/pci-address.js';
-import { childElements, child, type XmlElement } from '../../src/xml/dom.js';
+import { childElements, child, isElement, removeElement, type XmlElement } from '../../src/xml/dom.js';
 import { DomainXml, type DeviceContext, type SriovDevice } from '../../src/xml/domain.js';
 import { SRIOV_NS } from '../../src/xml/metadata.js';
 import { readFixture } from '../support/fake-host.js';
@@ -67,3 +67,14 @@ export function vfOf(d: SriovDevice): string | undefined {
 }
 
 export type { PciAddress };
+
+/** The document with its SR-IOV devices and virt-sriov's metadata taken out: what convert must not touch. */
+export function outsideDevices(xml: string, ctx: DeviceContext): string {
+  const doc = DomainXml.parse(xml, 'test');
+  for (const d of doc.sriovDevices(ctx)) removeElement(d.element);
+  const md = child(doc.root, 'metadata');
+  const ours = md && childElements(md).find((e) => e.namespaceURI === SRIOV_NS);
+  if (ours) removeElement(ours);
+  if (md && !Array.from(md.childNodes).some(isElement)) removeElement(md);
+  return doc.toString();
+}

@@ -40,7 +40,7 @@ connects to, else for this host's libvirt and qemu. With -c, which devices are V
 networks are VF pools is asked of that host too.
 Settings the new style's XML can't hold are kept in the domain's <metadata> for the hook; other
 parts it can't hold (a <virtualport> in a <hostdev>...) are kept there too, named on stderr, and
-come back when the device returns to a style that holds them (see \`virt-sriov style --json\`).`)
+come back when the device returns to a style that holds them (see \`virt-sriov style --table\`).`)
     .action(async function (this: Command, file: string | undefined, o: ConvertOptions) {
       await withContext(this, io, async (ctx) => {
         if (o.to && (o.libvirtVersion || o.qemuVersion || o.forLibvirt || o.forQemu)) {

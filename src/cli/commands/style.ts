@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { STYLE_RULES, styleSupport, VLAN_IN_XML_SINCE } from '../../versions/style-rules.js';
-import { formatVersion } from '../../versions/version.js';
+import { atLeast, formatVersion, version } from '../../versions/version.js';
+import { styleTableJson } from '../../xml/devices/style-table.js';
 import { describeStyle } from '../../xml/devices/device-fields.js';
 import { withCommonOptions, withContext } from '../context.js';
 import type { CliIo } from '../io.js';
@@ -10,11 +11,13 @@ export function styleCommand(io: CliIo): Command {
   return withVersionOptions(withCommonOptions(new Command('style')), ['--libvirt', '--qemu'])
     .description('Which assignment styles a libvirt/qemu pair supports, best first')
     .option('--json', 'print JSON: {"supported":[...],"vlanInXml":bool}')
+    .option('--table', 'print, as JSON, where each part of a device lives in each style, for this libvirt (what convert goes by)')
     .addHelpText('after', '\nThe versions: those given, else those of the host -c URI connects to, else this host\'s binaries.')
-    .action(async function (this: Command, o: VersionOptionValues & { json?: boolean }) {
+    .action(async function (this: Command, o: VersionOptionValues & { json?: boolean; table?: boolean }) {
       await withContext(this, io, async (ctx) => {
         const v = await targetVersions(ctx, o);
         const support = styleSupport(v.libvirt, v.qemu);
+        if (o.table) return ctx.out(JSON.stringify(styleTableJson((since) => atLeast(v.libvirt, version(since))), null, 2));
         if (o.json) return ctx.out(JSON.stringify(support));
         const lines = [`${describeVersions(v)}:`];
         for (const style of support.supported) {

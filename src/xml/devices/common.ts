@@ -67,7 +67,7 @@ function attributesOf(el: XmlElement, except: readonly string[]): Record<string,
  * A device element of `style` from its fields: the fixed attributes, then the others; the
  * children in the order libvirt formats them, so that libvirt's own XML comes back byte for
  * byte. A comment stays before the element that followed it; an element the table doesn't
- * know stays after the one it followed.
+ * know (and a comment that ended the device) stays after the one it followed.
  */
 export function buildStyled(doc: XmlDocument, style: Style, f: DeviceFields, indent: string | null, step?: string): XmlElement {
   const shape = STYLE_TABLE[style];
@@ -77,29 +77,43 @@ export function buildStyled(doc: XmlDocument, style: Style, f: DeviceFields, ind
   if (shape.identity === 'vf') {
     if (!f.vf) throw new Error(`building ${style} style needs a VF`);
     const address = style === 'interface' ? { type: 'pci', ...pciAddressAttributes(f.vf) } : pciAddressAttributes(f.vf);
-    spec({ name: 'source', attrs: f.sourceAttributes, children: [{ name: 'address', attrs: address }] });
+    spec({ name: 'source', attrs: inOrder(f.sourceAttributes, shape.sourceAttributes), children: [{ name: 'address', attrs: address }] });
   } else {
     if (!f.network) throw new Error(`building ${style} style needs a network`);
-    spec({ name: 'source', attrs: { network: f.network, ...f.sourceAttributes } });
+    spec({ name: 'source', attrs: { network: f.network, ...inOrder(f.sourceAttributes, shape.sourceAttributes) } });
   }
   if (shape.macAndVlan && f.vlan) spec({ name: 'vlan', children: [{ name: 'tag', attrs: { id: String(f.vlan.id) } }] });
   return build(doc, {
     name: shape.element,
-    attrs: { ...shape.fixed, ...f.attributes },
+    attrs: { ...shape.fixed, ...inOrder(f.attributes, shape.attributes) },
     children: inLibvirtOrder(style, [...own, ...f.children]),
   }, indent, step);
 }
 
+/** Attributes in the order the table lists them (libvirt's), those it doesn't list after, as they were. */
+function inOrder(attrs: Readonly<Record<string, string>>, table: Readonly<Record<string, unknown>>): Record<string, string> {
+  const order = Object.keys(table);
+  const at = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
+  return Object.fromEntries(Object.entries(attrs).map((e, i) => ({ e, i })).sort((a, b) => at(a.e[0]) - at(b.e[0]) || a.i - b.i).map((x) => x.e));
+}
+
 function inLibvirtOrder(style: Style, nodes: readonly (ElementSpec | XmlNode)[]): (ElementSpec | XmlNode)[] {
-  const ranks = nodes.map((n) => {
+  const rank = (n: ElementSpec | XmlNode): number | null => {
     if (!('nodeType' in n)) return STYLE_TABLE[style].children.findIndex((c) => c.name === n.name);
-    return isElement(n) && !n.namespaceURI && isKnownChild(n.localName) ? childRank(style, n) : null;
+    if (!isElement(n) || n.namespaceURI || !isKnownChild(n.localName)) return null;
+    const r = childRank(style, n);
+    return r < STYLE_TABLE[style].children.length ? r : null;
+  };
+  const ranks = nodes.map((n) => {
+    if (!('nodeType' in n) || isElement(n)) return rank(n);
+    // a comment goes just before the element that followed it where it was written
+    for (let next = n.nextSibling; next; next = next.nextSibling) {
+      const r = isElement(next) ? rank(next) : null;
+      if (r !== null) return r - 0.5;
+    }
+    return null;
   });
-  // comments take the rank of the next ranked node, unknown elements that of the previous one
-  for (let i = ranks.length - 1, next = Infinity; i >= 0; i--) {
-    if (ranks[i] !== null) next = ranks[i]!;
-    else if (!isElement(nodes[i] as XmlNode)) ranks[i] = next;
-  }
+  // what has no rank yet stays after the node before it
   for (let i = 0, previous = -1; i < ranks.length; i++) {
     if (ranks[i] === null) ranks[i] = previous;
     else previous = ranks[i]!;

@@ -2,7 +2,7 @@
  * Where each part of an SR-IOV device lives in each assignment style, as data, in the spirit of
  * virt-manager's XMLProperty: the device element's attributes, its <source>'s attributes, and
  * its children in the order libvirt formats them. The reader, the builder and `convert` derive
- * from it; `style --json` prints it; test/unit/xml/style-table-schema.test.ts checks it against
+ * from it; `style --table` prints it; test/integration/convert/style-table-schema.test.ts checks it against
  * libvirt's RNG schema both ways (every part named here is in the schema; every part the schema
  * allows under these elements is named here or carried through verbatim).
  *
@@ -20,7 +20,7 @@ export interface ChildRule {
   readonly since?: Since;
   /** A narrower form the style takes of this element; absent: any form. */
   readonly fits?: (el: XmlElement) => boolean;
-  /** One line for `style --json` about the narrower form. */
+  /** One line for `style --table` about the narrower form. */
   readonly form?: string;
 }
 
@@ -64,7 +64,7 @@ const DEVICE_INFO: readonly ChildRule[] = [
 
 /** <interface>'s own options after <source> and <vlan>, in libvirt's order (virDomainNetDefFormat). */
 const INTERFACE_OPTIONS = (driver: ChildRule | null): ChildRule[] => [
-  { name: 'virtualport' }, { name: 'bandwidth' }, { name: 'ip' }, { name: 'route' },
+  { name: 'virtualport' }, { name: 'bandwidth' }, { name: 'ip' }, { name: 'route' }, { name: 'portForward', since: '9.0.0' },
   { name: 'script' }, { name: 'downscript' }, { name: 'backenddomain' }, { name: 'target' }, { name: 'guest' },
   { name: 'model' }, ...(driver ? [driver] : []), { name: 'backend' }, { name: 'filterref' }, { name: 'tune' },
   { name: 'teaming', since: '6.1.0' }, { name: 'link' }, { name: 'mtu' }, { name: 'coalesce' }, { name: 'port' },
@@ -127,14 +127,19 @@ export function childRank(style: Style, el: XmlElement): number {
   return i < 0 ? children.length : i;
 }
 
-/** The table as plain data, for `style --json`. */
-export function styleTableJson(): unknown {
-  return STYLES.map((s) => {
+/**
+ * The table as plain data, for `style --table`: with a libvirt version, only what that libvirt
+ * takes (a <teaming> needs 6.1.0); each part with the version it came in, where later than the style.
+ */
+export function styleTableJson(holds: (since: Since) => boolean = () => true): Record<Style, unknown> {
+  const held = (parts: Readonly<Record<string, Since>>) => Object.fromEntries(Object.entries(parts).filter(([, v]) => !v || holds(v)));
+  return Object.fromEntries(STYLES.map((s) => {
     const t = STYLE_TABLE[s];
-    return {
-      style: s, element: t.element, fixed: t.fixed, identity: t.identity, macAndVlanInXml: t.macAndVlan,
-      attributes: t.attributes, sourceAttributes: t.sourceAttributes,
-      children: t.children.map((c) => ({ name: c.name, ...(c.since ? { since: c.since } : {}), ...(c.form ? { form: c.form } : {}) })),
-    };
-  });
+    return [s, {
+      element: t.element, fixed: t.fixed, identity: t.identity, macAndVlanInXml: t.macAndVlan,
+      attributes: held(t.attributes), sourceAttributes: held(t.sourceAttributes),
+      children: t.children.filter((c) => !c.since || holds(c.since))
+        .map((c) => ({ name: c.name, ...(c.since ? { since: c.since } : {}), ...(c.form ? { form: c.form } : {}) })),
+    }];
+  })) as Record<Style, unknown>;
 }

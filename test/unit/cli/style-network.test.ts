@@ -18,6 +18,24 @@ describe('virt-sriov style', () => {
     expect(r.stdout).toBe('{"supported":["hostdev"],"vlanInXml":true}\n');
   });
 
+  test('--table: where each part of a device lives in each style, for the libvirt given', async () => {
+    const table = async (argv: string[]) => {
+      const r = await cli(['style', ...argv, '--table']);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      return JSON.parse(r.stdout) as Record<string, { children: { name: string; since?: string }[]; attributes: Record<string, string> }>;
+    };
+    const now = await table(['--libvirt', '9.0.0', '--qemu', '7.2.0']);
+    expect(Object.keys(now)).toEqual(['hostdev', 'interface', 'network']);
+    const children = (style: string) => now[style]!.children.map((c) => c.name);
+    expect(children('hostdev')).toEqual(['driver', 'source', 'teaming', 'boot', 'alias', 'rom', 'acpi', 'address', 'readonly', 'shareable']);
+    expect(children('interface')).toEqual(expect.arrayContaining(['mac', 'source', 'vlan', 'virtualport', 'model', 'filterref', 'backend', 'teaming']));
+    expect(now.network!.attributes).toEqual({ trustGuestRxFilters: '' });
+    expect(now.hostdev!.children.find((c) => c.name === 'teaming')).toEqual({ name: 'teaming', since: '6.1.0' });
+    // a libvirt before 6.1.0 has no <teaming> anywhere
+    const old = await table(['--libvirt', '5.0.0', '--qemu', '3.1.0']);
+    expect(Object.values(old).flatMap((s) => s.children.map((c) => c.name))).not.toContain('teaming');
+  });
+
   test('text: the styles best first, what is missing and why, where VLANs go', async () => {
     const r = await cli(['style', '--libvirt', '0.9.12', '--qemu', '1.1.2']);
     expect(r.code).toBe(0);

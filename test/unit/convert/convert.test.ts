@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { convertDomain, type ConvertOptions } from '../../../src/convert/convert.js';
 import { InputError } from '../../../src/errors.js';
+import { version } from '../../../src/versions/version.js';
 import { formatPciAddress } from '../../../src/model/pci-address.js';
 import type { Style } from '../../../src/xml/devices/device-fields.js';
 import { childElements, child, removeElement } from '../../../src/xml/dom.js';
@@ -332,6 +333,14 @@ describe('what a style can not hold moves to metadata, named, and comes back', (
       expect(r.moved.filter((m) => m.includes('teaming'))).toEqual([]);
       expect(r.out).toContain("<teaming type='transient' persistent='ua-backup0'/>");
     }
+  });
+
+  test('a part newer than the target libvirt moves too: <teaming> for a libvirt before 6.1.0', () => {
+    const text = domainFixture('virsh-dumpxml.xml').replace("<tag id='42'/>\n      </vlan>\n", "<tag id='42'/>\n      </vlan>\n      <teaming type='transient' persistent='ua-backup0'/>\n");
+    const r = convert(text, { target: only('interface', 'hostdev'), libvirt: version('5.0.0') });
+    expect(r.moved.filter((m) => m.includes('<teaming'))).toHaveLength(1);
+    expect(elementText(r.out, "<hostdev mode='subsystem' type='pci' managed='yes'>\n      <driver", '</hostdev>')).not.toContain('teaming');
+    expect(convert(r.out, { target: onVf('0000:01:10.4', 'interface') }).out).toBe(text);
   });
 
   test('--strict refuses instead, and changes nothing', () => {
