@@ -40,6 +40,8 @@ export function oldConfigOption(): UsageError {
 export class CommandContext {
   private cachedConfig: Config | undefined;
   private connection: LibvirtConnection | undefined;
+  /** Set before the first use of `libvirt` by a command that waits for libvirt's domain events. */
+  events = false;
 
   constructor(readonly io: CliIo, readonly options: CommonOptions) {}
 
@@ -64,7 +66,7 @@ export class CommandContext {
 
   /** The libvirt connection (-c URI, else libvirt's default), opened on first use. */
   get libvirt(): LibvirtConnection {
-    return (this.connection ??= openLibvirt(this.options.connect ? { uri: this.options.connect } : {}));
+    return (this.connection ??= openLibvirt({ ...(this.options.connect ? { uri: this.options.connect } : {}), events: this.events }));
   }
 
   /** Whether the connection is to this host, whose sysfs and state the CLI can read. */

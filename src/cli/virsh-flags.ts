@@ -1,7 +1,7 @@
 /**
- * virsh's --config, --live, --current and --persistent on attach and detach, with the meanings
- * `virsh attach-device` gives them. virt-sriov changes the persistent definition only (changing
- * a running guest is the live-operations work): what would touch the running guest is refused.
+ * virsh's --config, --live, --current and --persistent on attach, detach and set, with the
+ * meanings `virsh attach-device` gives them: which of a domain's two definitions a change is
+ * for, the running guest's (live) and the persistent one (config).
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -14,12 +14,18 @@ export interface VirshFlagValues {
   persistent?: boolean;
 }
 
+/** Which definitions a change is for. */
+export interface ChangeTarget {
+  readonly live: boolean;
+  readonly config: boolean;
+}
+
 export function withVirshFlags(cmd: Command): Command {
   return cmd
-    .option('--config', 'the persistent definition: from the next start (also without any of these flags)')
-    .option('--live', 'the running guest (not done yet: refused)')
-    .option('--current', 'the running guest if the domain runs (refused), else the definition')
-    .option('--persistent', 'the definition, and the running guest too if it runs (refused)')
+    .option('--config', 'the persistent definition: from the next start')
+    .option('--live', 'the running guest, now')
+    .option('--current', 'the running guest if the domain runs, else its definition (the default)')
+    .option('--persistent', 'the definition, and the running guest too if it runs')
     // a file after --config is the old spelling of --config-file: said so, not "too many arguments"
     .allowExcessArguments();
 }
@@ -37,23 +43,24 @@ export function checkVirshFlags(cmd: Command, f: VirshFlagValues): void {
   for (const other of ['live', 'config', 'persistent'] as const) {
     if (f.current && f[other]) throw new UsageError(`--current and --${other} are mutually exclusive`, 'as in virsh: give one of them');
   }
-  if (f.live) {
-    throw new UsageError('--live (changing the running guest) is not done yet: virt-sriov changes the persistent definition',
-      'give --config: the guest has the change from its next start');
-  }
+  if (f.persistent && f.live) throw new UsageError('--persistent and --live are mutually exclusive', 'as in virsh: --persistent already means the running guest too');
 }
 
 /**
- * Refuse what means the running guest for a domain that runs (--current, --persistent); the
- * rest means the definition. Returns a note for a running domain: the change waits for a new start.
+ * What the flags mean for this domain, as virsh decides it: no flag is --current; --live needs
+ * a running guest. Pure.
  */
-export function definitionOnly(f: VirshFlagValues, name: string, running: boolean): string {
-  if (!running) return '';
-  const flag = f.current ? '--current' : f.persistent ? '--persistent' : null;
-  if (flag) {
-    throw new UsageError(`${flag}: domain ${name} is running, so ${flag} means changing the running guest${f.persistent ? ' too' : ''}, which virt-sriov does not do yet`,
-      `give --config: the definition changes, and the guest has it from its next start (virsh shutdown ${name}, then virsh start ${name})`);
+export function changeTarget(f: VirshFlagValues, name: string, running: boolean): ChangeTarget {
+  if (f.live && !running) {
+    throw new UsageError(`--live: domain ${name} is not running`, `give --config to change its definition (it has the change from its next start), or start it first: virsh start ${name}`);
   }
+  if (f.persistent) return { live: running, config: true };
+  if (f.live || f.config) return { live: !!f.live, config: !!f.config };
+  return { live: running, config: !running };
+}
+
+/** The note for a change of the definition only while the domain runs: it waits for a new start. */
+export function waitsForRestart(name: string, target: ChangeTarget, running: boolean): string {
   // a reboot keeps the QEMU process, and with it the running definition
-  return ` (${name} is running: shut it down and start it again; a reboot keeps the running definition)`;
+  return running && !target.live ? ` (${name} is running: shut it down and start it again; a reboot keeps the running definition)` : '';
 }

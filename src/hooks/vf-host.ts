@@ -10,7 +10,7 @@ import { locateVf, pfNetdev, readPfSysfs, waitForVfs } from '../host/host-model.
 import type { PfLink } from '../host/ip-link.js';
 import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
 import { planVfCount } from '../plan/vf-count.js';
-import { describeVf, snapshotOf, type VfChange, type VfRef, type VfSnapshot } from '../plan/vf-snapshot.js';
+import { describeVf, formatValue, mismatches, snapshotOf, writeAll, type VfChange, type VfDesired, type VfRef, type VfSnapshot } from '../plan/vf-snapshot.js';
 import type { HookEnv } from './hook-env.js';
 
 export function resolveVf(env: HookEnv, address: PciAddress): VfRef | null {
@@ -48,6 +48,34 @@ export async function applyChanges(env: HookEnv, changes: readonly VfChange[]): 
   for (const c of changes) {
     env.report.changes.push({ pf: c.vf.pf, vf: c.vf.index, pci: c.vf.pci, setting: c.keys.join('/'), from: c.from, to: c.to });
   }
+}
+
+/**
+ * Apply `changes` and read the VFs back: a VF that did not take what `targets` asks is an error
+ * naming the VF and the settings. The caller puts back what it must (putBackTouched).
+ */
+export async function applyAndCheck(env: HookEnv, changes: readonly VfChange[], targets: readonly { vf: VfRef; desired: VfDesired; profile: DriverProfile | null }[]): Promise<void> {
+  await applyChanges(env, changes);
+  const after = await readPfs(env, targets.map((t) => t.vf.pf));
+  for (const t of targets) {
+    const actual = snapshotIn(after, t.vf);
+    const wrong = mismatches(t.desired, actual, t.profile);
+    if (wrong.length) {
+      const what = wrong.map((k) => `${k} is ${formatValue(k, actual)}, not ${formatValue(k, t.desired)}`).join('; ');
+      throw new OperationError(`${describeVf(t.vf)} did not take the settings: ${what}`, `the ${t.vf.pf} driver may not support them; see \`ip link show ${t.vf.pf}\``);
+    }
+  }
+}
+
+/** Put back every setting `applied` touched, to what `before` (by PCI address) had, doing all that can be done. */
+export async function putBackTouched(env: HookEnv, applied: readonly VfChange[], before: ReadonlyMap<string, VfDesired>): Promise<void> {
+  const undo = [...new Map(applied.map((c) => [c.vf.pci, c.vf])).values()].flatMap((vf) => {
+    const keys = new Set(applied.filter((c) => c.vf.pci === vf.pci).flatMap((c) => c.keys));
+    const previous = before.get(vf.pci)!;
+    return writeAll(vf, Object.fromEntries([...keys].map((k) => [k, previous[k]])) as VfDesired);
+  });
+  const failed = await applyAllYouCan(env, undo);
+  for (const f of failed) env.report.note(`could not put back ${f.change.keys.join('/')} on ${describeVf(f.change.vf)}: ${f.why}`);
 }
 
 /**

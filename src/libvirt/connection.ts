@@ -2,6 +2,7 @@
 import { versionFromNumber, type Version } from '../versions/version.js';
 import { Domains, type DomainOperations } from './domains.js';
 import { lastError } from './error.js';
+import { enableEventLoop, SessionEvents, type DomainEvents } from './events.js';
 import { loadLibvirt, type LibvirtFfi } from './ffi.js';
 import { Networks, type NetworkOperations } from './networks.js';
 import { NodeDevices, type NodeDeviceOperations } from './node-devices.js';
@@ -17,6 +18,8 @@ export interface OpenOptions {
   readonly readOnly?: boolean;
   /** Where libvirt's client library is; the default is libvirt.so.0 as the dynamic linker finds it. */
   readonly libraryPath?: string;
+  /** Receive domain events (events.ts): sets up libvirt's event loop before connecting. */
+  readonly events?: boolean;
 }
 
 export interface DomainCapabilitiesQuery {
@@ -36,6 +39,8 @@ export interface LibvirtConnection {
   readonly domains: DomainOperations;
   readonly networks: NetworkOperations;
   readonly nodeDevices: NodeDeviceOperations;
+  /** Domain events; only on a connection opened with `events: true`. */
+  readonly events: DomainEvents;
   /** The version of libvirt serving the connection (the daemon's, for a remote or daemon URI). */
   libraryVersion(): Version;
   /** The hypervisor's version (QEMU's, for qemu:///); null when the driver does not know it. */
@@ -53,6 +58,7 @@ export interface LibvirtConnection {
 
 export function openLibvirt(options: OpenOptions = {}): LibvirtConnection {
   const ffi = loadLibvirt(options.libraryPath);
+  if (options.events) enableEventLoop(ffi);
   const readOnly = options.readOnly ?? false;
   const uri = options.uri ?? null;
   const conn = (readOnly ? ffi.virConnectOpenReadOnly : ffi.virConnectOpen)(uri);
@@ -89,6 +95,7 @@ class Connection implements LibvirtConnection {
   readonly domains: DomainOperations;
   readonly networks: NetworkOperations;
   readonly nodeDevices: NodeDeviceOperations;
+  readonly events: DomainEvents;
   readonly #session: Session;
 
   constructor(session: Session, readonly readOnly: boolean) {
@@ -96,6 +103,7 @@ class Connection implements LibvirtConnection {
     this.domains = new Domains(session);
     this.networks = new Networks(session);
     this.nodeDevices = new NodeDevices(session);
+    this.events = new SessionEvents(session);
   }
 
   get uri(): string {

@@ -53,6 +53,20 @@ export const DomainXmlFlag = { SECURE: 1 << 0, INACTIVE: 1 << 1, UPDATE_CPU: 1 <
 /** `virDomainDefineFlags` */
 export const DomainDefineFlag = { VALIDATE: 1 << 0 } as const;
 
+/**
+ * `virDomainDeviceModifyFlags` (= `virDomainModificationImpact`): which definition a device
+ * change is for. CURRENT: the running one if the domain runs, else the persistent one.
+ */
+export const DeviceModifyFlag = { CURRENT: 0, LIVE: 1 << 0, CONFIG: 1 << 1 } as const;
+
+/** `virDomainEventID`: the domain events this binding subscribes to (each has its callback type). */
+export const DomainEventId = { LIFECYCLE: 0, DEVICE_REMOVED: 15, DEVICE_ADDED: 19, DEVICE_REMOVAL_FAILED: 22 } as const;
+
+/** `virDomainEventType`: the `event` of a lifecycle event. */
+export const LifecycleEvent = {
+  DEFINED: 0, UNDEFINED: 1, STARTED: 2, SUSPENDED: 3, RESUMED: 4, STOPPED: 5, SHUTDOWN: 6, PMSUSPENDED: 7, CRASHED: 8,
+} as const;
+
 /** `virConnectListAllDomainsFlags` (the state group) */
 export const ListDomainsFlag = { ACTIVE: 1 << 0, INACTIVE: 1 << 1 } as const;
 

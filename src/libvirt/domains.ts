@@ -1,5 +1,5 @@
 /** Domains (guests) on a connection, by name. */
-import { DomainDefineFlag, DomainXmlFlag, ErrorCode, ListDomainsFlag } from './constants.js';
+import { DeviceModifyFlag, DomainDefineFlag, DomainXmlFlag, ErrorCode, ListDomainsFlag } from './constants.js';
 import { defineOperation } from './defined-name.js';
 import type { DomainPtr, LibvirtFfi } from './ffi.js';
 import type { ObjectKind, Session, StateFilter } from './session.js';
@@ -33,6 +33,27 @@ export interface DomainOperations {
   start(name: string): void;
   /** Stop a domain at once, like pulling the plug (virDomainDestroy). */
   destroy(name: string): void;
+  /** Hot-plug a device (virDomainAttachDeviceFlags) into the running guest and/or its definition. */
+  attachDevice(name: string, deviceXml: string, target: DeviceTarget): void;
+  /**
+   * Ask for a device's removal (virDomainDetachDeviceFlags). From a running guest the removal
+   * completes when the guest OS acknowledges it: libvirt's `removed` device event says when.
+   */
+  detachDevice(name: string, deviceXml: string, target: DeviceTarget): void;
+}
+
+/** Which definitions a device change is for: the running guest's, the persistent one, or both. */
+export interface DeviceTarget {
+  readonly live: boolean;
+  readonly config: boolean;
+}
+
+function deviceFlags(t: DeviceTarget): number {
+  return (t.live ? DeviceModifyFlag.LIVE : 0) | (t.config ? DeviceModifyFlag.CONFIG : 0);
+}
+
+function targetWords(t: DeviceTarget): string {
+  return t.live && t.config ? 'the running guest and the definition of' : t.live ? 'the running guest' : 'the definition of';
 }
 
 export const DOMAIN: ObjectKind<DomainPtr> = {
@@ -93,6 +114,14 @@ export class Domains implements DomainOperations {
 
   destroy(name: string): void {
     this.act(name, `stop (destroy) domain ${name}`, (ffi, d) => ffi.virDomainDestroy(d));
+  }
+
+  attachDevice(name: string, deviceXml: string, target: DeviceTarget): void {
+    this.act(name, `attach a device to ${targetWords(target)} domain ${name}`, (ffi, d) => ffi.virDomainAttachDeviceFlags(d, deviceXml, deviceFlags(target)));
+  }
+
+  detachDevice(name: string, deviceXml: string, target: DeviceTarget): void {
+    this.act(name, `detach a device from ${targetWords(target)} domain ${name}`, (ffi, d) => ffi.virDomainDetachDeviceFlags(d, deviceXml, deviceFlags(target)));
   }
 
   /** One call on the domain `name` that answers 0 or -1. */

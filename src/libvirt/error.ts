@@ -79,6 +79,10 @@ const RULES: readonly Rule[] = [
     fix: "this host can't run KVM guests: turn on VT-x/AMD-V in the BIOS and load kvm_intel or kvm_amd (`virt-sriov doctor` and `virt-host-validate qemu` say what is missing); or, for a guest emulated without KVM, <domain type='qemu'>",
   },
   {
+    problem: 'host', codes: [ErrorCode.CONFIG_UNSUPPORTED], message: /passthrough of host PCI devices|VFIO/i,
+    fix: "this host can't give PCI devices (VFs) to guests: turn on the IOMMU (VT-d/AMD-Vi in the BIOS, intel_iommu=on on the kernel command line) and load vfio-pci; `virt-sriov doctor` says what is missing",
+  },
+  {
     problem: 'host', codes: [ErrorCode.CONFIG_UNSUPPORTED], message: /machine type/i,
     fix: "this host's QEMU has no such machine type: use one it has (`qemu-system-x86_64 -machine help`; 'pc' or 'q35' alone pick its newest)",
   },

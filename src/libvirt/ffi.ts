@@ -28,6 +28,8 @@ export type ConnectPtr = bigint & { readonly __libvirt: 'virConnect' };
 export type DomainPtr = bigint & { readonly __libvirt: 'virDomain' };
 export type NetworkPtr = bigint & { readonly __libvirt: 'virNetwork' };
 export type NodeDevicePtr = bigint & { readonly __libvirt: 'virNodeDevice' };
+/** A JS function registered as a C function pointer (koffi.register). */
+export type CallbackPtr = bigint & { readonly __libvirt: 'callback' };
 /** A malloc'ed C array of object pointers, as virConnectListAll* return them. */
 export type ArrayPtr = bigint & { readonly __libvirt: 'array' };
 
@@ -41,6 +43,8 @@ export interface RawError {
 
 /** A one-element array: koffi's way to pass an out-parameter. */
 type Out<T> = [T];
+
+type Callbacks = 'deviceEventCallback' | 'lifecycleEventCallback' | 'timeoutCallback' | 'unregisterCallback';
 
 export interface LibvirtFfi {
   readonly libraryPath: string;
@@ -78,6 +82,20 @@ export interface LibvirtFfi {
   virDomainCreate(domain: DomainPtr): number;
   virDomainDestroy(domain: DomainPtr): number;
   virDomainFree(domain: DomainPtr): number;
+  virDomainAttachDeviceFlags(domain: DomainPtr, xml: string, flags: number): number;
+  virDomainDetachDeviceFlags(domain: DomainPtr, xml: string, flags: number): number;
+
+  // Events: libvirt's default event loop, run by the caller in slices (events.ts)
+  virEventRegisterDefaultImpl(): number;
+  virEventRunDefaultImpl(): number;
+  virEventAddTimeout(timeout: number, cb: CallbackPtr, opaque: null, ff: null): number;
+  virConnectDomainEventRegisterAny(conn: ConnectPtr, domain: DomainPtr | null, eventID: number, cb: CallbackPtr, opaque: null, freecb: null): number;
+  virConnectDomainEventDeregisterAny(conn: ConnectPtr, callbackID: number): number;
+  /** A C function pointer that calls `f` (with the domain and the device alias) until unregistered. */
+  deviceEventCallback(f: (domain: DomainPtr, alias: string) => void): CallbackPtr;
+  lifecycleEventCallback(f: (domain: DomainPtr, event: number, detail: number) => void): CallbackPtr;
+  timeoutCallback(f: () => void): CallbackPtr;
+  unregisterCallback(cb: CallbackPtr): void;
 
   // Networks
   virConnectListAllNetworks(conn: ConnectPtr, networks: Out<ArrayPtr | null>, flags: number): number;
@@ -144,6 +162,14 @@ const PROTOTYPES: readonly string[] = [
   'int virDomainCreate(virDomain *domain)',
   'int virDomainDestroy(virDomain *domain)',
   'int virDomainFree(virDomain *domain)',
+  'int virDomainAttachDeviceFlags(virDomain *domain, const char *xml, unsigned int flags)',
+  'int virDomainDetachDeviceFlags(virDomain *domain, const char *xml, unsigned int flags)',
+
+  'int virEventRegisterDefaultImpl(void)',
+  'int virEventRunDefaultImpl(void)',
+  'int virEventAddTimeout(int timeout, void *cb, void *opaque, void *ff)',
+  'int virConnectDomainEventRegisterAny(virConnect *conn, virDomain *dom, int eventID, void *cb, void *opaque, void *freecb)',
+  'int virConnectDomainEventDeregisterAny(virConnect *conn, int callbackID)',
 
   'int virConnectListAllNetworks(virConnect *conn, _Out_ void **networks, unsigned int flags)',
   'virNetwork *virNetworkDefineXML(virConnect *conn, const char *xml)',
@@ -202,8 +228,9 @@ function bind(libraryPath: string): LibvirtFfi {
   // Without a handler, libvirt prints every error to stderr as well as returning it; the CLI
   // reports errors itself. The callback stays registered: libvirt keeps the pointer forever.
   fns.virSetErrorFunc!(null, types.silentErrorHandler);
+  const register = (f: (...args: never[]) => unknown, proto: TypeObject) => koffi().register(f, koffi().pointer(proto)) as CallbackPtr;
   return {
-    ...(fns as unknown as Omit<LibvirtFfi, 'libraryPath' | 'virGetLastError' | 'readPointers' | 'free'>),
+    ...(fns as unknown as Omit<LibvirtFfi, 'libraryPath' | 'virGetLastError' | 'readPointers' | 'free' | Callbacks>),
     libraryPath,
     virGetLastError: () => {
       const ptr = getLastError();
@@ -217,6 +244,13 @@ function bind(libraryPath: string): LibvirtFfi {
       return pointers;
     },
     free: (pointer: bigint) => koffi().free(pointer),
+    deviceEventCallback: (f) => register((conn: unknown, d: DomainPtr, alias: string) => f(d, alias), types.deviceEvent),
+    lifecycleEventCallback: (f) => register((conn: unknown, d: DomainPtr, event: number, detail: number) => {
+      f(d, event, detail);
+      return 0;
+    }, types.lifecycleEvent),
+    timeoutCallback: (f) => register(f, types.timeout),
+    unregisterCallback: (cb) => koffi().unregister(cb),
   };
 }
 
@@ -236,6 +270,9 @@ function open(libraryPath: string) {
 interface Types {
   readonly virError: TypeObject;
   readonly silentErrorHandler: bigint;
+  readonly deviceEvent: TypeObject;
+  readonly lifecycleEvent: TypeObject;
+  readonly timeout: TypeObject;
 }
 
 let types: Types | undefined;
@@ -261,7 +298,11 @@ function declareTypes(): Types {
   }));
   const handler = named('virErrorFunc', () => koffi().proto('void virErrorFunc(void *userData, virError *error)'));
   const silentErrorHandler = koffi().register(() => {}, koffi().pointer(handler));
-  types = { virError, silentErrorHandler };
+  // virConnectDomainEventDeviceRemovedCallback, ...DeviceAddedCallback, ...DeviceRemovalFailedCallback
+  const deviceEvent = named('virDomainEventDeviceCallback', () => koffi().proto('void virDomainEventDeviceCallback(void *conn, void *dom, const char *devAlias, void *opaque)'));
+  const lifecycleEvent = named('virDomainEventLifecycleCallback', () => koffi().proto('int virDomainEventLifecycleCallback(void *conn, void *dom, int event, int detail, void *opaque)'));
+  const timeout = named('virEventTimeoutCallback', () => koffi().proto('void virEventTimeoutCallback(int timer, void *opaque)'));
+  types = { virError, silentErrorHandler, deviceEvent, lifecycleEvent, timeout };
   return types;
 }
 

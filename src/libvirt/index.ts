@@ -10,7 +10,8 @@ export {
   type LibvirtConnection,
   type OpenOptions,
 } from './connection.js';
-export type { DomainOperations, DomainSummary, DomainXmlOptions } from './domains.js';
+export type { DeviceTarget, DomainOperations, DomainSummary, DomainXmlOptions } from './domains.js';
+export type { DeviceEvent, DeviceEventKind, DomainEvents, LifecycleEventData } from './events.js';
 export type { NetworkOperations, NetworkSummary } from './networks.js';
 export type { NodeDeviceOperations, NodeDeviceSummary } from './node-devices.js';
 export type { StateFilter } from './session.js';
@@ -23,5 +24,5 @@ export {
   type SriovCapability,
 } from './node-device-xml.js';
 export { LibvirtError } from './error.js';
-export { ErrorCode, ErrorDomain, type NodeDeviceCapability } from './constants.js';
+export { ErrorCode, ErrorDomain, LifecycleEvent, type NodeDeviceCapability } from './constants.js';
 export { DEFAULT_LIBRARY } from './ffi.js';

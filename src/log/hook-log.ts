@@ -17,7 +17,8 @@ export interface LoggedChange {
 
 export interface HookLogEntry {
   readonly time: string;
-  readonly hook: 'qemu' | 'network' | 'daemon';
+  /** A hook, or `cli`: a live change by virt-sriov attach, detach or set (no hook runs for those). */
+  readonly hook: 'qemu' | 'network' | 'daemon' | 'cli';
   readonly op: string;
   readonly subop: string;
   /** The domain or network name ('-' for the daemon). */

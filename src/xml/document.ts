@@ -118,6 +118,13 @@ export function serializeXml(parsed: ParsedXml): string {
   return out.join('').replace(/\n*$/, '\n');
 }
 
+/** One element and what it holds, as libvirt takes a device (virsh attach-device FILE). */
+export function serializeElement(el: XmlElement, quote: Quote = "'"): string {
+  const out: string[] = [];
+  writeNode(el, quote, out);
+  return out.join('') + '\n';
+}
+
 /**
  * A serializer of our own, because libvirt writes attributes in single quotes and an admin
  * diffing `virsh dumpxml` against our output should see only what changed.

@@ -352,7 +352,8 @@ function applyLinkSet(s: FakeHostState, argv: string[]): string | null {
     if (refusal) return refusal;
     switch (key) {
       case 'mac': next.mac = value.toLowerCase(); break;
-      case 'vlan': next.vlan = Number(value); if (next.vlan === 0) next.qos = 0; break;
+      // ip sends the QoS with every VLAN (0 when not given): `vlan N` alone clears a priority
+      case 'vlan': next.vlan = Number(value); next.qos = 0; break;
       case 'qos': next.qos = Number(value); break;
       case 'spoofchk': next.spoofchk = value === 'on'; break;
       case 'trust': next.trust = value === 'on'; break;

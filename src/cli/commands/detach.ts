@@ -1,50 +1,145 @@
 import { Command } from 'commander';
 import { InputError, OperationError, UsageError } from '../../errors.js';
+import { resolveVf } from '../../hooks/vf-host.js';
+import type { DeviceEvent } from '../../libvirt/index.js';
+import { releaseVf } from '../../live/live-vf.js';
 import { normalizeMac } from '../../model/mac.js';
-import { formatPciAddress, parsePciAddress, samePciAddress } from '../../model/pci-address.js';
-import { removeElement } from '../../xml/dom.js';
-import { DomainXml } from '../../xml/domain.js';
+import { formatPciAddress, parsePciAddress, samePciAddress, type PciAddress } from '../../model/pci-address.js';
+import { describeVf } from '../../plan/vf-snapshot.js';
+import { sameOwner, type Owner } from '../../state/vf-record.js';
+import { stateStore } from '../../state/state-store.js';
+import { child, removeElement } from '../../xml/dom.js';
+import { serializeElement } from '../../xml/document.js';
+import { DomainXml, type SriovDevice } from '../../xml/domain.js';
 import { withPoolLock } from '../../pool/host-pool.js';
-import { withCommonOptions, withContext } from '../context.js';
+import { withCommonOptions, withContext, type CommandContext } from '../context.js';
 import type { CliIo } from '../io.js';
 import { connectedDeviceContext } from '../libvirt-host.js';
+import { withLiveEnv } from '../live-env.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
-import { checkVirshFlags, definitionOnly, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
+import { changeTarget, checkVirshFlags, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
+
+/** How long `detach --live` waits for the guest OS to acknowledge the unplug, by default. */
+export const DEFAULT_UNPLUG_WAIT_S = 30;
+
+interface DetachOptions extends VirshFlagValues, PreviewOptions {
+  mac?: string;
+  vf?: string;
+  wait: string;
+}
 
 export function detachCommand(io: CliIo): Command {
   const cmd = withCommonOptions(new Command('detach'), { virshConfig: true })
-    .description('Remove an SR-IOV NIC from a defined domain, with its virt-sriov settings')
+    .description('Remove an SR-IOV NIC from a domain, with its virt-sriov settings; a VF the running guest lets go is put back as it was')
     .argument('<domain>', 'the domain')
     .option('--mac <mac>', 'the NIC with this MAC')
-    .option('--vf <pci>', 'the NIC on this VF');
+    .option('--vf <pci>', 'the NIC on this VF')
+    .option('--wait <seconds>', 'with --live: how long the guest OS has to acknowledge the unplug', String(DEFAULT_UNPLUG_WAIT_S));
   return withPreviewOptions(withVirshFlags(cmd), 'domain')
-    .addHelpText('after', '\nThe NIC is removed from the persistent definition (--config): it is gone from the next start.')
-    .action(async function (this: Command, name: string, o: { mac?: string; vf?: string } & VirshFlagValues & PreviewOptions) {
+    .addHelpText('after', '\nFrom a running guest (--live, the default for a running domain) the NIC goes when the guest OS acknowledges\n'
+      + 'the unplug (libvirt\'s device-removed event); then its VF is put back as it was before the guest, and freed.')
+    .action(async function (this: Command, name: string, o: DetachOptions) {
       checkVirshFlags(this, o);
-      await withContext(this, io, async (ctx) => {
-        if (!!o.mac === !!o.vf) throw new UsageError('give either --mac MAC or --vf PCI', 'see virt-sriov detach --help');
-        const conn = ctx.libvirt;
-        const summary = conn.domains.lookup(name);
-        if (!summary) throw new OperationError(`domain ${name} is not defined on ${conn.uri}`, '`virsh list --all` shows the defined domains');
-        const running = definitionOnly(o, name, summary.active);
-        // as attach: reading, changing and defining the domain must not interleave with an attach of it
-        await withPoolLock(ctx.config.stateDir, async () => {
-          const domain = DomainXml.parse(conn.domains.xml(name, { inactive: true }), `domain ${name}`);
-          const base = connectedDeviceContext(ctx);
-          const vf = o.vf ? parsePciAddress(o.vf) : undefined;
-          // a <hostdev> named by --vf is taken as a VF even where this host can't tell
-          const devices = domain.sriovDevices({ ...base, isVf: (a) => (vf && samePciAddress(a, vf)) || base.isVf(a) });
-          const mac = o.mac ? normalizeMac(o.mac) : undefined;
-          const device = devices.find((d) => (mac && d.settings.mac === mac) || (vf && d.fields.vf && samePciAddress(d.fields.vf, vf)));
-          if (!device) {
-            const have = devices.map((d) => d.label).join(', ') || 'none';
-            throw new InputError(`domain ${name} has no SR-IOV NIC ${mac ? `with MAC ${mac}` : `on VF ${formatPciAddress(vf!)}`} (it has: ${have})`, '`virt-sriov status` and `virsh dumpxml` show what it has');
-          }
-          removeElement(device.element);
-          if (device.entry) domain.metadata.put(device.entry.key, {});
-          const xml = domain.toString();
-          await applyOrPreview(ctx, o, { xml, summary: `domain ${name}: removed ${device.label}; gone from the next start${running}`, apply: () => conn.domains.define(xml) });
-        });
-      });
+      await withContext(this, io, (ctx) => detach(ctx, name, o));
     });
+}
+
+async function detach(ctx: CommandContext, name: string, o: DetachOptions): Promise<void> {
+  if (!!o.mac === !!o.vf) throw new UsageError('give either --mac MAC or --vf PCI', 'see virt-sriov detach --help');
+  const waitS = Number(o.wait);
+  if (!Number.isFinite(waitS) || waitS <= 0) throw new UsageError(`--wait '${o.wait}' is not a number of seconds`, 'give --wait 60, say');
+  const mac = o.mac ? normalizeMac(o.mac) : undefined;
+  const vf = o.vf ? parsePciAddress(o.vf) : undefined;
+  // subscribed before the unplug is asked for, on the connection that asks
+  ctx.events = true;
+  const conn = ctx.libvirt;
+  const summary = conn.domains.lookup(name);
+  if (!summary) throw new OperationError(`domain ${name} is not defined on ${conn.uri}`, '`virsh list --all` shows the defined domains');
+  const target = changeTarget(o, name, summary.active);
+  const owner: Owner = { name, uuid: summary.uuid };
+  const find = (xml: string, which: string) => {
+    const domain = DomainXml.parse(xml, `domain ${name}${which}`);
+    const base = connectedDeviceContext(ctx);
+    // a <hostdev> named by --vf is taken as a VF even where this host can't tell
+    const devices = domain.sriovDevices({ ...base, isVf: (a) => (vf && samePciAddress(a, vf)) || base.isVf(a) });
+    const device = devices.find((d) => (mac && d.settings.mac === mac) || (vf && d.fields.vf && samePciAddress(d.fields.vf, vf)));
+    return { domain, devices, device };
+  };
+  const missing = (devices: readonly SriovDevice[], where: string) => new InputError(
+    `domain ${name} has no SR-IOV NIC ${mac ? `with MAC ${mac}` : `on VF ${formatPciAddress(vf!)}`}${where} (it has: ${devices.map((d) => d.label).join(', ') || 'none'})`,
+    '`virt-sriov status` and `virsh dumpxml` show what it has');
+
+  const live = target.live ? find(conn.domains.xml(name), ' (running)') : undefined;
+  // a second detach after a guest that acknowledged late: the NIC is gone, its VF still claimed
+  const leftover = live && !live.device && ctx.local ? heldBy(ctx, owner, vf, mac) : undefined;
+  if (live && !live.device && !leftover) throw missing(live.devices, ' in the running guest');
+  const summaries: string[] = [];
+  if (live && !o.dryRun && !o.printXml) {
+    if (live.device) summaries.push(await unplug(ctx, owner, live.device, waitS));
+    else summaries.push(await freeLeftover(ctx, owner, leftover!));
+  } else if (live) {
+    summaries.push(`unplug ${live.device?.label ?? `VF ${leftover}`} from the running guest`);
+  }
+
+  if (!target.config) {
+    ctx.out(o.dryRun || o.printXml ? `nothing changed (--dry-run): domain ${name}: ${summaries.join('; ')}` : `domain ${name}: ${summaries.join('; ')}`);
+    return;
+  }
+  // as attach: reading, changing and defining the domain must not interleave with an attach of it
+  await withPoolLock(ctx.config.stateDir, async () => {
+    const { domain, devices, device } = find(conn.domains.xml(name, { inactive: true }), '');
+    if (!device) throw missing(devices, target.live ? ' in its definition' : '');
+    removeElement(device.element);
+    if (device.entry) domain.metadata.put(device.entry.key, {});
+    const xml = domain.toString();
+    summaries.push(`removed ${device.label}; gone from the next start${waitsForRestart(name, target, summary.active)}`);
+    await applyOrPreview(ctx, o, { xml, summary: `domain ${name}: ${summaries.join('; ')}`, apply: () => conn.domains.define(xml) });
+  });
+}
+
+/** The VF this domain still holds (in the state) that --vf or --mac names, if any. */
+function heldBy(ctx: CommandContext, owner: Owner, vf: PciAddress | undefined, mac: string | undefined): string | undefined {
+  return stateStore(ctx.config.stateDir).all().find((r) => sameOwner(r.owner, owner)
+    && ((vf && r.pci === formatPciAddress(vf)) || (mac && r.guest.mac === mac)))?.pci;
+}
+
+/**
+ * Ask libvirt to unplug the device and wait for its `removed` event (the guest OS must
+ * acknowledge it), then put its VF back and free it. A guest that does not acknowledge in time
+ * keeps the device, and the VF stays claimed: said so, with what to do.
+ */
+async function unplug(ctx: CommandContext, owner: Owner, device: SriovDevice, waitS: number): Promise<string> {
+  const conn = ctx.libvirt;
+  const alias = child(device.element, 'alias')?.getAttribute('name') ?? null;
+  const events: DeviceEvent[] = [];
+  const stop = conn.events.onDevice((e) => {
+    if (e.domain === owner.name && (alias === null || e.alias === alias)) events.push(e);
+  });
+  const gone = () => !conn.domains.xml(owner.name).includes(`<alias name='${alias}'/>`);
+  try {
+    conn.domains.detachDevice(owner.name, serializeElement(device.element), { live: true, config: false });
+    await conn.events.run(waitS * 1000, () => events.some((e) => e.kind !== 'added'));
+  } finally {
+    stop();
+  }
+  const failed = events.find((e) => e.kind === 'removal-failed');
+  if (failed) {
+    throw new OperationError(`domain ${owner.name}: the guest refused to let ${device.label} go (libvirt: device removal failed); it keeps the NIC and its VF`,
+      `check the guest's kernel log; try again, or shut the guest down (its VF is put back when it stops)`);
+  }
+  // an event lost (a daemon restart in between): the running XML says whether it is gone
+  if (!events.some((e) => e.kind === 'removed') && (alias === null || !gone())) {
+    throw new OperationError(`domain ${owner.name}: the guest has not let ${device.label} go after ${waitS} s: its OS did not acknowledge the unplug, so it keeps the NIC and its VF stays claimed`,
+      `libvirt finishes the removal when the guest acknowledges it (a guest OS without PCI hot-plug, or not up yet, never does); then \`virt-sriov detach ${owner.name} ${device.fields.vf ? `--vf ${formatPciAddress(device.fields.vf)}` : `--mac ${device.settings.mac}`} --live\` puts the VF back and frees it; or shut the guest down (its VF is put back when it stops)`);
+  }
+  if (!device.fields.vf || !ctx.local) return `unplugged ${device.label} from the running guest`;
+  return `unplugged ${device.label} from the running guest; ${await freeLeftover(ctx, owner, formatPciAddress(device.fields.vf))}`;
+}
+
+async function freeLeftover(ctx: CommandContext, owner: Owner, pci: string): Promise<string> {
+  return withLiveEnv(ctx, 'detach', owner.name, async (env) => {
+    const vf = resolveVf(env, parsePciAddress(pci));
+    const what = vf ? describeVf(vf) : `VF ${pci}`;
+    return (await releaseVf(env, pci, owner)) ? `${what} put back and freed` : `${what}: virt-sriov holds no record of it for ${owner.name}, left as it is`;
+  });
 }

@@ -8,11 +8,11 @@ import { OperationError } from '../../errors.js';
 import { formatPciAddress } from '../../model/pci-address.js';
 import { guestDesired } from '../../plan/guest-vf.js';
 import { unsupportedSettings } from '../../drivers/vf-support.js';
-import { describeVf, type VfSnapshot } from '../../plan/vf-snapshot.js';
-import type { DomainXml } from '../../xml/domain.js';
+import { describeVf, type VfRef, type VfSnapshot } from '../../plan/vf-snapshot.js';
+import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
 import { ensurePfUp, ensureVfCount, pfDriver, readPfs, snapshotIn } from '../vf-host.js';
-import { domainVfs, ownRecord, type PinnedDevice } from './domain-devices.js';
+import { domainVfs, ownRecord } from './domain-devices.js';
 
 export async function prepare(env: HookEnv, domain: DomainXml): Promise<HookOutcome> {
   await createMissingVfs(env, domain);
@@ -26,7 +26,7 @@ export async function prepare(env: HookEnv, domain: DomainXml): Promise<HookOutc
     // a VF of a PF that is down has no link, and libvirt sets a VF's MAC only on a PF that is up
     const now = pinned.map(({ vf }) => snapshotIn(links, vf));
     // what a driver can't do is refused before any VF or PF changes
-    pinned.forEach((p, i) => refuseUnsupported(env, domain, p, now[i]!));
+    pinned.forEach((p, i) => refuseUnsupported(env, domain.name, p, now[i]!));
     for (const link of links.values()) await ensurePfUp(env, link);
     for (const [i, { device, vf }] of pinned.entries()) {
       // a claim left by this same guest (a start that died half way) keeps its original state
@@ -41,15 +41,15 @@ export async function prepare(env: HookEnv, domain: DomainXml): Promise<HookOutc
   });
 }
 
-/** A setting the VF's driver can't do would fail the start half way: refuse it now, naming the driver. */
-function refuseUnsupported(env: HookEnv, domain: DomainXml, { device, vf }: PinnedDevice, now: VfSnapshot): void {
+/** A setting the VF's driver can't do would fail the start (or hot-plug) half way: refuse it now, naming the driver. */
+export function refuseUnsupported(env: HookEnv, domain: string, { device, vf }: { device: Pick<SriovDevice, 'label' | 'settings'>; vf: VfRef }, now: VfSnapshot): void {
   const { driver, profile } = pfDriver(env, vf.pf);
   const missing = unsupportedSettings(device.settings, now, profile);
   if (missing.length === 0) return;
   const what = missing.map((m) => `${m.setting} (${m.why})`).join('; ');
   throw new OperationError(
-    `domain ${domain.name}: ${device.label} is VF ${vf.index} of PF ${vf.pf}, whose driver ${driver ?? '(none)'} can't do ${what}; nothing was changed`,
-    `remove ${missing.length > 1 ? 'these settings' : 'this setting'} from the domain (virsh edit ${domain.name}), or give it a VF of a PF whose driver can (docs/drivers.md)`);
+    `domain ${domain}: ${device.label} is VF ${vf.index} of PF ${vf.pf}, whose driver ${driver ?? '(none)'} can't do ${what}; nothing was changed`,
+    `remove ${missing.length > 1 ? 'these settings' : 'this setting'} from the domain (virsh edit ${domain}), or give it a VF of a PF whose driver can (docs/drivers.md)`);
 }
 
 /** VFs don't survive a reboot: bring configured PFs to their count when the domain names a VF that isn't there. */

@@ -7,11 +7,11 @@
 import { OperationError } from '../../errors.js';
 import type { VfSettings } from '../../model/vf-settings.js';
 import { afterLibvirt, guestDesired } from '../../plan/guest-vf.js';
-import { describeVf, formatValue, mismatches, planChanges, provenBy, writeAll, type VfChange, type VfDesired, type VfRef } from '../../plan/vf-snapshot.js';
+import { describeVf, planChanges, provenBy, type VfChange, type VfDesired, type VfRef } from '../../plan/vf-snapshot.js';
 import type { VfRecord } from '../../state/vf-record.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { applyAllYouCan, applyChanges, firstLine, pfDriver, readPfs, snapshotIn } from '../vf-host.js';
+import { applyAndCheck, firstLine, pfDriver, putBackTouched, readPfs, snapshotIn } from '../vf-host.js';
 import { domainVfs, ownRecord } from './domain-devices.js';
 
 interface Target {
@@ -44,18 +44,9 @@ export async function start(env: HookEnv, domain: DomainXml): Promise<HookOutcom
 
     const changes = targets.flatMap((t) => planChanges(t.vf, provenBy(current.get(t.vf.pci)!, profiles.get(t.vf.pci)!), t.desired));
     try {
-      await applyChanges(env, changes);
-      const after = await readPfs(env, targets.map((t) => t.vf.pf));
-      for (const t of targets) {
-        const actual = snapshotIn(after, t.vf);
-        const wrong = mismatches(t.desired, actual, profiles.get(t.vf.pci)!);
-        if (wrong.length) {
-          const what = wrong.map((k) => `${k} is ${formatValue(k, actual)}, not ${formatValue(k, t.desired)}`).join('; ');
-          throw new OperationError(`${describeVf(t.vf)} did not take the settings: ${what}`, `the ${t.vf.pf} driver may not support them; see \`ip link show ${t.vf.pf}\``);
-        }
-      }
+      await applyAndCheck(env, changes, targets.map((t) => ({ vf: t.vf, desired: t.desired, profile: profiles.get(t.vf.pci)! })));
     } catch (e) {
-      await rollback(env, changes, current);
+      await putBackTouched(env, changes, current);
       throw startRefused(domain, e, changes);
     }
 
@@ -75,17 +66,6 @@ function withNetworkDefaults(env: HookEnv, record: VfRecord | null, asked: VfSet
   if (!d) return asked;
   const { vlan, qos, ...rest } = d;
   return { ...rest, ...(vlan !== undefined ? { vlan: { id: vlan, ...(qos !== undefined ? { qos } : {}) } } : {}), ...asked };
-}
-
-/** Put back every setting this call touched, on every VF, doing all that can be done. */
-async function rollback(env: HookEnv, applied: readonly VfChange[], before: Map<string, VfDesired>): Promise<void> {
-  const undo = [...new Map(applied.map((c) => [c.vf.pci, c.vf])).values()].flatMap((vf) => {
-    const keys = new Set(applied.filter((c) => c.vf.pci === vf.pci).flatMap((c) => c.keys));
-    const previous = before.get(vf.pci)!;
-    return writeAll(vf, Object.fromEntries([...keys].map((k) => [k, previous[k]])) as VfDesired);
-  });
-  const failed = await applyAllYouCan(env, undo);
-  for (const f of failed) env.report.note(`could not put back ${f.change.keys.join('/')} on ${describeVf(f.change.vf)}: ${f.why}`);
 }
 
 function startRefused(domain: DomainXml, e: unknown, changes: readonly VfChange[]): OperationError {

@@ -24,23 +24,31 @@ async function putBack(env: HookEnv, owner: Owner, op: 'stopped' | 'release'): P
     // only what this guest still holds: a VF another guest took since is not ours to reset
     const mine = env.state.all().filter((r) => sameOwner(r.owner, owner));
     if (op === 'release') await resetUnreadable(env);
-    if (mine.length === 0) return OK;
-    const links = await readPfs(env, mine.map((r) => r.pf)).catch((e: Error) => {
-      env.report.note(`could not read the PFs: ${e.message}`);
-      return null;
-    });
-    for (const r of mine) env.report.vfs.add(describeVf(r));
-    if (links) {
-      const changes = mine.flatMap((r) => restoreChanges(env, r, links));
-      const failed = await applyAllYouCan(env, changes);
-      for (const f of failed) env.report.note(`could not put back ${f.change.keys.join('/')} on ${describeVf(f.change.vf)}: ${f.why}`);
-    }
-    for (const r of mine) {
-      if (op === 'release') env.state.remove(r.pci);
-      else env.state.put({ ...r, phase: 'stopped', updated: new Date().toISOString() });
-    }
+    await putBackVfs(env, mine, op);
     return OK;
   });
+}
+
+/**
+ * Put these VFs back as their records say (doing all that can be done, never failing), then
+ * mark them stopped (free for another guest) or, at release, forget them. Under the vfs lock.
+ */
+export async function putBackVfs(env: HookEnv, records: readonly VfRecord[], op: 'stopped' | 'release'): Promise<void> {
+  if (records.length === 0) return;
+  const links = await readPfs(env, records.map((r) => r.pf)).catch((e: Error) => {
+    env.report.note(`could not read the PFs: ${e.message}`);
+    return null;
+  });
+  for (const r of records) env.report.vfs.add(describeVf(r));
+  if (links) {
+    const changes = records.flatMap((r) => restoreChanges(env, r, links));
+    const failed = await applyAllYouCan(env, changes);
+    for (const f of failed) env.report.note(`could not put back ${f.change.keys.join('/')} on ${describeVf(f.change.vf)}: ${f.why}`);
+  }
+  for (const r of records) {
+    if (op === 'release') env.state.remove(r.pci);
+    else env.state.put({ ...r, phase: 'stopped', updated: new Date().toISOString() });
+  }
 }
 
 /**

@@ -21,7 +21,7 @@
  * (serial: listing and fully parsing every defined domain's XML, defining the domain).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeHost, igbVfAddress } from '../../support/fake-host.js';
@@ -89,6 +89,12 @@ function vfNics(xml: string): { vf: string | null; mac: string | null; text: str
     return { vf: a ? `${a[1]}:${a[2]}:${a[3]}.${a[4]}` : null, mac: /<mac address='([0-9a-f:]{17})'/.exec(text)?.[1] ?? null, text };
   });
 }
+
+/** The lines of a fake host's virt-sriov log. */
+const logLines = (name: string): { hook: string; changes: { setting: string; from: string; to: string }[] }[] => {
+  const file = join(work, name, 'virt-sriov.log');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
+};
 
 /** The <sriov:vf .../> entries of a dumpxml's virt-sriov metadata. */
 function metadataEntries(xml: string): string[] {
@@ -356,36 +362,77 @@ describe('vfs, status, doctor', () => {
     // a running guest (TCG, no VF: this kernel has no VFIO) given a VF for its next start
     await defineDomain('runner');
     await daemon().virshOk('start', 'runner');
-    const r = await cli(['attach', 'runner', '--pf', 'eth0']);
+    const r = await cli(['attach', 'runner', '--pf', 'eth0', '--config']);
     if (r.exitCode !== 0) throw new Error(`attach runner: ${r.stderr}`);
   }, 30_000);
 
   // eth0 now: VF 0 web1, 1 web2, 2 web3, 3 fw1, 4 fw2, 5 runner (running)
   const holders = ['web1', 'web2', 'web3', 'fw1', 'fw2', 'runner'];
 
-  test('attach and detach speak virsh: on the running guest, --config (or no flag) changes the definition, for the next start; --current, --persistent and --live would change the running guest and are refused', async () => {
+  test('attach and detach speak virsh: --config changes the definition of the running guest, for its next start, and leaves the guest as it runs', async () => {
     const defined = await inactiveXml('runner');
     const running = await daemon().virshOk('dumpxml', 'runner');
-    for (const flag of ['--current', '--persistent']) {
-      const r = await cli(['attach', 'runner', '--network', 'sriov', flag]);
-      expect(r).toMatchObject({ exitCode: 2, stdout: '' });
-      expect(r.stderr).toContain(`${flag}: domain runner is running, so ${flag} means changing the running guest`);
-      expect(r.stderr).toContain('fix: give --config: the definition changes, and the guest has it from its next start (virsh shutdown runner, then virsh start runner)');
-    }
-    const live = await cli(['attach', 'runner', '--network', 'sriov', '--live']);
-    expect(live).toMatchObject({ exitCode: 2, stdout: '' });
-    expect(live.stderr).toContain('--live (changing the running guest) is not done yet');
-    expect(await inactiveXml('runner')).toBe(defined);
-
     const r = await cli(['attach', 'runner', '--network', 'sriov', '--mac', '52:54:00:cc:00:01', '--config']);
     expect(r).toMatchObject({ exitCode: 0, stderr: '' });
     expect(r.stdout).toContain('it is there from the next start (runner is running: shut it down and start it again; a reboot keeps the running definition)');
     expect(await inactiveXml('runner')).toContain('52:54:00:cc:00:01');
     expect(await daemon().virshOk('dumpxml', 'runner')).toBe(running);
-    expect((await cli(['detach', 'runner', '--mac', '52:54:00:cc:00:01', '--persistent'])).exitCode).toBe(2);
-    const detached = await cli(['detach', 'runner', '--mac', '52:54:00:cc:00:01']);
+    const live = await cli(['detach', 'runner', '--mac', '52:54:00:cc:00:01', '--live']);
+    expect(live.exitCode).toBe(2);
+    expect(live.stderr).toContain('domain runner has no SR-IOV NIC with MAC 52:54:00:cc:00:01 in the running guest');
+    const detached = await cli(['detach', 'runner', '--mac', '52:54:00:cc:00:01', '--config']);
     expect(detached).toMatchObject({ exitCode: 0, stderr: '' });
     expect(await inactiveXml('runner')).toBe(defined);
+  }, 60_000);
+
+  test('attach to the running guest (--live, and the default --current): every setting goes on the VF before libvirt is asked; libvirt refuses (this kernel has no VFIO), the VF is put back exactly as it was, nothing is claimed or defined', async () => {
+    const defined = await inactiveXml('runner');
+    const running = await daemon().virshOk('dumpxml', 'runner');
+    host.setVf('eth0', 5, { mac: '02:11:22:33:44:55', vlan: 7, trust: false, spoofchk: true });
+    const before = host.load().pfs.eth0!.vfs;
+    // runner's own VF (5) is taken by its definition: free one for the live attach
+    expect((await cli(['detach', 'web2', '--vf', vf0(1), '--config'])).exitCode).toBe(0);
+    host.setVf('eth0', 1, { mac: '02:11:22:33:44:01', vlan: 9 });
+    const before1 = host.load().pfs.eth0!.vfs[1];
+    for (const flags of [['--live'], [], ['--current'], ['--persistent']]) {
+      const log = logLines('admin').length;
+      const r = await cli(['attach', 'runner', '--pf', 'eth0', '--mac', '52:54:00:cc:00:02', '--vlan', '403', '--trust', 'on', '--spoofchk', 'off', '--max-tx-rate', '100', ...flags]);
+      expect([flags, r.exitCode]).toEqual([flags, 1]);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain("libvirt could not attach a device to the running guest domain runner (a problem of this host, not of the XML): unsupported configuration: host doesn't support passthrough of host PCI devices");
+      expect(r.stderr).toContain(`eth0 vf 1 (${vf0(1)}) was put back as it was`);
+      expect(r.stderr).toContain('fix: this host can\'t give PCI devices (VFs) to guests: turn on the IOMMU');
+      expect(host.load().pfs.eth0!.vfs[1]).toEqual(before1);
+      // the log: each setting went on, then came off again after libvirt's refusal
+      const entry = logLines('admin').slice(log).find((e) => e.hook === 'cli')!;
+      expect(entry).toMatchObject({ op: 'attach', object: 'runner', result: 'failed', vfs: [`eth0 vf 1 (${vf0(1)})`] });
+      expect(entry.changes.map((c) => `${c.setting} ${c.from}->${c.to}`).slice(0, 5)).toEqual([
+        'mac 02:11:22:33:44:01->52:54:00:cc:00:02', 'vlan 9->403', 'spoofchk on->off', 'trust off->on', 'minTxRate/maxTxRate 0/0->-/100',
+      ]);
+      expect(entry.changes.map((c) => `${c.setting} ->${c.to}`).slice(5)).toEqual([
+        'mac ->02:11:22:33:44:01', 'vlan ->9', 'spoofchk ->on', 'trust ->off', 'minTxRate/maxTxRate ->0/0',
+      ]);
+    }
+    expect(host.load().pfs.eth0!.vfs).toEqual([...before.slice(0, 1), before1, ...before.slice(2)]);
+    expect(readdirSync(join(work, 'admin', 'state', 'vfs')).filter((f) => f.endsWith('.json'))).toEqual([]);
+    expect(await inactiveXml('runner')).toBe(defined);
+    expect(await daemon().virshOk('dumpxml', 'runner')).toBe(running);
+    expect((await cli(['attach', 'web2', '--pf', 'eth0', '--config'])).stdout).toContain(`on VF ${vf0(1)} (eth0)`);
+  }, 120_000);
+
+  test('--live on a domain that is not running is refused before anything changes; a network-style NIC is not hot-plugged yet', async () => {
+    const r = await cli(['attach', 'web1', '--pf', 'eth0', '--live']);
+    expect(r).toMatchObject({ exitCode: 2, stdout: '' });
+    expect(r.stderr).toContain('--live: domain web1 is not running');
+    const d = await cli(['detach', 'web1', '--vf', vf0(0), '--live']);
+    expect(d).toMatchObject({ exitCode: 2, stdout: '' });
+    expect(d.stderr).toContain('--live: domain web1 is not running');
+    const n = await cli(['attach', 'runner', '--network', 'sriov']);
+    expect(n.exitCode).toBe(2);
+    expect(n.stderr).toContain("domain runner: a network-style NIC can't be hot-plugged by virt-sriov yet");
+    for (const bad of [['--live', '--current'], ['--live', '--persistent']]) {
+      expect((await cli(['attach', 'runner', '--pf', 'eth0', ...bad])).stderr).toContain('mutually exclusive');
+    }
   }, 60_000);
 
   test('define of a network-style device --to interface when eth0 has no free VF says so and defines nothing', async () => {

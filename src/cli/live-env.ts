@@ -1,0 +1,39 @@
+/**
+ * The CLI's changes to running guests' VFs (attach, detach, set with --live) go through the
+ * hooks' own core (src/live, src/hooks/vf-host.ts) with the host the config names, and leave
+ * one line in the hook log, as a hook call does: what changed on which VF, from what to what.
+ */
+import { HookReport, type HookEnv } from '../hooks/hook-env.js';
+import { VirtSriovError } from '../errors.js';
+import { definedHostdevNetworks } from '../host/libvirt-files.js';
+import { appendLog } from '../log/hook-log.js';
+import { stateStore } from '../state/state-store.js';
+import type { CommandContext } from './context.js';
+
+export async function withLiveEnv<T>(ctx: CommandContext, op: string, domain: string, f: (env: HookEnv) => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const report = new HookReport();
+  const env: HookEnv = {
+    config: ctx.config, sysfs: ctx.host.sysfs, ip: ctx.host.ip, state: stateStore(ctx.config.stateDir),
+    hostdevNetworks: () => definedHostdevNetworks(), definedDomains: () => [], report,
+  };
+  let error: unknown;
+  try {
+    return await f(env);
+  } catch (e) {
+    error = e;
+    throw e;
+  } finally {
+    const message = error === undefined ? undefined : error instanceof VirtSriovError ? error.describe() : `internal error: ${(error as Error).message}`;
+    try {
+      appendLog(ctx.config.logFile, {
+        time: new Date(started).toISOString(), hook: 'cli', op, subop: 'live', object: domain,
+        result: error === undefined ? 'ok' : 'failed', durationMs: Date.now() - started, vfs: [...report.vfs],
+        changes: report.changes, notes: report.notes, ...(message ? { error: message } : {}),
+      });
+    } catch (e) {
+      ctx.note(`could not write the log ${ctx.config.logFile}: ${(e as Error).message}`);
+    }
+    for (const n of report.notes) ctx.note(n);
+  }
+}
