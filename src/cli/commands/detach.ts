@@ -50,8 +50,8 @@ async function detach(ctx: CommandContext, name: string, o: DetachOptions): Prom
   if (!Number.isFinite(waitS) || waitS <= 0) throw new UsageError(`--wait '${o.wait}' is not a number of seconds`, 'give --wait 60, say');
   const mac = o.mac ? normalizeMac(o.mac) : undefined;
   const vf = o.vf ? parsePciAddress(o.vf) : undefined;
-  // subscribed before the unplug is asked for, on the connection that asks
-  ctx.events = true;
+  // subscribed before the unplug is asked for, on the connection that asks (only where it may be live)
+  ctx.events = !(o.config && !o.live);
   const conn = ctx.libvirt;
   const summary = conn.domains.lookup(name);
   if (!summary) throw new OperationError(`domain ${name} is not defined on ${conn.uri}`, '`virsh list --all` shows the defined domains');

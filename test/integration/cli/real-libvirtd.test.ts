@@ -493,7 +493,7 @@ describe('vfs, status, doctor', () => {
     const after = JSON.parse((await cli(['status', '--json', '--pf', 'eth0'])).stdout).pfs[0].vfs as { domain: unknown }[];
     expect(after[2]!.domain).toBeNull();
     expect(after[5]!.domain).toEqual({ domain: 'runner', running: true });
-  });
+  }, 30_000);
 
   test('doctor --json -c qemu:///system reaches the real daemon; domcapabilities-vfio reports this kernel\'s VFIO', async () => {
     const r = await cli(['doctor', '--json']);
