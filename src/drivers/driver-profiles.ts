@@ -47,6 +47,11 @@ export interface DriverProfile {
   readonly linkStates?: readonly LinkState[];
   /** Whether it takes an all-zero MAC (libvirt retries a refused one with ZERO_MAC_FALLBACK). */
   readonly zeroMac: 'accepts' | 'refuses';
+  /**
+   * Whether the PF counts each VF's traffic (ndo_get_vf_stats). Without it the kernel still
+   * prints `ip -s` counters for every VF, all zero: they say nothing and are not shown.
+   */
+  readonly vfStats: boolean;
   /** The most MACs and VLANs an untrusted VF may add (untrusted-filter-limits). */
   readonly untrustedLimits?: { readonly macs: number; readonly vlans: number };
   readonly quirks: readonly QuirkId[];
@@ -63,8 +68,9 @@ export const DRIVER_PROFILES: readonly DriverProfile[] = [
     driver: 'igb', vfDriver: 'igbvf', nics: 'Intel 82576, I350',
     reports: ['spoofchk', 'trust'], fixedReports: [],
     sets: ['mac', 'vlan', 'vlanQos', 'spoofchk', 'trust', 'maxTxRate'],
-    zeroMac: 'accepts', quirks: [],
+    vfStats: false, zeroMac: 'accepts', quirks: [],
     sources: [
+      'igb_main.c: igb_netdev_ops has no ndo_get_vf_stats (ip -s prints zeros for its VFs; lab capture)',
       'igb_main.c: igb_netdev_ops has ndo_set_vf_mac/vlan/rate/spoofchk/trust and no ndo_set_vf_link_state or rss_query_en',
       'igb_main.c igb_ndo_set_vf_bw: a min_tx_rate is refused (EINVAL)',
       'igb_main.c igb_ndo_get_vf_config: fills spoofchk and trusted, not rss_query_en',
@@ -76,8 +82,9 @@ export const DRIVER_PROFILES: readonly DriverProfile[] = [
     reports: ['spoofchk', 'trust', 'queryRss'], fixedReports: [],
     sets: ['mac', 'vlan', 'vlanQos', 'spoofchk', 'trust', 'maxTxRate', 'linkState', 'queryRss'],
     linkStates: ['auto', 'disable'],
-    zeroMac: 'accepts', quirks: [],
+    vfStats: false, zeroMac: 'accepts', quirks: [],
     sources: [
+      'ixgbe_main.c: ixgbe_netdev_ops has no ndo_get_vf_stats (a 2022 patch adding it was not merged)',
       'ixgbe_sriov.c ixgbe_ndo_get_vf_config: fills spoofchk, rss_query_en and trusted; min_tx_rate always 0',
       'ixgbe_sriov.c ixgbe_ndo_set_vf_bw: a min_tx_rate is refused (EINVAL)',
       'ixgbe_sriov.c ixgbe_ndo_set_vf_link_state: "enable" is logged as not supported and ignored (returns 0)',
@@ -89,9 +96,10 @@ export const DRIVER_PROFILES: readonly DriverProfile[] = [
     driver: 'i40e', vfDriver: 'iavf', nics: 'Intel X710, XL710, XXV710',
     reports: ['spoofchk', 'trust'], fixedReports: [],
     sets: ['mac', 'vlan', 'vlanQos', 'spoofchk', 'trust', 'maxTxRate', 'linkState'],
-    zeroMac: 'accepts', untrustedLimits: { macs: 16, vlans: 16 },
+    vfStats: true, zeroMac: 'accepts', untrustedLimits: { macs: 16, vlans: 16 },
     quirks: ['untrusted-filter-limits', 'mac-settles-late'],
     sources: [
+      'i40e_main.c: ndo_get_vf_stats = i40e_get_vf_stats',
       'i40e_virtchnl_pf.c i40e_ndo_get_vf_config: fills spoofchk, trusted and linkstate, not rss_query_en',
       'i40e_virtchnl_pf.c i40e_ndo_set_vf_bw: a min_tx_rate is refused (EINVAL)',
       'i40e_virtchnl_pf.c i40e_ndo_set_vf_mac: "VF still in reset. Try again." (EAGAIN) while the VF resets',
@@ -102,9 +110,10 @@ export const DRIVER_PROFILES: readonly DriverProfile[] = [
     driver: 'ice', vfDriver: 'iavf', nics: 'Intel E810',
     reports: ['spoofchk', 'trust'], fixedReports: [],
     sets: ['mac', 'vlan', 'vlanQos', 'spoofchk', 'trust', 'minTxRate', 'maxTxRate', 'linkState'],
-    zeroMac: 'accepts', untrustedLimits: { macs: 18, vlans: 8 },
+    vfStats: true, zeroMac: 'accepts', untrustedLimits: { macs: 18, vlans: 8 },
     quirks: ['untrusted-filter-limits', 'mac-settles-late'],
     sources: [
+      'ice_main.c: ndo_get_vf_stats = ice_get_vf_stats',
       'ice_sriov.c ice_get_vf_cfg: fills spoofchk, trusted, linkstate and both rates, not rss_query_en',
       'ice_sriov.c ice_set_vf_bw: min and max tx rate',
       'ice_vf_lib.h ICE_MAX_MACADDR_PER_VF, ice_virtchnl.c ICE_MAX_VLAN_PER_VF: filters an untrusted VF may add',
@@ -115,9 +124,10 @@ export const DRIVER_PROFILES: readonly DriverProfile[] = [
     driver: 'mlx5_core', vfDriver: 'mlx5_core', nics: 'NVIDIA/Mellanox ConnectX-4 to ConnectX-7',
     reports: ['spoofchk', 'trust'], fixedReports: [],
     sets: ['mac', 'vlan', 'vlanQos', 'spoofchk', 'trust', 'minTxRate', 'maxTxRate', 'linkState'],
-    zeroMac: 'accepts',
+    vfStats: true, zeroMac: 'accepts',
     quirks: ['spoofchk-needs-mac', 'switchdev-refuses-vf-settings'],
     sources: [
+      'mlx5 en_main.c: ndo_get_vf_stats = mlx5e_get_vf_stats',
       'mlx5 eswitch.c mlx5_eswitch_get_vport_config: fills spoofchk, trusted, linkstate, min and max rate, not rss_query_en',
       'mlx5 en_main.c mlx5e_set_vf_* -> eswitch.c mlx5_eswitch_set_vport_*: legacy eswitch mode only (EOPNOTSUPP in switchdev)',
       'mlx5 eswitch.c mlx5_eswitch_set_vport_spoofchk: "Spoofchk in set while MAC is invalid" (a zero MAC)',
@@ -127,8 +137,9 @@ export const DRIVER_PROFILES: readonly DriverProfile[] = [
     driver: 'bnx2x', vfDriver: 'bnx2x', nics: 'Broadcom/QLogic BCM57810, BCM57840',
     reports: ['spoofchk'], fixedReports: ['spoofchk', 'maxTxRate'],
     sets: ['mac', 'vlan', 'spoofchk', 'linkState'],
-    zeroMac: 'refuses', quirks: ['recreate-vfs-after-mac'],
+    vfStats: false, zeroMac: 'refuses', quirks: ['recreate-vfs-after-mac'],
     sources: [
+      'bnx2x_main.c bnx2x_netdev_ops: no ndo_get_vf_stats',
       'bnx2x_sriov.c bnx2x_get_vf_config: spoofchk always 1, max_tx_rate always 10000, qos always 0, no trusted',
       'bnx2x_sriov.c bnx2x_set_vf_mac: !is_valid_ether_addr -> EINVAL (a zero MAC is refused)',
       'bnx2x_main.c bnx2x_netdev_ops: ndo_set_vf_mac/vlan/spoofchk/link_state, no ndo_set_vf_rate or trust',
@@ -139,8 +150,9 @@ export const DRIVER_PROFILES: readonly DriverProfile[] = [
     driver: 'bnxt_en', vfDriver: 'bnxt_en', nics: 'Broadcom BCM573xx, BCM574xx (NetXtreme-C/E)',
     reports: ['spoofchk', 'trust'], fixedReports: [],
     sets: ['mac', 'vlan', 'vlanQos', 'spoofchk', 'trust', 'minTxRate', 'maxTxRate', 'linkState'],
-    zeroMac: 'accepts', quirks: [],
+    vfStats: false, zeroMac: 'accepts', quirks: [],
     sources: [
+      'bnxt.c bnxt_netdev_ops: no ndo_get_vf_stats',
       'bnxt_sriov.c bnxt_get_vf_config: fills spoofchk, trusted, linkstate and both rates',
       'bnxt_sriov.c bnxt_set_vf_mac: refuses only multicast; zero lets the VF use its own MAC',
       'bnxt_sriov.c bnxt_set_vf_vlan: QoS without a VLAN id is refused (EINVAL)',

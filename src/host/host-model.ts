@@ -5,7 +5,7 @@
 import { OperationError } from '../errors.js';
 import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
 import type { IpTool } from './ip.js';
-import type { VfState } from './ip-link.js';
+import type { VfState, VfStats } from './ip-link.js';
 import type { Sysfs } from './sysfs.js';
 
 export interface VfInfo {
@@ -17,6 +17,8 @@ export interface VfInfo {
   readonly iommuGroup: number | null;
   /** What the PF reports for this VF; null if it reports nothing. */
   readonly state: VfState | null;
+  /** The counters of the VF's own netdev (bound to its host driver), when read with `traffic`. */
+  readonly netdevStats: VfStats | null;
 }
 
 export interface PfInfo {
@@ -66,21 +68,40 @@ export function readVfSysfs(sysfs: Sysfs, index: number, pci: string, state: VfS
     driver: sysfs.linkName(`${dev}/driver`),
     iommuGroup: group === null ? null : Number(group),
     state,
+    netdevStats: null,
   };
+}
+
+const NETDEV_COUNTERS = ['rx_bytes', 'rx_packets', 'tx_bytes', 'tx_packets', 'multicast', 'rx_dropped', 'tx_dropped'] as const;
+
+/** A netdev's counters from sysfs (class/net/NAME/statistics); null when they can't be read. */
+export function readNetdevStats(sysfs: Sysfs, netdev: string): VfStats | null {
+  const values = NETDEV_COUNTERS.map((c) => Number(sysfs.read(`class/net/${netdev}/statistics/${c}`) ?? NaN));
+  if (values.some((v) => !Number.isFinite(v))) return null;
+  const [rxBytes, rxPackets, txBytes, txPackets, multicast, rxDropped, txDropped] = values as [number, number, number, number, number, number, number];
+  return { rxBytes, rxPackets, txBytes, txPackets, multicast, broadcast: null, rxDropped, txDropped };
+}
+
+export interface ReadOptions {
+  /** Each VF's traffic too: the PF's counters (`ip -s`, in the same one read) and a bound VF's netdev counters. */
+  readonly traffic?: boolean;
 }
 
 /**
  * These PFs (every one by default), read with one `ip` process. It is started before the first
  * await, so a caller can do other work while it runs.
  */
-export async function readHost(sysfs: Sysfs, ip: IpTool, names: readonly string[] = listPfNames(sysfs)): Promise<HostModel> {
-  const reading = ip.showAll(names);
+export async function readHost(sysfs: Sysfs, ip: IpTool, names: readonly string[] = listPfNames(sysfs), options: ReadOptions = {}): Promise<HostModel> {
+  const reading = ip.showAll(names, { stats: options.traffic });
   const pfs = await Promise.all(names.map(async (name, i) => {
     const { vfAddresses, ...pf } = readPfSysfs(sysfs, name);
     const link = (await reading)[i]!;
     const states = new Map<number, VfState>();
     for (const v of link.vfs) if (!states.has(v.vf)) states.set(v.vf, v); // a lookup per VF: 1024 VFs make a scan O(n²)
-    const vfs = vfAddresses.map((pci, i) => readVfSysfs(sysfs, i, pci, states.get(i) ?? null));
+    const vfs = vfAddresses.map((pci, i) => {
+      const vf = readVfSysfs(sysfs, i, pci, states.get(i) ?? null);
+      return options.traffic && vf.netdev ? { ...vf, netdevStats: readNetdevStats(sysfs, vf.netdev) } : vf;
+    });
     return { ...pf, up: link.up, vfs };
   }));
   return { pfs };

@@ -15,6 +15,26 @@ export interface VfState {
   readonly minTxRate: number;
   readonly maxTxRate: number;
   readonly queryRss: boolean | null;
+  /** The VF's traffic as the PF counts it (`ip -s`); null when ip printed none. */
+  readonly stats: VfStats | null;
+}
+
+/**
+ * A VF's counters as the PF reports them (IFLA_VF_STATS), from the VF's side: rx is what it
+ * received (towards the guest), tx what it sent. The kernel fills zeros for a driver without
+ * ndo_get_vf_stats; telling those from idle VFs is the driver table's job (vf-counters.ts).
+ */
+export interface VfStats {
+  readonly rxBytes: number;
+  readonly rxPackets: number;
+  readonly txBytes: number;
+  readonly txPackets: number;
+  /** Received broadcasts; null where the counters come from a netdev, which has none. */
+  readonly broadcast: number | null;
+  readonly multicast: number;
+  /** Kernels before 5.1 (IFLA_VF_STATS_RX_DROPPED) report no drops: null, not 0. */
+  readonly rxDropped: number | null;
+  readonly txDropped: number | null;
 }
 
 export interface PfLink {
@@ -38,6 +58,8 @@ interface RawVf {
   trust?: boolean;
   link_state?: string;
   query_rss_en?: boolean;
+  // iproute2's print_vf_stats64: rx {bytes, packets, multicast, broadcast, dropped?}, tx {tx_bytes, tx_packets, dropped?}
+  stats?: { rx?: Record<string, unknown>; tx?: Record<string, unknown> };
 }
 
 /** Parse the JSON of `ip -j link show dev PF`. `what` names the PF for errors. */
@@ -72,5 +94,27 @@ function parseVf(raw: RawVf): VfState {
     minTxRate: raw.rate?.min_tx ?? raw.min_tx_rate ?? 0,
     maxTxRate: raw.rate?.max_tx ?? raw.max_tx_rate ?? raw.tx_rate ?? 0,
     queryRss: raw.query_rss_en ?? null,
+    stats: parseStats(raw.stats),
+  };
+}
+
+function parseStats(raw: RawVf['stats']): VfStats | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const rx = raw.rx ?? {};
+  const tx = raw.tx ?? {};
+  // a u64 above 2^53 loses its last bits in JSON.parse: Prometheus keeps counters as float64 too
+  const count = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
+  const rxBytes = count(rx.bytes);
+  const txBytes = count(tx.tx_bytes ?? tx.bytes);
+  if (rxBytes === null || txBytes === null) return null;
+  return {
+    rxBytes,
+    rxPackets: count(rx.packets) ?? 0,
+    txBytes,
+    txPackets: count(tx.tx_packets ?? tx.packets) ?? 0,
+    broadcast: count(rx.broadcast) ?? 0,
+    multicast: count(rx.multicast) ?? 0,
+    rxDropped: count(rx.dropped),
+    txDropped: count(tx.dropped),
   };
 }

@@ -7,11 +7,16 @@ import { OperationError } from '../errors.js';
 import { isInterfaceName } from '../model/interface-name.js';
 import { parsePfLink, type PfLink } from './ip-link.js';
 
+/** `stats`: with each VF's counters (`ip -s`); the hooks leave them out, and the kernel skips them. */
+export interface ShowOptions {
+  readonly stats?: boolean;
+}
+
 export interface IpTool {
   /** `ip -j link show dev PF`. */
-  show(pf: string): Promise<PfLink>;
+  show(pf: string, options?: ShowOptions): Promise<PfLink>;
   /** Several PFs in one process (`ip -j -batch -`, one `link show dev PF` each), in order. */
-  showAll(pfs: readonly string[]): Promise<PfLink[]>;
+  showAll(pfs: readonly string[], options?: ShowOptions): Promise<PfLink[]>;
   /** `ip -batch -` with one command per entry (each an argv after `ip`). */
   batch(commands: readonly (readonly string[])[]): Promise<void>;
 }
@@ -38,18 +43,19 @@ export function ipTool(command: readonly string[] = ['ip']): IpTool {
       reject(new OperationError(`${what} failed: ${why}`));
     });
   });
-  const show = async (pf: string) => {
+  const flags = (o: ShowOptions) => (o.stats ? ['-s', '-j'] : ['-j']);
+  const show = async (pf: string, options: ShowOptions = {}) => {
     if (!isInterfaceName(pf)) throw new OperationError(`${JSON.stringify(pf)} is not a network interface name`);
-    return parsePfLink(await run(['-j', 'link', 'show', 'dev', pf]), pf);
+    return parsePfLink(await run([...flags(options), 'link', 'show', 'dev', pf]), pf);
   };
   return {
     show,
-    async showAll(pfs) {
-      if (pfs.length <= 1) return Promise.all(pfs.map(show));
+    async showAll(pfs, options = {}) {
+      if (pfs.length <= 1) return Promise.all(pfs.map((pf) => show(pf, options)));
       const bad = pfs.find((pf) => !isInterfaceName(pf));
       if (bad !== undefined) throw new OperationError(`${JSON.stringify(bad)} is not a network interface name`);
       // one JSON array per line, per command; ip stops at the first device that doesn't exist
-      const lines = (await run(['-j', '-batch', '-'], pfs.map((pf) => `link show dev ${pf}`).join('\n') + '\n')).split('\n').filter((l) => l.trim());
+      const lines = (await run([...flags(options), '-batch', '-'], pfs.map((pf) => `link show dev ${pf}`).join('\n') + '\n')).split('\n').filter((l) => l.trim());
       if (lines.length !== pfs.length) throw new OperationError(`ip -j -batch - printed ${lines.length} links for ${pfs.length} PFs (${pfs.join(', ')})`);
       return pfs.map((pf, i) => parsePfLink(lines[i]!, pf));
     },

@@ -16,6 +16,9 @@ export interface DomainDefinition {
 export interface VfHolder {
   readonly domain: string;
   readonly running: boolean;
+  /** The guest's NIC on the VF, as the admin knows it: its MAC (interface or hook record) and alias. */
+  readonly mac: string | null;
+  readonly alias: string | null;
 }
 
 export function vfHolders(domains: readonly DomainDefinition[], records: readonly VfRecord[] = []): Map<string, VfHolder> {
@@ -23,6 +26,8 @@ export function vfHolders(domains: readonly DomainDefinition[], records: readonl
   const take = (pci: string, h: VfHolder) => {
     const had = holders.get(pci);
     if (!had || (h.running && !had.running)) holders.set(pci, h);
+    // the same guest seen again (its live XML, its record): keep what the first sighting lacked
+    else if (had.domain === h.domain) holders.set(pci, { ...had, mac: had.mac ?? h.mac, alias: had.alias ?? h.alias });
   };
   for (const d of domains) {
     for (const text of d.xml) {
@@ -33,10 +38,10 @@ export function vfHolders(domains: readonly DomainDefinition[], records: readonl
       } catch {
         continue; // a domain we can't read holds nothing we can see
       }
-      for (const s of sources) take(formatPciAddress(s.address), { domain: d.name, running: d.running });
+      for (const s of sources) take(formatPciAddress(s.address), { domain: d.name, running: d.running, mac: s.mac, alias: s.alias });
     }
   }
-  for (const r of records) if (holds(r)) take(r.pci, { domain: r.owner.name, running: true });
+  for (const r of records) if (holds(r)) take(r.pci, { domain: r.owner.name, running: true, mac: r.guest.mac ?? null, alias: null });
   return holders;
 }
 

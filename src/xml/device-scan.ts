@@ -4,7 +4,8 @@
  * them (a DOM per domain was most of its time, and saxes, a parser in JS char by char, still
  * ~5x this). It finds what DomainXml.pciSources finds, by the same rules
  * (devices/hostdev.ts, devices/interface-hostdev.ts): the first <source><address> of each
- * <hostdev type='pci'> and <interface type='hostdev'> in the domain's first <devices>.
+ * <hostdev type='pci'> and <interface type='hostdev'> in the domain's first <devices>, with
+ * the device's <mac address> and <alias name> (what an admin knows the guest's NIC by).
  */
 import type { PciAddress } from '../model/pci-address.js';
 import { pciSourceFrom } from './devices/common.js';
@@ -16,6 +17,10 @@ import { declare, resolveName, TOP_SCOPE, type Scope } from './names.js';
 export interface ScannedPciSource {
   readonly address: PciAddress;
   readonly style: 'hostdev' | 'interface';
+  /** The interface's <mac address> (a <hostdev> has none), lower case. */
+  readonly mac: string | null;
+  /** The device's <alias name> (libvirt's in a live XML, `ua-*` an admin's own). */
+  readonly alias: string | null;
 }
 
 // markup by its first characters; a '<' that starts none of them (or a tag with an unquoted
@@ -49,6 +54,8 @@ export function scanPciSources(text: string): ScannedPciSource[] {
   let sourceSeen = false;
   let inSource = false;
   let address: Map<string, string> | null = null;
+  let mac: string | null = null;
+  let alias: string | null = null;
 
   const close = () => {
     const depth = open.length;
@@ -56,7 +63,7 @@ export function scanPciSources(text: string): ScannedPciSource[] {
       const style = isPciHostdev(device) ? 'hostdev' : isHostdevInterface(device) ? 'interface' : null;
       const attributes = address;
       const pci = style && attributes ? pciSourceFrom((n) => attributes.get(n) ?? null) : null;
-      if (style && pci) found.push({ address: pci, style });
+      if (style && pci) found.push({ address: pci, style, mac, alias });
       device = null;
     } else if (depth === 4) {
       inSource = false;
@@ -78,7 +85,8 @@ export function scanPciSources(text: string): ScannedPciSource[] {
       const rawAttributes = m[3]!;
       if (rootClosed) throw new Error(`<${name}> after the root element`);
       const parent = scopes[scopes.length - 1]!;
-      const wanted: boolean = !notDomain && (open.length === 2 && inDevices || open.length === 4 && inSource && address === null);
+      const wanted: boolean = !notDomain && (open.length === 2 && inDevices || open.length === 4 && inSource && address === null
+        || open.length === 3 && device !== null && (name === 'mac' || name === 'alias'));
       const declares = rawAttributes.includes('xmlns');
       const attributes: Map<string, string> | null = wanted || declares ? attributesOf(rawAttributes) : null;
       let scope: Scope = parent;
@@ -104,9 +112,13 @@ export function scanPciSources(text: string): ScannedPciSource[] {
         device = { localName: local, getAttribute: (n) => attributes!.get(n) ?? null };
         sourceSeen = false;
         address = null;
+        mac = null;
+        alias = null;
       } else if (depth === 4 && device) {
         inSource = !sourceSeen && plain && local === 'source';
         if (inSource) sourceSeen = true;
+        else if (plain && local === 'mac' && mac === null) mac = attributes?.get('address')?.toLowerCase() ?? null;
+        else if (plain && local === 'alias' && alias === null) alias = attributes?.get('name') ?? null;
       } else if (depth === 5 && inSource && address === null && plain && local === 'address') {
         address = attributes;
       }

@@ -42,7 +42,22 @@ export interface FakeVfState {
   min_tx: number;
   max_tx: number;
   query_rss: boolean;
+  /** What the VF carried since it was created (the hardware's count; shown per the driver's vfStats). */
+  traffic?: FakeTraffic;
 }
+
+export interface FakeTraffic {
+  rxBytes: number;
+  rxPackets: number;
+  txBytes: number;
+  txPackets: number;
+  broadcast: number;
+  multicast: number;
+  rxDropped: number;
+  txDropped: number;
+}
+
+export const NO_TRAFFIC: FakeTraffic = { rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0, broadcast: 0, multicast: 0, rxDropped: 0, txDropped: 0 };
 
 interface PfState {
   spec: Required<Omit<FakePfSpec, 'refuses' | 'mac'>> & { refuses: string[]; mac: string };
@@ -82,10 +97,10 @@ export class FakeHost {
     const real = sysfsAt(join(root, 'sys'));
     this.sysfs = { ...real, write: (p, v) => this.writeSysfs(p, v) };
     this.ip = {
-      show: async (pf) => parsePfLink(this.runIp(['-j', 'link', 'show', 'dev', pf]).stdout, pf),
-      showAll: async (pfs) => {
-        if (pfs.length <= 1) return Promise.all(pfs.map((pf) => this.ip.show(pf)));
-        const r = this.runIp(['-j', '-batch', '-'], pfs.map((pf) => `link show dev ${pf}`).join('\n') + '\n');
+      show: async (pf, o = {}) => parsePfLink(this.runIp([...(o.stats ? ['-s'] : []), '-j', 'link', 'show', 'dev', pf]).stdout, pf),
+      showAll: async (pfs, o = {}) => {
+        if (pfs.length <= 1) return Promise.all(pfs.map((pf) => this.ip.show(pf, o)));
+        const r = this.runIp([...(o.stats ? ['-s'] : []), '-j', '-batch', '-'], pfs.map((pf) => `link show dev ${pf}`).join('\n') + '\n');
         if (r.code !== 0) throw new OperationError(`ip -j -batch - failed: ${r.stderr.trim()}`);
         return r.stdout.trim().split('\n').map((l, i) => parsePfLink(l, pfs[i]!));
       },
@@ -151,6 +166,27 @@ export class FakeHost {
 
   setVf(pf: string, i: number, patch: Partial<FakeVfState>): void {
     this.update((s) => Object.assign(s.pfs[pf]!.vfs[i]!, patch));
+  }
+
+  /**
+   * Traffic through VF i: counted by the NIC (shown by `ip -s` where the PF's driver has
+   * ndo_get_vf_stats) and, while a host driver binds the VF, by its netdev (sysfs statistics).
+   */
+  countTraffic(pf: string, i: number, delta: Partial<FakeTraffic>): void {
+    this.update((s) => {
+      const vf = s.pfs[pf]!.vfs[i]!;
+      const t = { ...NO_TRAFFIC, ...vf.traffic };
+      for (const [k, v] of Object.entries(delta) as [keyof FakeTraffic, number][]) t[k] += v;
+      vf.traffic = t;
+    });
+    const net = join(this.sysRoot, 'bus/pci/devices', this.vfAddress(pf, i), 'net');
+    for (const netdev of existsSync(net) ? readdirSync(net) : []) {
+      const dir = join(net, netdev, 'statistics');
+      for (const [file, key] of NETDEV_STATISTICS) {
+        const now = Number(readFileSync(join(dir, file), 'utf8'));
+        writeFileSync(join(dir, file), `${now + (delta[key] ?? 0)}\n`);
+      }
+    }
   }
 
   vfAddress(pf: string, i: number): string {
@@ -243,7 +279,8 @@ export class FakeHost {
 
   private makeNetdev(dev: string, name: string): void {
     const net = join(dev, 'net', name);
-    mkdirSync(net, { recursive: true });
+    mkdirSync(join(net, 'statistics'), { recursive: true });
+    for (const [file] of NETDEV_STATISTICS) writeFileSync(join(net, 'statistics', file), '0\n');
     this.link(join(net, 'device'), dev);
     mkdirSync(join(this.sysRoot, 'class/net'), { recursive: true });
     rmSync(join(this.sysRoot, 'class/net', name), { force: true });
@@ -261,8 +298,12 @@ export class FakeHost {
   /** Run an `ip` command line against the fake host, as the real one would answer. */
   runIp(argv: string[], stdin = ''): { code: number; stdout: string; stderr: string } {
     const s = this.load();
+    // -s (statistics) before the others, as `ip -s -j` is written; each VF then has its counters
+    const asked = argv;
+    const stats = argv[0] === '-s';
+    if (stats) argv = argv.slice(1);
     const batch = argv[0] === '-batch' || (argv[0] === '-j' && argv[1] === '-batch') ? stdin.split('\n').filter((l) => l.trim()) : undefined;
-    s.calls.push(batch ? { argv, batch } : { argv });
+    s.calls.push(batch ? { argv: asked, batch } : { argv: asked });
     try {
       if (argv[0] === '-j' && batch) {
         // as iproute2 prints it: one JSON array per `link show`, stopping at a device it lacks
@@ -271,7 +312,7 @@ export class FakeHost {
           const [verb, what, dev, name] = line.trim().split(/\s+/);
           const pf = verb === 'link' && what === 'show' && dev === 'dev' && name !== undefined ? s.pfs[name] : undefined;
           if (!pf) return { code: 1, stdout: out.join(''), stderr: `Device "${name}" does not exist.\nCommand failed -:${n + 1}\n` };
-          out.push(JSON.stringify([linkJson(pf)]) + '\n');
+          out.push(JSON.stringify([linkJson(pf, stats)]) + '\n');
         }
         return { code: 0, stdout: out.join(''), stderr: '' };
       }
@@ -279,7 +320,7 @@ export class FakeHost {
         const dev = argv[3] === 'dev' ? argv[4] : argv[3];
         const pf = dev && s.pfs[dev];
         if (!pf) return { code: 1, stdout: '', stderr: `Device "${dev}" does not exist.\n` };
-        return { code: 0, stdout: JSON.stringify([linkJson(pf)]), stderr: '' };
+        return { code: 0, stdout: JSON.stringify([linkJson(pf, stats)]), stderr: '' };
       }
       if (batch) {
         for (const [n, line] of batch.entries()) {
@@ -299,7 +340,22 @@ export class FakeHost {
   }
 }
 
-function linkJson(pf: PfState): Record<string, unknown> {
+/** The netdev statistics files the fake keeps, and the traffic each counts. */
+const NETDEV_STATISTICS: readonly [string, keyof FakeTraffic][] = [
+  ['rx_bytes', 'rxBytes'], ['rx_packets', 'rxPackets'], ['tx_bytes', 'txBytes'], ['tx_packets', 'txPackets'],
+  ['multicast', 'multicast'], ['rx_dropped', 'rxDropped'], ['tx_dropped', 'txDropped'],
+];
+
+/** iproute2's print_vf_stats64, as the lab's capture shows it; zeros for a driver without ndo_get_vf_stats (the kernel's memset). */
+function vfStatsJson(v: FakeVfState, profile: DriverProfile | null): Record<string, unknown> {
+  const t = profile && !profile.vfStats ? NO_TRAFFIC : { ...NO_TRAFFIC, ...v.traffic };
+  return {
+    rx: { bytes: t.rxBytes, packets: t.rxPackets, multicast: t.multicast, broadcast: t.broadcast, dropped: t.rxDropped },
+    tx: { tx_bytes: t.txBytes, tx_packets: t.txPackets, dropped: t.txDropped },
+  };
+}
+
+function linkJson(pf: PfState, stats = false): Record<string, unknown> {
   const profile = profileOf(pf.spec.driver);
   // the optional fields only where the driver's ndo_get_vf_config fills them, fixed ones as it fills them
   const reports = (f: 'spoofchk' | 'trust' | 'queryRss') => !profile || profile.reports.includes(f);
@@ -317,6 +373,7 @@ function linkJson(pf: PfState): Record<string, unknown> {
       link_state: v.link_state,
       ...(reports('trust') ? { trust: v.trust } : {}),
       ...(reports('queryRss') && !pf.spec.refuses.includes('query_rss') ? { query_rss_en: v.query_rss } : {}),
+      ...(stats ? { stats: vfStatsJson(v, profile) } : {}),
     })),
   };
 }

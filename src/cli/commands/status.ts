@@ -7,10 +7,12 @@ import { vfHolders, type VfHolder } from '../../pool/vf-holders.js';
 import { stateStore } from '../../state/state-store.js';
 import type { CliIo } from '../io.js';
 import { renderTable } from '../../table.js';
+import { vfCounters, whyNoCounters } from '../../traffic/vf-counters.js';
+import { formatBytes } from '../../traffic/units.js';
 
 export function statusCommand(io: CliIo): Command {
   return withCommonOptions(new Command('status'))
-    .description('Every SR-IOV PF of this host and the state of each VF')
+    .description('Every SR-IOV PF of this host, the state of each VF, who holds it and what it carried')
     .option('--json', 'print JSON')
     .option('--pf <iface>', 'only this PF')
     .action(async function (this: Command, o: { json?: boolean; pf?: string }) {
@@ -24,7 +26,7 @@ export function statusCommand(io: CliIo): Command {
       }
       const pfs = o.pf ? [o.pf] : names;
       // libvirt is asked while the PFs' `ip` processes run
-      const reading = readHost(sysfs, ip, pfs);
+      const reading = readHost(sysfs, ip, pfs, { traffic: true });
       reading.catch(() => undefined); // awaited below; not an unhandled rejection if libvirt throws first
       let holders = new Map<string, VfHolder>();
       try {
@@ -77,6 +79,8 @@ export function statusJson(host: HostModel, holders: ReadonlyMap<string, VfHolde
         minTxRate: vf.state?.minTxRate ?? null,
         maxTxRate: vf.state?.maxTxRate ?? null,
         domain: holders.get(vf.pci) ?? null,
+        counters: vfCounters(pf, vf),
+        noCounters: whyNoCounters(pf, vf),
       })),
     })),
   };
@@ -91,10 +95,24 @@ function renderPf(pf: PfInfo, holders: ReadonlyMap<string, VfHolder>): string {
     onOff(vf.state?.spoofchk), onOff(vf.state?.trust), vf.state?.linkState ?? '-',
     vf.state ? `${vf.state.minTxRate}/${vf.state.maxTxRate}` : '-',
     holderText(holders.get(vf.pci)),
+    ...countersText(vfCounters(pf, vf)),
   ]);
-  return [head, ...renderTable([['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX MIN/MAX', 'DOMAIN'], ...rows], '  ')].join('\n');
+  // one line per reason a VF shows no counters (the driver's, or an old kernel's), not a row of zeros
+  const notes = [...new Set(pf.vfs.map((vf) => whyNoCounters(pf, vf)).filter((w): w is string => w !== null))];
+  return [head, ...renderTable([['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX MIN/MAX', 'DOMAIN', 'RX', 'TX', 'DROPPED'], ...rows], '  '),
+    ...notes.map((n) => `  n/a: ${n}`)].join('\n');
 }
 
+/** The guest and its NIC on the VF: `web1/ua-wan (running)`, `web1/52:54:00:... (defined)`. */
 function holderText(h: VfHolder | undefined): string {
-  return h ? `${h.domain} (${h.running ? 'running' : 'defined'})` : '-';
+  if (!h) return '-';
+  const nic = h.alias ?? h.mac;
+  return `${h.domain}${nic ? `/${nic}` : ''} (${h.running ? 'running' : 'defined'})`;
+}
+
+/** RX and TX bytes and the drops (received and sent), or n/a for each when nothing counts them. */
+function countersText(c: ReturnType<typeof vfCounters>): [string, string, string] {
+  if (!c) return ['n/a', 'n/a', 'n/a'];
+  const drops = c.rxDropped === null && c.txDropped === null ? '-' : String((c.rxDropped ?? 0) + (c.txDropped ?? 0));
+  return [formatBytes(c.rxBytes), formatBytes(c.txBytes), drops];
 }

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { stateStore } from '../../../src/state/state-store.js';
 import { FakeHost } from '../../support/fake-host.js';
 import { bundleFakeIp, cli, writeConfig } from './cli-helpers.js';
 
@@ -75,10 +76,45 @@ describe('virt-sriov status', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('eth0 (0000:01:00.0, igb, up): 2 of 7 VFs');
-    expect(lines[1]!.split(/\s+/).filter(Boolean)).toEqual(['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX', 'MIN/MAX', 'DOMAIN']);
-    expect(lines[2]!.split(/\s+/).filter(Boolean)).toEqual(['0', '0000:01:10.0', 'eth0v0', 'igbvf', 'de:ad:fe:ed:ff:01', '403:3', 'off', 'on', 'auto', '0/100', '-']);
-    expect(lines[3]!.split(/\s+/).filter(Boolean)).toEqual(['1', '0000:01:10.2', '-', 'vfio-pci', '00:00:00:00:00:00', '-', 'on', 'off', 'auto', '0/0', '-']);
-    expect(lines[4]).toBe('eth1 (0000:02:00.0, igb, up): 0 of 7 VFs');
+    expect(lines[1]!.split(/\s+/).filter(Boolean)).toEqual(['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX', 'MIN/MAX', 'DOMAIN', 'RX', 'TX', 'DROPPED']);
+    // igb counts no traffic per VF: VF 0's counters are its netdev's (bound to igbvf), VF 1 (vfio-pci) has none
+    expect(lines[2]!.split(/\s+/).filter(Boolean)).toEqual(['0', '0000:01:10.0', 'eth0v0', 'igbvf', 'de:ad:fe:ed:ff:01', '403:3', 'off', 'on', 'auto', '0/100', '-', '0', 'B', '0', 'B', '0']);
+    expect(lines[3]!.split(/\s+/).filter(Boolean)).toEqual(['1', '0000:01:10.2', '-', 'vfio-pci', '00:00:00:00:00:00', '-', 'on', 'off', 'auto', '0/0', '-', 'n/a', 'n/a', 'n/a']);
+    expect(lines[4]).toMatch(/^ {2}n\/a: igb does not count traffic per VF \(no ndo_get_vf_stats\)/);
+    expect(lines[5]).toBe('eth1 (0000:02:00.0, igb, up): 0 of 7 VFs');
+  });
+
+  test("each VF's traffic with the guest that holds it, by the guest's NIC MAC or alias", async () => {
+    host = FakeHost.create([{ name: 'ens1f0', pci: '0000:3b:00.0', driver: 'mlx5_core', numVfs: 2 }]);
+    host.bindVf('ens1f0', 0, 'vfio-pci');
+    host.countTraffic('ens1f0', 0, { rxBytes: 3 * 1024 ** 2, txBytes: 1536, rxDropped: 2, txDropped: 1 });
+    const records = join(host.root, 'state');
+    mkdirSync(records, { recursive: true });
+    const config = writeConfig(host, { ipCommand: host.ipCommand(ip.file) });
+    // test:///default's domains hold no VF of this host: the holder comes from the hooks' record
+    stateStore(records).put({
+      pf: 'ens1f0', index: 0, pci: host.vfAddress('ens1f0', 0), owner: { name: 'fw1', uuid: null }, style: 'hostdev', network: null,
+      original: null, guest: { mac: '52:54:00:fe:00:01' }, phase: 'running', updated: new Date().toISOString(),
+    });
+    const table = await cli(['status', '-c', 'test:///default', '--config-file', config]);
+    expect(table.stderr).toBe('');
+    const row0 = table.stdout.split('\n')[2]!.split(/\s+/).filter(Boolean);
+    expect(row0.slice(-7)).toEqual(['fw1/52:54:00:fe:00:01', '(running)', '3', 'MiB', '1.5', 'KiB', '3']);
+    expect(table.stdout).not.toMatch(/n\/a/);
+    const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--config-file', config])).stdout);
+    expect(json.pfs[0].vfs[0]).toMatchObject({
+      domain: { domain: 'fw1', running: true, mac: '52:54:00:fe:00:01', alias: null },
+      counters: { source: 'pf', rxBytes: 3 * 1024 ** 2, txBytes: 1536, rxDropped: 2, txDropped: 1 },
+      noCounters: null,
+    });
+    expect(json.pfs[0].vfs[1]).toMatchObject({ domain: null, counters: { source: 'pf', rxBytes: 0 } });
+  });
+
+  test('igb in --json: counters null, with the reason, never zeros', async () => {
+    const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--config-file', igbHost()])).stdout);
+    const [vf0, vf1] = json.pfs[0].vfs;
+    expect(vf0).toMatchObject({ counters: { source: 'netdev', rxBytes: 0, broadcast: null }, noCounters: null });
+    expect(vf1).toMatchObject({ counters: null, noCounters: expect.stringMatching(/^igb does not count traffic per VF/) });
   });
 
   test('a host with no SR-IOV NIC says so plainly', async () => {

@@ -25,6 +25,10 @@ describe('docs/drivers.md', () => {
     expect(DOC.split('\n')).toContain(row(p));
   });
 
+  test.each(DRIVER_PROFILES.map((p) => [p.driver, p] as const))('its traffic counter row for %s says what the table says', (_d, p) => {
+    expect(DOC.split('\n')).toContain(`| ${p.driver} | ${p.vfStats ? 'yes' : 'no'} |`);
+  });
+
   test('every profile names where its facts come from', () => {
     for (const p of DRIVER_PROFILES) expect(p.sources.length).toBeGreaterThan(0);
   });

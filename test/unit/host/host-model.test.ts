@@ -16,8 +16,8 @@ describe('ip -j link show, as a real igb PF printed it', () => {
     const link = parsePfLink(readFixture(CAPTURES, 'ip-j-link-after-all.json'), 'eth0');
     expect(link).toMatchObject({ ifname: 'eth0', up: true });
     expect(link.vfs).toEqual([
-      { vf: 0, mac: 'de:ad:fe:ed:ff:01', vlan: 403, qos: 3, spoofchk: false, trust: true, linkState: 'auto', minTxRate: 0, maxTxRate: 100, queryRss: null },
-      { vf: 1, mac: 'de:ad:fe:ed:ff:02', vlan: 0, qos: 0, spoofchk: true, trust: false, linkState: 'auto', minTxRate: 0, maxTxRate: 0, queryRss: null },
+      { vf: 0, mac: 'de:ad:fe:ed:ff:01', vlan: 403, qos: 3, spoofchk: false, trust: true, linkState: 'auto', minTxRate: 0, maxTxRate: 100, queryRss: null, stats: null },
+      { vf: 1, mac: 'de:ad:fe:ed:ff:02', vlan: 0, qos: 0, spoofchk: true, trust: false, linkState: 'auto', minTxRate: 0, maxTxRate: 0, queryRss: null, stats: null },
     ]);
   });
 });
@@ -66,7 +66,7 @@ describe('ip -j link show, other shapes', () => {
 
   test('older iproute2: vlan/qos and max_tx_rate/min_tx_rate fields, upper-case MAC', () => {
     const parsed = parsePfLink(link({ vfinfo_list: [{ vf: 0, mac: 'DE:AD:FE:ED:FF:01', vlan: 42, qos: 2, max_tx_rate: 500, min_tx_rate: 10, spoofchk: true, link_state: 'enable' }] }), 'eth1');
-    expect(parsed.vfs).toEqual([{ vf: 0, mac: 'de:ad:fe:ed:ff:01', vlan: 42, qos: 2, spoofchk: true, trust: null, linkState: 'enable', minTxRate: 10, maxTxRate: 500, queryRss: null }]);
+    expect(parsed.vfs).toEqual([{ vf: 0, mac: 'de:ad:fe:ed:ff:01', vlan: 42, qos: 2, spoofchk: true, trust: null, linkState: 'enable', minTxRate: 10, maxTxRate: 500, queryRss: null, stats: null }]);
   });
 
   test('a PF that is down, without VFs', () => {

@@ -99,6 +99,27 @@ describe('what is not a device is not mistaken for one', () => {
     expect(fromDom(spelled)).toEqual(['interface 0000:01:10.3']);
   });
 
+  test("each device's MAC and alias: the admin's names for the guest's NIC", () => {
+    const xml = `<domain type='kvm'><name>vm</name><devices>
+      <interface type='hostdev' managed='yes'><mac address='52:54:00:AA:00:01'/><source><address type='pci' domain='0' bus='1' slot='0x10' function='0'/></source><alias name='ua-wan'/></interface>
+      <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0' bus='1' slot='0x10' function='2'/></source><alias name='hostdev0'/></hostdev>
+      <interface type='network'><mac address='52:54:00:aa:00:09'/><source network='default'/><alias name='net0'/></interface>
+      <hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0' bus='1' slot='0x10' function='4'/></source></hostdev>
+    </devices></domain>`;
+    expect(scanPciSources(xml).map(({ style, mac, alias }) => ({ style, mac, alias }))).toEqual([
+      { style: 'interface', mac: '52:54:00:aa:00:01', alias: 'ua-wan' },
+      { style: 'hostdev', mac: null, alias: 'hostdev0' },
+      { style: 'hostdev', mac: null, alias: null },
+    ]);
+  });
+
+  test('a guest seen in its XML and in its hook record: the MAC from the record fills what a <hostdev> lacks', () => {
+    const xml = `<domain><name>fw</name><devices>${HOSTDEV(2)}</devices></domain>`;
+    const record = { pf: 'eth0', index: 1, pci: '0000:01:10.2', owner: { name: 'fw', uuid: null }, style: 'hostdev', network: null, original: null,
+      guest: { mac: '52:54:00:fe:00:01' }, phase: 'running', updated: '2026-12-05T00:00:00Z' } as const;
+    expect(vfHolders([{ name: 'fw', running: true, xml: [xml] }], [record]).get('0000:01:10.2')).toEqual({ domain: 'fw', running: true, mac: '52:54:00:fe:00:01', alias: null });
+  });
+
   test('a document that is not a libvirt domain names nothing', () => {
     expect(scanned(`<network><devices>${HOSTDEV(1)}</devices></network>`)).toEqual([]);
     expect(scanned(`<domain xmlns='urn:x'><devices>${HOSTDEV(1)}</devices></domain>`)).toEqual([]);
@@ -141,8 +162,8 @@ describe('who holds which VF', () => {
       { name: 'broken', running: true, xml: [`<domain><devices>${HOSTDEV(3)}`] },
     ]);
     expect(Object.fromEntries(holders)).toEqual({
-      '0000:01:10.1': { domain: 'off', running: false },
-      '0000:01:10.2': { domain: 'on', running: true },
+      '0000:01:10.1': { domain: 'off', running: false, mac: null, alias: null },
+      '0000:01:10.2': { domain: 'on', running: true, mac: null, alias: null },
     });
   });
 });
