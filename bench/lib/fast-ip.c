@@ -1,5 +1,5 @@
 /* The client of bench/lib/ip-server.ts: `fast-ip SOCKET ARGS...` behaves as `ip ARGS...` on a
- * fake host (stdin is read and sent only for `-batch` and `-j -batch`, as ip and the test fake ip do). One
+ * fake host (stdin is read and sent only for `-batch`, after any options, as ip and the test fake ip do). One
  * short process per call, like the real ip. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +30,9 @@ int main(int argc, char **argv) {
     if (i > 2) put(s, "", 1);
     put(s, argv[i], strlen(argv[i]));
   }
-  if (strcmp(argv[2], "-batch") == 0 || (argc > 3 && strcmp(argv[2], "-j") == 0 && strcmp(argv[3], "-batch") == 0)) {
+  int batch = 0; /* -batch after any options: `-batch`, `-j -batch`, `-s -j -batch` */
+  for (int i = 2; i < argc && argv[i][0] == '-'; i++) batch |= strcmp(argv[i], "-batch") == 0;
+  if (batch) {
     char buf[65536];
     ssize_t n;
     while ((n = read(0, buf, sizeof buf)) > 0) put(s, buf, (size_t)n);

@@ -203,7 +203,20 @@ export async function row3(ctx) {
         host: h,
       };
     });
-    if (vi === 0 && ctx.baseline) cmds.push({ ...cmds.at(-1), label: 'baseline 1024 VFs', file: ctx.baseline.cli, baseline: true });
+    {
+      // metrics reads what status reads (one ip -s per PF, the domains, the records) plus the hook log
+      const big = cmds.find((c) => c.label === '1024 VFs');
+      cmds.push({
+        ...big, label: 'metrics 1024 VFs', args: big.args.map((a) => (a === 'status' ? 'metrics' : a)).filter((a) => a !== '--json'),
+        check: (res) => {
+          const info = res.stdout.split('\n').filter((l) => l.startsWith('virt_sriov_vf_info{'));
+          if (info.length !== 1024) throw new Error(`metrics: ${info.length} VFs in virt_sriov_vf_info; wanted 1024`);
+          if (res.stderr) throw new Error(`metrics wrote to stderr: ${res.stderr}`);
+        },
+        metrics: true,
+      });
+    }
+    if (vi === 0 && ctx.baseline) cmds.push({ ...cmds.find((c) => c.label === '1024 VFs'), label: 'baseline 1024 VFs', file: ctx.baseline.cli, baseline: true });
     if (vi === 0) {
       // for scale: the same 1024 VFs with libvirt's stock test host (1 domain, naming no VF)
       const big = cmds.find((c) => c.label === '1024 VFs');
@@ -216,7 +229,8 @@ export async function row3(ctx) {
       runOnce({ ...c, before: undefined });
       const ip = ipSummary(c.host.host.calls());
       lines.push({
-        row: 3, case: c.baseline ? `  baseline: status --json, 1024 VFs, 4 PFs, 200 domains [${variant.name}]` : c.info ? `  for scale: status --json, 1024 VFs, 4 PFs, test:///default (1 domain) [${variant.name}]` : `status --json, ${c.label}, 4 PFs, 200 domains [${variant.name}]`, ms: r[c.label].median, cpuMs: r[c.label].cpuMedian,
+        row: 3, case: c.baseline ? `  baseline: status --json, 1024 VFs, 4 PFs, 200 domains [${variant.name}]` : c.info ? `  for scale: status --json, 1024 VFs, 4 PFs, test:///default (1 domain) [${variant.name}]` : c.metrics ? `metrics, 1024 VFs, 4 PFs, 200 domains [${variant.name}]` : `status --json, ${c.label}, 4 PFs, 200 domains [${variant.name}]`, ms: r[c.label].median, cpuMs: r[c.label].cpuMedian,
+        ...(c.metrics ? { vs: 'status --json, 1024 VFs', ratio: ratio(r, c.label, '1024 VFs'), cpuRatio: ratio(r, c.label, '1024 VFs', 'cpu') } : {}),
         ...(c.info ? { vs: '1024 VFs, 200 domains', ratio: ratio(r, c.label, '1024 VFs'), cpuRatio: ratio(r, c.label, '1024 VFs', 'cpu') } : {}),
         ...(c.label === '1024 VFs' ? { vs: '256 VFs', ratio: ratio(r, '1024 VFs', '256 VFs'), cpuRatio: ratio(r, '1024 VFs', '256 VFs', 'cpu'), target: 4.5, targetMs: variant.name === 'fast ip' ? 300 : undefined, extra: { vsBaseline: r['baseline 1024 VFs'] ? ratio(r, '1024 VFs', 'baseline 1024 VFs') : null } } : {}),
         procs: countProcesses(c), ip: describeIp(ip),

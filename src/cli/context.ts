@@ -21,6 +21,8 @@ export const CONFIG_ENV = 'VIRT_SRIOV_CONFIG';
  */
 const LOCAL_ONLY: Readonly<Record<string, string>> = {
   status: "it reads this host's sysfs and `ip link`",
+  metrics: "it reads this host's sysfs, `ip link` and hook log",
+  top: "it reads this host's sysfs and `ip link`",
   vfs: "it writes this host's sysfs",
   logs: "it reads this host's hook log",
   hook: 'hooks run on the host itself',

@@ -6,6 +6,8 @@ export interface CliIo {
   readStdin(): Promise<string>;
   /** Whether stdin is a terminal (nobody piped anything in); absent means no. */
   stdinIsTerminal?(): boolean;
+  /** The terminal's height when stdout is one (null or absent: not a terminal). */
+  stdoutTerminalRows?(): number | null;
   stdout(text: string): void;
   stderr(text: string): void;
 }
@@ -17,6 +19,7 @@ export const processIo: CliIo = {
     return Buffer.concat(chunks).toString('utf8');
   },
   stdinIsTerminal: () => process.stdin.isTTY === true,
+  stdoutTerminalRows: () => (process.stdout.isTTY ? process.stdout.rows || 24 : null),
   stdout: (t) => void process.stdout.write(t),
   stderr: (t) => void process.stderr.write(t),
 };

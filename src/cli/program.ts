@@ -10,6 +10,8 @@ import { doctorCommand } from './commands/doctor.js';
 import { vfsCommand } from './commands/vfs.js';
 import { hookCommand } from './commands/hook.js';
 import { logsCommand } from './commands/logs.js';
+import { metricsCommand } from './commands/metrics.js';
+import { topCommand } from './commands/top.js';
 import { networkCommand } from './commands/network.js';
 import { statusCommand } from './commands/status.js';
 import { styleCommand } from './commands/style.js';
@@ -25,7 +27,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  for (const make of [convertCommand, defineCommand, attachCommand, detachCommand, vfsCommand, styleCommand, networkCommand, statusCommand, logsCommand, doctorCommand]) {
+  for (const make of [convertCommand, defineCommand, attachCommand, detachCommand, vfsCommand, styleCommand, networkCommand, statusCommand, topCommand, metricsCommand, logsCommand, doctorCommand]) {
     program.addCommand(make(io));
   }
   program.addCommand(hookCommand(io, setExitCode));

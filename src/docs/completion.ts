@@ -16,6 +16,7 @@ type ValueKind = 'domain' | 'network' | 'pf' | 'vf' | 'file' | 'uri' | `words:${
 /** Options and arguments whose values are names on the host, by long flag or argument name. */
 const OPTION_KINDS: Readonly<Record<string, ValueKind>> = {
   '--pf': 'pf', '--network': 'network', '--vf': 'vf', '--domain': 'domain', '--config-file': 'file', '--connect': 'uri',
+  '--textfile': 'file',
 };
 const ARGUMENT_KINDS: Readonly<Record<string, ValueKind>> = {
   domain: 'domain', iface: 'pf', file: 'file', hook: `words:${HOOKS.join(',')}`,

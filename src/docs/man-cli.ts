@@ -102,6 +102,8 @@ const EXAMPLES: readonly (readonly [string, string])[] = [
   ['Give a defined guest a NIC from the pool, with its own MAC, then start it as usual:', 'virt-sriov attach vm1 --network sriov --mac 52:54:00:6a:02:02 --dry-run\nvirt-sriov attach vm1 --network sriov --mac 52:54:00:6a:02:02\nvirsh start vm1'],
   ['Or a VF of eth1 itself, with trust on and a rate limit:', 'virt-sriov attach vm2 --pf eth1 --vlan 403:3 --trust on --max-tx-rate 1000'],
   ['Bring a domain from another host into the best style this host runs:', 'virt-sriov convert --network sriov vm3.xml > vm3-here.xml\nvirt-sriov define vm3.xml --dry-run'],
+  ['Which guests move the most traffic through their VFs, live:', 'virt-sriov top'],
+  ['Each guest\'s VF traffic for Prometheus, through node_exporter\'s textfile collector (run it from a timer, every minute):', 'virt-sriov metrics --textfile /var/lib/prometheus/node-exporter'],
   ['What the hooks did for vm1 in the last hour, and a replay of its start:', 'virt-sriov logs --domain vm1 --since 1h\nvirsh dumpxml vm1 | virt-sriov hook qemu vm1 prepare begin -'],
 ];
 

@@ -7,6 +7,7 @@
 import { profileOf } from '../drivers/driver-profiles.js';
 import type { VfStats } from '../host/ip-link.js';
 import type { PfInfo, VfInfo } from '../host/host-model.js';
+import type { VfHolder } from '../pool/vf-holders.js';
 
 /** pf: the PF's count for the VF, whoever holds it; netdev: the VF's netdev on this host. */
 export type CounterSource = 'pf' | 'netdev';
@@ -31,4 +32,13 @@ export function whyNoCounters(pf: Pick<PfInfo, 'driver'>, vf: Pick<VfInfo, 'stat
     return `${driver} does not count traffic per VF (no ndo_get_vf_stats): a VF shows counters only while a host driver binds it`;
   }
   return `the PF reported no per-VF counters (ip -s -j link shows no vfinfo_list stats: a kernel before 4.2, or an old iproute2)`;
+}
+
+/**
+ * The guest whose traffic a VF carries: only a running holder's. A domain that names the VF but
+ * doesn't run leaves it to the host (or to nobody), whatever its counters say.
+ */
+export function trafficOwner(holders: ReadonlyMap<string, VfHolder>, pci: string): VfHolder | null {
+  const h = holders.get(pci);
+  return h?.running ? h : null;
 }

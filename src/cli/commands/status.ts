@@ -1,10 +1,8 @@
 import { Command } from 'commander';
-import { OperationError } from '../../errors.js';
-import { listPfNames, readHost, type HostModel, type PfInfo } from '../../host/host-model.js';
-import { contextOf, withCommonOptions, type CommandContext } from '../context.js';
-import { domainDefinitions } from '../../pool/host-pool.js';
-import { vfHolders, type VfHolder } from '../../pool/vf-holders.js';
-import { stateStore } from '../../state/state-store.js';
+import type { HostModel, PfInfo } from '../../host/host-model.js';
+import { contextOf, withCommonOptions } from '../context.js';
+import { readHostWithHolders, selectPfs } from '../host-reading.js';
+import type { VfHolder } from '../../pool/vf-holders.js';
 import type { CliIo } from '../io.js';
 import { renderTable } from '../../table.js';
 import { vfCounters, whyNoCounters } from '../../traffic/vf-counters.js';
@@ -17,24 +15,7 @@ export function statusCommand(io: CliIo): Command {
     .option('--pf <iface>', 'only this PF')
     .action(async function (this: Command, o: { json?: boolean; pf?: string }) {
       const ctx = contextOf(this, io);
-      const { sysfs, ip } = ctx.host;
-      const names = listPfNames(sysfs);
-      if (o.pf && !names.includes(o.pf)) {
-        throw new OperationError(`${o.pf} is not an SR-IOV PF on this host`,
-          sysfs.exists(`class/net/${o.pf}`) ? `it offers no VFs (no sriov_totalvfs): \`virt-sriov doctor\` says why (the NIC, its driver, the kernel, the IOMMU or the BIOS)`
-            : 'see `ip link` for the interface names');
-      }
-      const pfs = o.pf ? [o.pf] : names;
-      // libvirt is asked while the PFs' `ip` processes run
-      const reading = readHost(sysfs, ip, pfs, { traffic: true });
-      reading.catch(() => undefined); // awaited below; not an unhandled rejection if libvirt throws first
-      let holders = new Map<string, VfHolder>();
-      try {
-        if (pfs.length) holders = holdersOrNote(ctx);
-      } finally {
-        ctx.close();
-      }
-      const host = await reading;
+      const { host, holders } = await readHostWithHolders(ctx, selectPfs(ctx, o.pf));
       if (o.json) return ctx.out(JSON.stringify(statusJson(host, holders)));
       if (host.pfs.length === 0) {
         return ctx.out('No SR-IOV NIC on this host: no network interface offers VFs (sriov_totalvfs).\n'
@@ -42,17 +23,6 @@ export function statusCommand(io: CliIo): Command {
       }
       ctx.out(host.pfs.map((pf) => renderPf(pf, holders)).join('\n'));
     });
-}
-
-/** Which guest holds each VF, from libvirt's domains and the hooks' state; the VFs show without it. */
-function holdersOrNote(ctx: CommandContext): Map<string, VfHolder> {
-  const records = stateStore(ctx.config.stateDir).all();
-  try {
-    return vfHolders(domainDefinitions(ctx.libvirt), records);
-  } catch (e) {
-    ctx.note(`not showing which guests hold VFs: ${(e as Error).message.split('\n')[0]}`);
-    return vfHolders([], records);
-  }
 }
 
 export function statusJson(host: HostModel, holders: ReadonlyMap<string, VfHolder> = new Map()) {

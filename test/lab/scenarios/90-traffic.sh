@@ -19,8 +19,15 @@ echo "${VF_PCI[0]}" > "/sys/bus/pci/devices/${VF_PCI[0]}/driver/unbind"
 echo "${VF_PCI[0]}" > /sys/bus/pci/drivers_probe
 check "define a guest on VF 1" vs_define l2-traffic "" "$(vs_iface_xml "${VF_PCI[1]}" 52:54:00:77:00:02)"
 vf=${VF_NETDEV[1]}
+# the MAC libvirt would set before a start; igbvf takes it at its reset
+ip link set "$PF" vf 1 mac 52:54:00:77:00:02
+ip link set "$vf" down
 ip link set "$vf" up
 ip addr add 10.99.0.2/24 dev "$vf"
+vf_carrier() { [[ $(cat "/sys/class/net/$vf/carrier" 2> /dev/null) == 1 ]]; }
+check "VF 1's netdev $vf has a carrier" lab_wait 30 "carrier on $vf" vf_carrier
+ip -d link show dev "$vf" > "$out/vf-link.txt" 2>&1
+dmesg | tail -40 > "$out/dmesg-tail.txt"
 
 virt-sriov status --json > "$out/status-before.json"
 virt-sriov status > "$out/status-before.txt"
@@ -32,13 +39,26 @@ check_eq "VF 1: its netdev's counters, held by l2-traffic by its MAC" "netdev l2
 check_match "the table says igb counts no traffic per VF" "n/a: igb does not count traffic per VF" "$(cat "$out/status-before.txt")"
 
 # traffic out of VF 1: UDP to a neighbour that never answers (ARP requests leave the VF)
-for _ in $(seq 20); do echo traffic > /dev/udp/10.99.0.9/9; sleep 0.05; done 2> /dev/null
+vf1_tx() { virt-sriov metrics | awk '/^virt_sriov_vf_transmit_packets_total\{/ && /vf="1"/ { print $2 }'; }
+tx_before=$(vf1_tx)
+for _ in $(seq 20); do echo traffic > /dev/udp/10.99.0.9/9; sleep 0.1; done 2> "$out/udp-errors.txt"
 sleep 1
 virt-sriov status --json > "$out/status-after.json"
 before=$(vf_json "$out/status-before.json" 1 | jq '.counters.txPackets')
 after=$(vf_json "$out/status-after.json" 1 | jq '.counters.txPackets')
 echo "VF 1 tx packets: $before -> $after"
-check "the traffic l2-traffic's VF sent grew ($before -> $after packets)" test "$after" -gt "$before"
+check "status: the traffic VF 1 sent grew ($before -> $after packets)" test "$after" -gt "$before"
+
+# the same in Prometheus's format, checked by Prometheus's own promtool
+virt-sriov metrics > "$out/metrics.prom"
+check "promtool check metrics: the exposition is valid and follows Prometheus's naming" promtool check metrics < "$out/metrics.prom"
+tx_after=$(vf1_tx)
+check "metrics: virt_sriov_vf_transmit_packets_total of VF 1 grew ($tx_before -> $tx_after)" test "${tx_after:-0}" -gt "${tx_before:-0}"
+check_match "metrics: VF 0 (vfio-pci, igb) is counted by nothing" 'counted_by="none"' "$(grep '^virt_sriov_vf_info{.*vf="0"' "$out/metrics.prom")"
+check_match "metrics: VFs per PF" "virt_sriov_pf_vfs_created\\{pf=\"$PF\".*\\} 2" "$(cat "$out/metrics.prom")"
+mkdir -p "$out/textfile"
+check "metrics --textfile writes virt-sriov.prom" virt-sriov metrics --textfile "$out/textfile"
+check "the textfile is valid too" sh -c "promtool check metrics < '$out/textfile/virt-sriov.prom'"
 
 ip addr del 10.99.0.2/24 dev "$vf"
 echo > "/sys/bus/pci/devices/${VF_PCI[0]}/driver_override"

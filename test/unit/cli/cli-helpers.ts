@@ -13,13 +13,14 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** `terminal`: stdin is a terminal (nothing piped in). */
-export async function cli(argv: string[], stdin = '', { terminal = false } = {}): Promise<CliRun> {
+/** `terminal`: stdin is a terminal (nothing piped in); `stdoutRows`: stdout is a terminal this high. */
+export async function cli(argv: string[], stdin = '', { terminal = false, stdoutRows = null as number | null } = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
     readStdin: async () => stdin,
     stdinIsTerminal: () => terminal,
+    stdoutTerminalRows: () => stdoutRows,
     stdout: (t) => {
       stdout += t;
     },

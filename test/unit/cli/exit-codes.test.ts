@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { cli } from './cli-helpers.js';
 
-const COMMANDS = ['doctor', 'convert', 'define', 'attach', 'detach', 'vfs', 'style', 'network', 'status', 'logs'];
+const COMMANDS = ['doctor', 'convert', 'define', 'attach', 'detach', 'vfs', 'style', 'network', 'status', 'top', 'metrics', 'logs'];
 
 describe('help on every command: exit 0, on stdout', () => {
   test('virt-sriov --help lists every command', async () => {

@@ -13,6 +13,11 @@ describe('ipTool with the real ip', () => {
     expect((await ip.showAll(['lo', 'lo'])).map((l) => l.ifname)).toEqual(['lo', 'lo']);
   });
 
+  test('with statistics (-s before -j, one process for several PFs), the same links', async () => {
+    expect(await ip.show('lo', { stats: true })).toMatchObject({ ifname: 'lo', up: true, vfs: [] });
+    expect((await ip.showAll(['lo', 'lo'], { stats: true })).map((l) => l.ifname)).toEqual(['lo', 'lo']);
+  });
+
   test('a device that does not exist: an error that names it', async () => {
     await expect(ip.showAll(['lo', 'nosuchdev0'])).rejects.toThrow(/nosuchdev0/);
     await expect(ip.show('nosuchdev0')).rejects.toThrow(/Device "nosuchdev0" does not exist/);

@@ -1,0 +1,65 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { join } from 'node:path';
+import { stateStore } from '../../../src/state/state-store.js';
+import { FakeHost } from '../../support/fake-host.js';
+import { bundleFakeIp, cli, writeConfig } from './cli-helpers.js';
+
+let ip: Awaited<ReturnType<typeof bundleFakeIp>>;
+let host: FakeHost;
+beforeAll(async () => {
+  ip = await bundleFakeIp();
+}, 30_000);
+afterAll(() => ip.remove());
+afterEach(() => host?.remove());
+
+/** mlx5 (counts per VF) with a guest on VF 0, and igb (counts nothing per VF) with a guest on VF 0. */
+function twoPfs(): string {
+  host = FakeHost.create([
+    { name: 'ens1f0', pci: '0000:3b:00.0', driver: 'mlx5_core', numVfs: 2 },
+    { name: 'eth0', pci: '0000:01:00.0', numVfs: 1 },
+  ]);
+  host.bindVf('ens1f0', 0, 'vfio-pci');
+  host.bindVf('eth0', 0, 'vfio-pci');
+  const store = stateStore(join(host.root, 'state'));
+  for (const [pf, name] of [['ens1f0', 'fw1'], ['eth0', 'web1']] as const) {
+    store.put({
+      pf, index: 0, pci: host.vfAddress(pf, 0), owner: { name, uuid: null }, style: 'hostdev', network: null,
+      original: null, guest: { mac: `52:54:00:00:00:${name === 'fw1' ? '01' : '02'}` }, phase: 'running', updated: new Date().toISOString(),
+    });
+  }
+  return writeConfig(host, { ipCommand: host.ipCommand(ip.file) });
+}
+
+describe('virt-sriov top', () => {
+  test('stdout not a terminal: plain lines, one per guest and per VF per refresh, no escape codes', async () => {
+    const r = await cli(['top', '-c', 'test:///default', '-n', '2', '-d', '0.05', '--config-file', twoPfs()]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('\x1b');
+    const lines = r.stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(2 * (2 + 3)); // 2 refreshes: 2 guests, 3 VFs
+    expect(lines.filter((l) => / guest=fw1 vfs=1 rx_bytes_per_s=0 /.test(l))).toHaveLength(2);
+    // igb's guest: nothing counts its VF, so no rates rather than zeros
+    expect(lines.filter((l) => / guest=web1 vfs=1 rates=-$/.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => / vf=ens1f0\/0 pci=0000:3b:10\.0 domain=fw1 nic=52:54:00:00:00:01 rx_bytes_per_s=/.test(l))).toHaveLength(2);
+  });
+
+  test('stdout a terminal: the screen is drawn in place, with the reason igb shows no rates', async () => {
+    const r = await cli(['top', '-c', 'test:///default', '-n', '1', '-d', '0.05', '--config-file', twoPfs()], '', { stdoutRows: 30 });
+    expect(r.code).toBe(0);
+    const frames = r.stdout.split('\x1b[H\x1b[J').filter(Boolean);
+    expect(frames).toHaveLength(2);
+    expect(frames[0]).toMatch(/^virt-sriov top: reading the counters twice, 0\.05 s apart/);
+    expect(frames[1]).toMatch(/^virt-sriov top {2}\d\d:\d\d:\d\d {2}rates over/);
+    expect(frames[1]).toMatch(/\nGUEST +VFS +RX +TX/);
+    expect(frames[1]).toContain('-: igb does not count traffic per VF');
+  });
+
+  test('a delay or a count that is no positive number is bad usage (exit 2)', async () => {
+    for (const argv of [['-d', '0'], ['-d', 'soon'], ['-n', '1.5'], ['-n', '-1']]) {
+      const r = await cli(['top', '-c', 'test:///default', ...argv]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/must be a (whole number|number of seconds) above 0/);
+    }
+  });
+});
