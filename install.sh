@@ -180,7 +180,7 @@ install_all() {
   bake "$here/dist/virt-sriov.mjs" "$tmp/virt-sriov.mjs"
   put "$tmp/virt-sriov.mjs" "$libdir/bin/virt-sriov.mjs" 0755
   bundle "$here/dist/cli.cjs" "$libdir/bin/cli.cjs"
-  for t in "$here"/templates/*.xml; do put "$t" "$libdir/templates/$(basename "$t")" 0644; done
+  for t in "$here"/templates/*.xml "$here"/templates/*.json; do put "$t" "$libdir/templates/$(basename "$t")" 0644; done
   # the man pages (generated from the CLI's definitions; gzipped, as Debian ships them) with
   # this install's paths, and the bash completion
   local page roff_libdir=${libdir//-/\\-} roff_config=${config//-/\\-}

@@ -103,6 +103,8 @@ try {
   for (const [file, text] of Object.entries(generatedDocs({ version: pkg.version, date }, { changelog, maintainer: pkg.author, copyright }))) {
     mkdirSync(dirname(`dist/${file}`), { recursive: true });
     writeFileSync(`dist/${file}`, text);
+    // the dashboard lives in templates/ too, where admins find it and install.sh takes it from
+    if (file.startsWith('templates/') && (!existsSync(file) || readFileSync(file, 'utf8') !== text)) writeFileSync(file, text);
   }
 } finally {
   rmSync(dirname(docsModule), { recursive: true, force: true });

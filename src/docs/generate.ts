@@ -1,7 +1,7 @@
 /**
  * The pages and scripts written from the CLI's definitions at build time (scripts/build.mjs):
- * virt-sriov(8), virt-sriov.json(5), the bash completion, and the Debian changelog and
- * copyright, each a file under dist/.
+ * virt-sriov(8), virt-sriov.json(5), the bash completion, the Debian changelog and copyright,
+ * and the Grafana dashboard, each a file under dist/.
  */
 import type { CliIo } from '../cli/io.js';
 import { buildProgram } from '../cli/program.js';
@@ -10,6 +10,7 @@ import { debianCopyright, type CopyrightFacts } from './copyright.js';
 import { debianChangelog } from './debian-changelog.js';
 import { cliManPage, type ManPageInfo } from './man-cli.js';
 import { configManPage } from './man-config.js';
+import { grafanaDashboardJson } from './grafana-dashboard.js';
 
 export interface PackageDocs {
   /** CHANGELOG.md's text. */
@@ -30,6 +31,8 @@ export function generatedDocs(info: ManPageInfo, pkg: PackageDocs): Record<strin
     'completion/virt-sriov.bash': bashCompletion(program()),
     'doc/changelog': debianChangelog(pkg.changelog, { packageName: 'virt-sriov', maintainer: pkg.maintainer }),
     'doc/copyright': debianCopyright(pkg.copyright),
+    // also kept in the repository as templates/grafana-dashboard.json (the build refreshes it)
+    'templates/grafana-dashboard.json': grafanaDashboardJson(),
   };
 }
 

@@ -18,10 +18,14 @@ echo vfio-pci > "/sys/bus/pci/devices/${VF_PCI[0]}/driver_override"
 echo "${VF_PCI[0]}" > "/sys/bus/pci/devices/${VF_PCI[0]}/driver/unbind"
 echo "${VF_PCI[0]}" > /sys/bus/pci/drivers_probe
 check "define a guest on VF 1" vs_define l2-traffic "" "$(vs_iface_xml "${VF_PCI[1]}" 52:54:00:77:00:02)"
-vf=${VF_NETDEV[1]}
-# the MAC libvirt would set before a start; igbvf takes it at its reset
+# the MAC libvirt would set before a start, then the VF driver reloaded to take it (igb says
+# so in dmesg), which also gets igbvf past the PF's reset at VF creation
 ip link set "$PF" vf 1 mac 52:54:00:77:00:02
-ip link set "$vf" down
+echo "${VF_PCI[1]}" > /sys/bus/pci/drivers/igbvf/unbind
+echo "${VF_PCI[1]}" > /sys/bus/pci/drivers/igbvf/bind
+vf1_netdev() { lab_first_entry "/sys/bus/pci/devices/${VF_PCI[1]}/net" > /dev/null; }
+check "igbvf binds VF 1 again" lab_wait 30 "VF 1's netdev" vf1_netdev
+vf=$(lab_first_entry "/sys/bus/pci/devices/${VF_PCI[1]}/net")
 ip link set "$vf" up
 ip addr add 10.99.0.2/24 dev "$vf"
 vf_carrier() { [[ $(cat "/sys/class/net/$vf/carrier" 2> /dev/null) == 1 ]]; }
