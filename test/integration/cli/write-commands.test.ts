@@ -165,9 +165,13 @@ describe('network --define, vfs, status', () => {
     const r = await cli('status', '--json');
     expect(r.code).toBe(0);
     const vfs = JSON.parse(r.stdout).pfs[0].vfs;
-    expect(vfs.map((v: { domain: unknown }) => v.domain)).toEqual([
+    const holder = (h: { domain: string; running: boolean } | null) => h && { domain: h.domain, running: h.running };
+    expect(vfs.map((v: { domain: { domain: string; running: boolean } | null }) => holder(v.domain))).toEqual([
       { domain: 'web1', running: false }, null, { domain: 'fw2', running: false }, { domain: 'fw2', running: false }, null, null,
     ]);
+    // the guest's NIC on the VF, by its MAC: the one web1 was given, the ones fw2's were generated
+    expect(vfs[0].domain.mac).toBe('52:54:00:00:00:01');
+    expect(vfs[2].domain.mac).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
   });
 });
 
