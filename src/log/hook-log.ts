@@ -15,6 +15,9 @@ export interface LoggedChange {
   readonly to: string;
 }
 
+/** ok; refused: a check failed and the guest was stopped; failed: an error; ignored: not our operation. */
+export const HOOK_RESULTS = ['ok', 'refused', 'failed', 'ignored'] as const;
+
 export interface HookLogEntry {
   readonly time: string;
   /** A hook, or `cli`: a live change by virt-sriov attach, detach or set (no hook runs for those). */
@@ -23,8 +26,7 @@ export interface HookLogEntry {
   readonly subop: string;
   /** The domain or network name ('-' for the daemon). */
   readonly object: string;
-  /** ok; refused: a check failed and the guest was stopped; failed: an error; ignored: not our operation. */
-  readonly result: 'ok' | 'refused' | 'failed' | 'ignored';
+  readonly result: (typeof HOOK_RESULTS)[number];
   readonly durationMs: number;
   readonly vfs: readonly string[];
   readonly changes: readonly LoggedChange[];

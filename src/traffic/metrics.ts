@@ -5,7 +5,7 @@
  * (rename nothing; add new names instead).
  */
 import type { HostModel, PfInfo, VfInfo } from '../host/host-model.js';
-import type { HookLogEntry } from '../log/hook-log.js';
+import { HOOK_RESULTS, type HookLogEntry } from '../log/hook-log.js';
 import type { VfHolder } from '../pool/vf-holders.js';
 import type { Labels, MetricFamily, Sample } from './exposition.js';
 import { trafficOwner, vfCounters, type VfCounters } from './vf-counters.js';
@@ -103,11 +103,14 @@ export function hookMetrics(log: readonly HookLogEntry[]): MetricFamily[] {
   const durations = new Map<string, { labels: Labels; buckets: number[]; sum: number; count: number }>();
   for (const e of log) {
     if (e.replay || typeof e.hook !== 'string' || typeof e.op !== 'string') continue;
-    const callLabels = { hook: e.hook, operation: e.op, result: String(e.result) };
-    const callKey = JSON.stringify(callLabels);
-    const c = calls.get(callKey) ?? { labels: callLabels, count: 0 };
-    c.count++;
-    calls.set(callKey, c);
+    // every result of an operation seen, at 0 until it happens: increase() misses a series' first
+    // sample, so a first failure would never show if its series were born with it
+    for (const result of new Set<string>([...HOOK_RESULTS, String(e.result)])) {
+      const labels = { hook: e.hook, operation: e.op, result };
+      const key = JSON.stringify(labels);
+      if (!calls.has(key)) calls.set(key, { labels, count: 0 });
+    }
+    calls.get(JSON.stringify({ hook: e.hook, operation: e.op, result: String(e.result) }))!.count++;
     if (typeof e.durationMs !== 'number' || !Number.isFinite(e.durationMs)) continue;
     const opLabels = { hook: e.hook, operation: e.op };
     const opKey = JSON.stringify(opLabels);
