@@ -74,7 +74,9 @@ function ipSummary(calls) {
   const reads = {};
   let writes = 0;
   const lines = [];
-  for (const c of calls) {
+  for (const call of calls) {
+    // -s (statistics: status, metrics, top) reads as the same read
+    const c = call.argv[0] === '-s' ? { ...call, argv: call.argv.slice(1) } : call;
     if (c.argv[0] === '-j' && c.argv[1] === '-batch') {
       // several PFs read by one process: a read of each
       for (const l of c.batch ?? []) reads[l.trim().split(/\s+/)[3]] = (reads[l.trim().split(/\s+/)[3]] ?? 0) + 1;

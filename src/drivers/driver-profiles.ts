@@ -168,3 +168,8 @@ export function profileOf(driver: string | null | undefined): DriverProfile | nu
 export function canSet(profile: DriverProfile | null, what: Capability): boolean {
   return profile === null || profile.sets.includes(what);
 }
+
+/** Whether a PF's per-VF counters mean anything: a driver the table doesn't know is taken at its word. */
+export function countsVfTraffic(driver: string | null | undefined): boolean {
+  return profileOf(driver)?.vfStats ?? true;
+}

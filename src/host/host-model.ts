@@ -2,6 +2,7 @@
  * The host's SR-IOV NICs as plain data: each PF with its VF limit and count, and each VF's PCI
  * address, netdev, driver, IOMMU group and the state its PF reports. Read only.
  */
+import { countsVfTraffic } from '../drivers/driver-profiles.js';
 import { OperationError } from '../errors.js';
 import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
 import type { IpTool } from './ip.js';
@@ -76,8 +77,12 @@ const NETDEV_COUNTERS = ['rx_bytes', 'rx_packets', 'tx_bytes', 'tx_packets', 'mu
 
 /** A netdev's counters from sysfs (class/net/NAME/statistics); null when they can't be read. */
 export function readNetdevStats(sysfs: Sysfs, netdev: string): VfStats | null {
-  const values = NETDEV_COUNTERS.map((c) => Number(sysfs.read(`class/net/${netdev}/statistics/${c}`) ?? NaN));
-  if (values.some((v) => !Number.isFinite(v))) return null;
+  const values: number[] = [];
+  for (const c of NETDEV_COUNTERS) {
+    const v = Number(sysfs.read(`class/net/${netdev}/statistics/${c}`) ?? NaN);
+    if (!Number.isFinite(v)) return null; // gone (unbound meanwhile), or no statistics: none, not a partial set
+    values.push(v);
+  }
   const [rxBytes, rxPackets, txBytes, txPackets, multicast, rxDropped, txDropped] = values as [number, number, number, number, number, number, number];
   return { rxBytes, rxPackets, txBytes, txPackets, multicast, broadcast: null, rxDropped, txDropped };
 }
@@ -100,7 +105,9 @@ export async function readHost(sysfs: Sysfs, ip: IpTool, names: readonly string[
     for (const v of link.vfs) if (!states.has(v.vf)) states.set(v.vf, v); // a lookup per VF: 1024 VFs make a scan O(n²)
     const vfs = vfAddresses.map((pci, i) => {
       const vf = readVfSysfs(sysfs, i, pci, states.get(i) ?? null);
-      return options.traffic && vf.netdev ? { ...vf, netdevStats: readNetdevStats(sysfs, vf.netdev) } : vf;
+      // the netdev's counters only where the PF's don't tell (7 sysfs reads a VF: 7,168 at 1,024 VFs)
+      const needed = options.traffic && vf.netdev && !(countsVfTraffic(pf.driver) && vf.state?.stats);
+      return needed ? { ...vf, netdevStats: readNetdevStats(sysfs, vf.netdev!) } : vf;
     });
     return { ...pf, up: link.up, vfs };
   }));

@@ -4,7 +4,7 @@
  * else the counters of the VF's own netdev while a host driver binds it. A VF with neither has
  * no counters (null): shown as such, never as zero traffic.
  */
-import { profileOf } from '../drivers/driver-profiles.js';
+import { countsVfTraffic, profileOf } from '../drivers/driver-profiles.js';
 import type { VfStats } from '../host/ip-link.js';
 import type { PfInfo, VfInfo } from '../host/host-model.js';
 import type { VfHolder } from '../pool/vf-holders.js';
@@ -17,9 +17,8 @@ export interface VfCounters extends VfStats {
 }
 
 export function vfCounters(pf: Pick<PfInfo, 'driver'>, vf: Pick<VfInfo, 'state' | 'netdevStats'>): VfCounters | null {
-  // an unknown driver is taken at its word; a known one without ndo_get_vf_stats prints zeros
-  const pfCounts = profileOf(pf.driver)?.vfStats ?? true;
-  if (pfCounts && vf.state?.stats) return { source: 'pf', ...vf.state.stats };
+  // a known driver without ndo_get_vf_stats prints zeros
+  if (countsVfTraffic(pf.driver) && vf.state?.stats) return { source: 'pf', ...vf.state.stats };
   if (vf.netdevStats) return { source: 'netdev', ...vf.netdevStats };
   return null;
 }

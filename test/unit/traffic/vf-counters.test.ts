@@ -79,9 +79,19 @@ describe('readHost with traffic: one ip read per PF, counters included', () => {
     expect(host.calls().map((c) => c.argv)).toEqual([['-s', '-j', '-batch', '-']]);
     const [vf0, vf1] = model.pfs[0]!.vfs;
     expect(vf0!.state!.stats).toMatchObject({ rxBytes: 100, rxPackets: 1 });
-    expect(vf0!.netdevStats).toMatchObject({ rxBytes: 100, rxPackets: 1, broadcast: null });
+    // the PF counts it: its netdev's counters are not read (7 sysfs files a VF)
+    expect(vf0!.netdevStats).toBeNull();
     expect(vf1!.netdevStats).toBeNull(); // vfio-pci: no netdev
     expect(vfCounters(model.pfs[0]!, vf1!)).toMatchObject({ source: 'pf', txBytes: 3000, txPackets: 2, txDropped: 4 });
+  });
+
+  test("igb: a VF on igbvf is read from its netdev's counters, a VF on vfio-pci has none", async () => {
+    host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 2 }]);
+    host.bindVf('eth0', 1, 'vfio-pci');
+    host.countTraffic('eth0', 0, { txBytes: 640, txPackets: 10 });
+    const [vf0, vf1] = (await readHost(host.sysfs, host.ip, ['eth0'], { traffic: true })).pfs[0]!.vfs;
+    expect(vf0!.netdevStats).toMatchObject({ txBytes: 640, txPackets: 10, broadcast: null });
+    expect(vf1!.netdevStats).toBeNull();
   });
 
   test('without traffic, no -s (the hooks\' read) and no netdev counters', async () => {
