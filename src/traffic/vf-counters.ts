@@ -33,6 +33,11 @@ export function whyNoCounters(pf: Pick<PfInfo, 'driver'>, vf: Pick<VfInfo, 'stat
   return `the PF reported no per-VF counters (ip -s -j link shows no vfinfo_list stats: a kernel before 4.2, or an old iproute2)`;
 }
 
+/** Each reason some VF of these PFs shows no counters, once: a line under a table, not one per VF. */
+export function noCounterReasons(pfs: readonly PfInfo[]): string[] {
+  return [...new Set(pfs.flatMap((pf) => pf.vfs.map((vf) => whyNoCounters(pf, vf)).filter((w): w is string => w !== null)))];
+}
+
 /**
  * The guest whose traffic a VF carries: only a running holder's. A domain that names the VF but
  * doesn't run leaves it to the host (or to nobody), whatever its counters say.

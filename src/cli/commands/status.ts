@@ -5,7 +5,7 @@ import { readHostWithHolders, selectPfs } from '../host-reading.js';
 import type { VfHolder } from '../../pool/vf-holders.js';
 import type { CliIo } from '../io.js';
 import { renderTable } from '../../table.js';
-import { vfCounters, whyNoCounters } from '../../traffic/vf-counters.js';
+import { noCounterReasons, vfCounters, whyNoCounters } from '../../traffic/vf-counters.js';
 import { formatBytes } from '../../traffic/units.js';
 
 export function statusCommand(io: CliIo): Command {
@@ -68,7 +68,7 @@ function renderPf(pf: PfInfo, holders: ReadonlyMap<string, VfHolder>): string {
     ...countersText(vfCounters(pf, vf)),
   ]);
   // one line per reason a VF shows no counters (the driver's, or an old kernel's), not a row of zeros
-  const notes = [...new Set(pf.vfs.map((vf) => whyNoCounters(pf, vf)).filter((w): w is string => w !== null))];
+  const notes = noCounterReasons([pf]);
   return [head, ...renderTable([['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX MIN/MAX', 'DOMAIN', 'RX', 'TX', 'DROPPED'], ...rows], '  '),
     ...notes.map((n) => `  n/a: ${n}`)].join('\n');
 }

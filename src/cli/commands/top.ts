@@ -2,7 +2,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { guestRates, vfRates, vfReadings, type VfReading } from '../../traffic/rates.js';
 import { renderTopLines, renderTopScreen } from '../../traffic/top-view.js';
-import { whyNoCounters } from '../../traffic/vf-counters.js';
+import { OperationError } from '../../errors.js';
+import { noCounterReasons } from '../../traffic/vf-counters.js';
 import { contextOf, withCommonOptions } from '../context.js';
 import { readHostWithHolders, selectPfs } from '../host-reading.js';
 import type { CliIo } from '../io.js';
@@ -34,14 +35,28 @@ export function topCommand(io: CliIo): Command {
       const pfs = selectPfs(ctx, o.pf);
       const rows = io.stdoutTerminalRows?.() ?? null;
       let before: { readings: VfReading[]; t: number } | null = null;
+      let readOnce = false;
       for (let shown = 0; o.iterations === undefined || shown < o.iterations;) {
-        const { host, holders } = await readHostWithHolders(ctx, pfs);
+        let reading;
+        try {
+          reading = await readHostWithHolders(ctx, pfs);
+        } catch (e) {
+          // a PF gone for a moment (its driver reloading) is said, and the view goes on; a host
+          // that can't be read at all is an error at once
+          if (!readOnce || !(e instanceof OperationError)) throw e;
+          ctx.note(`${e.message.split('\n')[0]}; reading again in ${o.delay} s`);
+          before = null;
+          shown++;
+          if (o.iterations === undefined || shown < o.iterations) await new Promise((r) => setTimeout(r, o.delay * 1000));
+          continue;
+        }
+        readOnce = true;
+        const { host, holders } = reading;
         const t = performance.now();
         const readings = vfReadings(host, holders);
         if (before) {
           const vfs = vfRates(before.readings, readings, (t - before.t) / 1000);
-          const notes = [...new Set(host.pfs.flatMap((pf) => pf.vfs.map((vf) => whyNoCounters(pf, vf)).filter((w): w is string => w !== null)))];
-          const frame = { at: new Date(), seconds: (t - before.t) / 1000, vfs, guests: guestRates(vfs), notes };
+          const frame = { at: new Date(), seconds: (t - before.t) / 1000, vfs, guests: guestRates(vfs), notes: noCounterReasons(host.pfs) };
           // on a terminal the screen is redrawn in place (cursor home, clear to the end)
           io.stdout(rows === null ? renderTopLines(frame) : `\x1b[H\x1b[J${renderTopScreen(frame, { rows })}`);
           shown++;

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { DRIVER_PROFILES } from '../../../src/drivers/driver-profiles.js';
 import { stateStore } from '../../../src/state/state-store.js';
 import { FakeHost } from '../../support/fake-host.js';
 import { bundleFakeIp, cli, writeConfig } from './cli-helpers.js';
@@ -108,6 +109,15 @@ describe('virt-sriov status', () => {
       noCounters: null,
     });
     expect(json.pfs[0].vfs[1]).toMatchObject({ domain: null, counters: { source: 'pf', rxBytes: 0 } });
+  });
+
+  test.each(DRIVER_PROFILES.map((p) => [p.driver, p.vfStats] as const))("%s: a guest's VF shows the PF's counters only where the driver keeps them (%s)", async (driver, keeps) => {
+    host = FakeHost.create([{ name: 'p0', pci: '0000:05:00.0', driver, numVfs: 1 }]);
+    host.bindVf('p0', 0, 'vfio-pci');
+    host.countTraffic('p0', 0, { rxBytes: 4096, txBytes: 2048 });
+    const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--config-file', writeConfig(host, { ipCommand: host.ipCommand(ip.file) })])).stdout);
+    expect(json.pfs[0].vfs[0].counters).toEqual(keeps ? expect.objectContaining({ source: 'pf', rxBytes: 4096, txBytes: 2048 }) : null);
+    expect(json.pfs[0].vfs[0].noCounters === null).toBe(keeps);
   });
 
   test('igb in --json: counters null, with the reason, never zeros', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateStore } from '../../../src/state/state-store.js';
 import { FakeHost } from '../../support/fake-host.js';
@@ -53,6 +54,37 @@ describe('virt-sriov top', () => {
     expect(frames[1]).toMatch(/^virt-sriov top {2}\d\d:\d\d:\d\d {2}rates over/);
     expect(frames[1]).toMatch(/\nGUEST +VFS +RX +TX/);
     expect(frames[1]).toContain('-: igb does not count traffic per VF');
+  });
+
+  test('a PF that fails to read for a moment (its driver reloading) is said on stderr, and the view goes on', async () => {
+    twoPfs();
+    // ip that fails its second call, as while a PF's driver reloads
+    const flaky = join(host.root, 'flaky-ip.mjs');
+    writeFileSync(flaky, `import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+const [fakeIp, root, ...args] = process.argv.slice(2);
+const counter = root + '/ip-calls';
+let n = 0;
+try { n = Number(readFileSync(counter, 'utf8')); } catch {}
+writeFileSync(counter, String(n + 1));
+if (n + 1 === 2) { process.stderr.write('Device "ens1f0" does not exist.\\n'); process.exit(1); }
+const r = spawnSync(process.execPath, [fakeIp, root, ...args], { input: args.includes('-batch') ? readFileSync(0) : '' });
+process.stdout.write(r.stdout); process.stderr.write(r.stderr); process.exitCode = r.status;
+`);
+    const config = writeConfig(host, { ipCommand: [process.execPath, flaky, ip.file, host.root] });
+    const r = await cli(['top', '-c', 'test:///default', '-n', '3', '-d', '0.05', '--config-file', config]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^virt-sriov: .*Device "ens1f0" does not exist.*; reading again in 0\.05 s\n$/);
+    // the failed refresh counts as one; the two after it are shown (rates start again after the gap)
+    expect(r.stdout.split('\n').filter((l) => / guest=fw1 /.test(l))).toHaveLength(2);
+  });
+
+  test('a host that cannot be read at all fails at once (exit 1), with what ip said', async () => {
+    twoPfs();
+    const config = writeConfig(host, { ipCommand: [process.execPath, '-e', 'process.stderr.write("RTNETLINK answers: Operation not permitted\\n"); process.exit(2)', '--'] });
+    const r = await cli(['top', '-c', 'test:///default', '-d', '0.05', '--config-file', config]);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toMatch(/RTNETLINK answers: Operation not permitted/);
   });
 
   test('a delay or a count that is no positive number is bad usage (exit 2)', async () => {
