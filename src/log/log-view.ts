@@ -12,11 +12,15 @@ export function parseLogLines(text: string): HookLogEntry[] {
   const out: HookLogEntry[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
+    let e: unknown;
     try {
-      out.push(JSON.parse(line) as HookLogEntry);
+      e = JSON.parse(line);
     } catch {
-      // a line cut short by a full disk or a killed hook is skipped, not fatal
+      continue; // a line cut short by a full disk or a killed hook is skipped, not fatal
     }
+    // so is one that is JSON but no entry (hand-edited, another tool's)
+    const o = e as Partial<HookLogEntry> | null;
+    if (o && typeof o === 'object' && typeof o.hook === 'string' && typeof o.op === 'string' && typeof o.time === 'string') out.push(o as HookLogEntry);
   }
   return out;
 }

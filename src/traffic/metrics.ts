@@ -102,7 +102,7 @@ export function hookMetrics(log: readonly HookLogEntry[]): MetricFamily[] {
   const calls = new Map<string, { labels: Labels; count: number }>();
   const durations = new Map<string, { labels: Labels; buckets: number[]; sum: number; count: number }>();
   for (const e of log) {
-    if (e.replay || typeof e.hook !== 'string' || typeof e.op !== 'string') continue;
+    if (e.replay) continue;
     // every result of an operation seen, at 0 until it happens: increase() misses a series' first
     // sample, so a first failure would never show if its series were born with it
     for (const result of new Set<string>([...HOOK_RESULTS, String(e.result)])) {

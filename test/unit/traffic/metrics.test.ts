@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { readHost } from '../../../src/host/host-model.js';
 import type { HookLogEntry } from '../../../src/log/hook-log.js';
+import { parseLogLines } from '../../../src/log/log-view.js';
 import type { VfHolder } from '../../../src/pool/vf-holders.js';
 import { renderExposition } from '../../../src/traffic/exposition.js';
 import { buildMetrics, hookMetrics, HOOK_DURATION_BUCKETS } from '../../../src/traffic/metrics.js';
@@ -131,6 +132,13 @@ describe('virt-sriov metrics: the exposition', () => {
       'virt_sriov_hook_duration_seconds_sum{hook="qemu",operation="start"} 3.52',
       'virt_sriov_hook_duration_seconds_count{hook="qemu",operation="start"} 2',
     ]);
+  });
+
+  test('log lines that are JSON but no entry (null, a number, a string, no hook) count for nothing', () => {
+    const text = ['null', '5', '"x"', '{"op":"start"}', '{"hook":"qemu","op":7}', JSON.stringify(entry({}))].join('\n');
+    const [calls, hist] = hookMetrics(parseLogLines(text));
+    expect(calls!.samples.filter((s) => s.value > 0)).toEqual([{ labels: { hook: 'qemu', operation: 'prepare', result: 'ok' }, value: 1 }]);
+    expect(hist!.samples.find((s) => s.suffix === '_count')!.value).toBe(1);
   });
 
   test('bucket counts are cumulative and end in the call count, whatever the durations', () => {
