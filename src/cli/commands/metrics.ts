@@ -19,11 +19,19 @@ export function metricsCommand(io: CliIo): Command {
     .action(async function (this: Command, o: { textfile?: string }) {
       const ctx = contextOf(this, io);
       if (o.textfile !== undefined) checkDirectory(o.textfile);
-      const { host, holders } = await readHostWithHolders(ctx, selectPfs(ctx, undefined));
-      const text = renderExposition(buildMetrics({ host, holders, log: readHookLog(ctx) }));
+      const text = await metricsText(ctx);
       if (o.textfile === undefined) return io.stdout(text);
       writeAtomically(join(o.textfile, TEXTFILE_NAME), text);
     });
+}
+
+/**
+ * One scrape: the host read once, rendered in the text format. The watcher's /metrics (issue 16)
+ * serves the same.
+ */
+export async function metricsText(ctx: CommandContext): Promise<string> {
+  const { host, holders } = await readHostWithHolders(ctx, selectPfs(ctx, undefined));
+  return renderExposition(buildMetrics({ host, holders, log: readHookLog(ctx) }));
 }
 
 /** The hook log's entries; none when no hook has run yet. */
