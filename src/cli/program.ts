@@ -6,6 +6,7 @@ import { attachCommand } from './commands/attach.js';
 import { convertCommand } from './commands/convert.js';
 import { defineCommand } from './commands/define.js';
 import { detachCommand } from './commands/detach.js';
+import { setCommand } from './commands/set.js';
 import { doctorCommand } from './commands/doctor.js';
 import { vfsCommand } from './commands/vfs.js';
 import { hookCommand } from './commands/hook.js';
@@ -27,7 +28,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  for (const make of [convertCommand, defineCommand, attachCommand, detachCommand, vfsCommand, styleCommand, networkCommand, statusCommand, topCommand, metricsCommand, logsCommand, doctorCommand]) {
+  for (const make of [convertCommand, defineCommand, attachCommand, detachCommand, setCommand, vfsCommand, styleCommand, networkCommand, statusCommand, topCommand, metricsCommand, logsCommand, doctorCommand]) {
     program.addCommand(make(io));
   }
   program.addCommand(hookCommand(io, setExitCode));

@@ -13,9 +13,10 @@ export interface VfOptionValues {
   queryRss?: string;
 }
 
-export function withVfOptions(cmd: Command): Command {
+/** `mac: false` for a command whose --mac names a NIC rather than sets one (set). */
+export function withVfOptions(cmd: Command, { mac = true } = {}): Command {
+  if (mac) cmd.option('--mac <mac>', 'the guest\'s MAC (default: a generated one, unique on the host)');
   return cmd
-    .option('--mac <mac>', 'the guest\'s MAC (default: a generated one, unique on the host)')
     .option('--vlan <tag[:qos]>', '802.1Q VLAN 1-4094, optional 802.1p priority 0-7 (403 or 403:3)')
     .option('--trust <on|off>', 'let the guest change its MAC and use promiscuous/multicast modes')
     .option('--spoofchk <on|off>', 'drop frames whose source MAC is not the VF\'s')

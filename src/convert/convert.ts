@@ -249,7 +249,8 @@ function changes(d: SriovDevice, to: Style, f: DeviceFields, rest: VfSettings): 
     || !same(compact(d.entry?.settings ?? {}), compact(rest));
 }
 
-function buildElement(old: XmlElement, to: Style, fields: DeviceFields): XmlElement {
+/** A device element anew in place of `old`, written as `old` was (one line, or its indentation). */
+export function buildElement(old: XmlElement, to: Style, fields: DeviceFields): XmlElement {
   // a device written on one line stays on one line, one written with four spaces a level keeps them
   if (!/\n/.test(old.textContent ?? '')) return buildDevice(old.ownerDocument, to, fields, null);
   const indent = indentOf(old);

@@ -8,13 +8,14 @@
  *    <interface type='hostdev'> (from the XML): what it left different is put right; the VF is
  *    the running guest's;
  *  - undoVf when the attach failed (the VF exactly as it was), releaseVf when the guest let the
- *    VF go (restored as `release` restores, then free).
+ *    VF go (restored as `release` restores, then free);
+ * and changeVf for `set --live`, on a VF the guest has.
  * All under the `vfs` state lock, never held across a call to libvirt.
  */
 import { OperationError } from '../errors.js';
 import type { VfSettings } from '../model/vf-settings.js';
 import { guestDesired } from '../plan/guest-vf.js';
-import { describeVf, planChanges, provenBy, type VfRef } from '../plan/vf-snapshot.js';
+import { describeVf, desiredFromSettings, planChanges, provenBy, type VfChange, type VfRef } from '../plan/vf-snapshot.js';
 import { holds, sameOwner, type Owner, type VfRecord } from '../state/vf-record.js';
 import type { Style } from '../xml/devices/device-fields.js';
 import type { HookEnv } from '../hooks/hook-env.js';
@@ -95,5 +96,40 @@ export async function releaseVf(env: HookEnv, pci: string, owner: Owner): Promis
     if (!record || !sameOwner(record.owner, owner)) return false;
     await putBackVfs(env, [record], 'release');
     return true;
+  });
+}
+
+/**
+ * `set --live`: change settings of a VF the running guest has, on the spot. What the driver
+ * can't do is refused before anything changes; a change the VF doesn't take puts back all this
+ * call changed. The record keeps what the guest now has, for `release` to take away. A VF with
+ * no record (a guest started before virt-sriov was installed) is adopted as `reconnect` adopts.
+ */
+export async function changeVf(env: HookEnv, owner: Owner, label: string, vf: VfRef, asked: VfSettings): Promise<VfChange[]> {
+  env.report.vfs.add(describeVf(vf));
+  return env.state.locked(async () => {
+    const held = env.state.get(vf.pci);
+    if (held && holds(held) && !sameOwner(held.owner, owner)) {
+      throw new OperationError(`domain ${owner.name}: VF ${vf.pci} (${vf.pf} vf ${vf.index}) is held by guest ${held.owner.name}`,
+        'check which guest has it: `virt-sriov status`');
+    }
+    const now = snapshotIn(await readPfs(env, [vf.pf]), vf);
+    refuseUnsupported(env, owner.name, { device: { label, settings: asked }, vf }, now);
+    const { profile } = pfDriver(env, vf.pf);
+    const wanted = desiredFromSettings(asked);
+    const changes = planChanges(vf, provenBy(now, profile), wanted);
+    try {
+      await applyAndCheck(env, changes, [{ vf, desired: wanted, profile }]);
+    } catch (e) {
+      await putBackTouched(env, changes, new Map([[vf.pci, now]]));
+      throw e;
+    }
+    const mine = held && sameOwner(held.owner, owner) ? held : null;
+    if (!mine) env.report.note(`${describeVf(vf)}: adopted for ${owner.name} (no record of it: release will leave a clean VF)`);
+    env.state.put({
+      ...vf, owner, style: mine?.style ?? null, network: mine?.network ?? null, original: mine?.original ?? null,
+      guest: { ...(mine?.guest ?? now), ...wanted }, phase: 'running', updated: new Date().toISOString(),
+    });
+    return changes;
   });
 }

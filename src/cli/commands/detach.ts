@@ -1,20 +1,20 @@
 import { Command } from 'commander';
-import { InputError, OperationError, UsageError } from '../../errors.js';
+import { OperationError, UsageError } from '../../errors.js';
 import { resolveVf } from '../../hooks/vf-host.js';
 import type { DeviceEvent } from '../../libvirt/index.js';
 import { releaseVf } from '../../live/live-vf.js';
 import { normalizeMac } from '../../model/mac.js';
-import { formatPciAddress, parsePciAddress, samePciAddress, type PciAddress } from '../../model/pci-address.js';
+import { formatPciAddress, parsePciAddress, type PciAddress } from '../../model/pci-address.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
 import { sameOwner, type Owner } from '../../state/vf-record.js';
 import { stateStore } from '../../state/state-store.js';
 import { child, removeElement } from '../../xml/dom.js';
 import { serializeElement } from '../../xml/document.js';
-import { DomainXml, type SriovDevice } from '../../xml/domain.js';
+import type { SriovDevice } from '../../xml/domain.js';
 import { withPoolLock } from '../../pool/host-pool.js';
 import { withCommonOptions, withContext, type CommandContext } from '../context.js';
 import type { CliIo } from '../io.js';
-import { connectedDeviceContext } from '../libvirt-host.js';
+import { findNic } from '../nic-pick.js';
 import { withLiveEnv } from '../live-env.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 import { changeTarget, checkVirshFlags, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
@@ -57,22 +57,10 @@ async function detach(ctx: CommandContext, name: string, o: DetachOptions): Prom
   if (!summary) throw new OperationError(`domain ${name} is not defined on ${conn.uri}`, '`virsh list --all` shows the defined domains');
   const target = changeTarget(o, name, summary.active);
   const owner: Owner = { name, uuid: summary.uuid };
-  const find = (xml: string, which: string) => {
-    const domain = DomainXml.parse(xml, `domain ${name}${which}`);
-    const base = connectedDeviceContext(ctx);
-    // a <hostdev> named by --vf is taken as a VF even where this host can't tell
-    const devices = domain.sriovDevices({ ...base, isVf: (a) => (vf && samePciAddress(a, vf)) || base.isVf(a) });
-    const device = devices.find((d) => (mac && d.settings.mac === mac) || (vf && d.fields.vf && samePciAddress(d.fields.vf, vf)));
-    return { domain, devices, device };
-  };
-  const missing = (devices: readonly SriovDevice[], where: string) => new InputError(
-    `domain ${name} has no SR-IOV NIC ${mac ? `with MAC ${mac}` : `on VF ${formatPciAddress(vf!)}`}${where} (it has: ${devices.map((d) => d.label).join(', ') || 'none'})`,
-    '`virt-sriov status` and `virsh dumpxml` show what it has');
-
-  const live = target.live ? find(conn.domains.xml(name), ' (running)') : undefined;
+  const live = target.live ? findNic(ctx, name, conn.domains.xml(name), { mac, vf }, ' (running)') : undefined;
   // a second detach after a guest that acknowledged late: the NIC is gone, its VF still claimed
   const leftover = live && !live.device && ctx.local ? heldBy(ctx, owner, vf, mac) : undefined;
-  if (live && !live.device && !leftover) throw missing(live.devices, ' in the running guest');
+  if (live && !live.device && !leftover) throw live.missing();
   const summaries: string[] = [];
   if (live && !o.dryRun && !o.printXml) {
     if (live.device) summaries.push(await unplug(ctx, owner, live.device, waitS));
@@ -87,8 +75,9 @@ async function detach(ctx: CommandContext, name: string, o: DetachOptions): Prom
   }
   // as attach: reading, changing and defining the domain must not interleave with an attach of it
   await withPoolLock(ctx.config.stateDir, async () => {
-    const { domain, devices, device } = find(conn.domains.xml(name, { inactive: true }), '');
-    if (!device) throw missing(devices, target.live ? ' in its definition' : '');
+    const found = findNic(ctx, name, conn.domains.xml(name, { inactive: true }), { mac, vf }, '');
+    const { domain, device } = found;
+    if (!device) throw found.missing();
     removeElement(device.element);
     if (device.entry) domain.metadata.put(device.entry.key, {});
     const xml = domain.toString();

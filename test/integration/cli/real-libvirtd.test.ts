@@ -273,6 +273,35 @@ describe('attach and detach', () => {
     expect(await inactiveXml('fw1')).toBe(before);
   });
 
+  test('set changes the settings of fw1\'s NIC in its definition (fw1 is not running), each where its style keeps it, and says from what to what', async () => {
+    const before = await inactiveXml('fw1');
+    const mac = vfNics(before)[0]!.mac!;
+    const r = await cli(['set', 'fw1', '--vf', vf0(3), '--vlan', '404', '--trust', 'off', '--max-tx-rate', '200']);
+    expect(r).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(r.stdout).toBe(`domain fw1: interface ${mac} in the definition: VLAN 403 -> 404, trust on -> off, max tx rate 100 -> 200`);
+    const xml = await inactiveXml('fw1');
+    expect(vfNics(xml)[0]!.text).toMatch(/<vlan>\s*<tag id='404'\/>\s*<\/vlan>/);
+    expect(metadataEntries(xml)).toEqual([
+      `<sriov:vf interface-mac="${mac}" trust="off" spoofchk="off" link-state="enable" max-tx-rate="200" query-rss="on"/>`,
+    ]);
+    // a VLAN with a priority has no place in libvirt's <vlan>: it goes to metadata, and the XML's goes
+    const qos = await cli(['set', 'fw1', '--mac', mac, '--vlan', '404:3', '--config']);
+    expect(qos).toMatchObject({ exitCode: 0, stdout: `domain fw1: interface ${mac} in the definition: VLAN 404 -> 404:3` });
+    const after = await inactiveXml('fw1');
+    expect(vfNics(after)[0]!.text).not.toContain('<vlan>');
+    expect(metadataEntries(after)[0]).toContain('vlan="404" qos="3"');
+    const usage = await Promise.all([
+      cli(['set', 'fw1', '--vf', vf0(3)]), cli(['set', 'fw1', '--vlan', '5']), cli(['set', 'fw1', '--vf', vf0(3), '--vlan', '5', '--live']),
+      cli(['set', 'fw1', '--vf', vf0(5), '--vlan', '5']),
+    ]);
+    expect(usage.map((u) => u.exitCode)).toEqual([2, 2, 2, 2]);
+    expect(usage[0]!.stderr).toContain('nothing to change');
+    expect(usage[2]!.stderr).toContain('--live: domain fw1 is not running');
+    expect(usage[3]!.stderr).toContain(`domain fw1 has no SR-IOV NIC on VF ${vf0(5)} (it has: interface ${mac})`);
+    expect((await cli(['set', 'fw1', '--vf', vf0(3), '--vlan', '403', '--trust', 'on', '--max-tx-rate', '100'])).exitCode).toBe(0);
+    expect(metadataEntries(await inactiveXml('fw1'))).toEqual(metadataEntries(before));
+  }, 60_000);
+
   test('attach --network sriov: network style on libvirt 9.0, no VF taken', async () => {
     const r = await cli(['attach', 'fw2', '--network', 'sriov', '--mac', '52:54:00:aa:00:20', '--vlan', '20', '--trust', 'on']);
     expect(r).toMatchObject({ exitCode: 0, stderr: '' });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/config.js';
 import { HookReport, type HookEnv } from '../../../src/hooks/hook-env.js';
 import { resolveVf } from '../../../src/hooks/vf-host.js';
-import { readyVf, releaseVf, settleVf, undoVf, type LiveVf } from '../../../src/live/live-vf.js';
+import { changeVf, readyVf, releaseVf, settleVf, undoVf, type LiveVf } from '../../../src/live/live-vf.js';
 import { parsePciAddress } from '../../../src/model/pci-address.js';
 import { stateStore } from '../../../src/state/state-store.js';
 import { FakeHost, type FakePfSpec, type FakeVfState } from '../../support/fake-host.js';
@@ -117,5 +117,46 @@ describe('after libvirt answered', () => {
     expect(host.vf('eth0', 2)).toEqual(before);
     expect(env.state.all()).toEqual([]);
     expect(await releaseVf(env, record.pci, OWNER)).toBe(false);
+  });
+});
+
+describe('changeVf: set --live on a VF the running guest has', () => {
+  test('changes only what is asked, on the spot; the record keeps what the guest has now, and release still restores the VF from before the guest', async () => {
+    const env = setup();
+    host.setVf('eth0', 1, { mac: '02:00:00:00:00:11', vlan: 7 });
+    const before = host.vf('eth0', 1);
+    const t = target(env, 1, ASKED);
+    await settleVf(env, await readyVf(env, t));
+    env.report.changes.length = 0;
+    const changes = await changeVf(env, OWNER, t.label, t.vf, { vlan: { id: 404 }, trust: false });
+    expect(changes.map((c) => `${c.keys.join('/')} ${c.from} -> ${c.to}`)).toEqual(['vlan 403:3 -> 404', 'trust on -> off']);
+    expect(env.report.changes.map((c) => c.setting)).toEqual(['vlan', 'trust']);
+    expect(host.vf('eth0', 1)).toMatchObject({ ...GIVEN, vlan: 404, qos: 0, trust: false });
+    expect(env.state.get(t.vf.pci)).toMatchObject({ phase: 'running', guest: { vlan: { id: 404 }, trust: false, spoofchk: false, maxTxRate: 100 } });
+    expect(await releaseVf(env, t.vf.pci, OWNER)).toBe(true);
+    expect(host.vf('eth0', 1)).toEqual(before);
+  });
+
+  test('what the driver cannot do is refused before anything changes; a change the driver refuses half way puts back what this call changed', async () => {
+    const env = setup({ refuses: ['max_tx_rate'] });
+    const t = target(env, 2, { mac: '52:54:00:aa:00:02' });
+    await settleVf(env, await readyVf(env, t));
+    const before = host.vf('eth0', 2);
+    const record = env.state.get(t.vf.pci);
+    await expect(changeVf(env, OWNER, t.label, t.vf, { linkState: 'enable' })).rejects.toThrow(/whose driver igb can't do link state enable/);
+    await expect(changeVf(env, OWNER, t.label, t.vf, { vlan: { id: 5 }, maxTxRate: 10 })).rejects.toThrow();
+    expect(host.vf('eth0', 2)).toEqual(before);
+    expect(env.state.get(t.vf.pci)).toEqual(record);
+  });
+
+  test('another guest\'s VF is refused; a VF with no record is adopted as it is (release will leave a clean VF)', async () => {
+    const env = setup();
+    await readyVf(env, { ...target(env, 0, {}), owner: { name: 'other', uuid: null } });
+    const t = target(env, 0, {});
+    await expect(changeVf(env, OWNER, t.label, t.vf, { trust: true })).rejects.toThrow(/is held by guest other/);
+    const free = target(env, 3, {});
+    await changeVf(env, OWNER, free.label, free.vf, { trust: true });
+    expect(env.state.get(free.vf.pci)).toMatchObject({ owner: OWNER, original: null, phase: 'running', guest: { trust: true } });
+    expect(env.report.notes).toContain(`eth0 vf 3 (${free.vf.pci}): adopted for fw1 (no record of it: release will leave a clean VF)`);
   });
 });

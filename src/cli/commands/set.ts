@@ -1,0 +1,110 @@
+/**
+ * `set`: change the VF settings of a domain's SR-IOV NIC, on the running guest's VF now
+ * (--live) and/or in its definition (--config), wherever its style keeps each setting (the
+ * XML's <vlan>, or virt-sriov's metadata). libvirt can't change a VF's settings under a running
+ * guest (its hot-update refuses hostdev interfaces): virt-sriov sets the VF itself.
+ */
+import { Command } from 'commander';
+import { buildElement, metadataKey, placeSettings } from '../../convert/convert.js';
+import { OperationError, UsageError } from '../../errors.js';
+import { resolveVf } from '../../hooks/vf-host.js';
+import { changeVf } from '../../live/live-vf.js';
+import { normalizeMac } from '../../model/mac.js';
+import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';
+import { describeSetting, formatSetting, isEmpty, SETTING_NAMES, validateSettings, type VfSettings } from '../../model/vf-settings.js';
+import { describeVf } from '../../plan/vf-snapshot.js';
+import { withPoolLock } from '../../pool/host-pool.js';
+import { sameOwner, type Owner } from '../../state/vf-record.js';
+import { stateStore } from '../../state/state-store.js';
+import { replaceElement } from '../../xml/dom.js';
+import type { SriovDevice } from '../../xml/domain.js';
+import { withCommonOptions, withContext, type CommandContext } from '../context.js';
+import type { CliIo } from '../io.js';
+import { connectedSupport, connectedVersions } from '../libvirt-host.js';
+import { withLiveEnv } from '../live-env.js';
+import { findNic } from '../nic-pick.js';
+import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
+import { vfSettingsFrom, withVfOptions, type VfOptionValues } from '../vf-options.js';
+import { changeTarget, checkVirshFlags, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
+
+interface SetOptions extends VfOptionValues, VirshFlagValues, PreviewOptions {
+  vf?: string;
+}
+
+export function setCommand(io: CliIo): Command {
+  const cmd = withCommonOptions(new Command('set'), { virshConfig: true })
+    .description('Change the VF settings of a domain\'s SR-IOV NIC: on the running guest\'s VF now, and/or in its definition')
+    .argument('<domain>', 'the domain')
+    .option('--mac <mac>', 'the NIC with this MAC')
+    .option('--vf <pci>', 'the NIC on this VF');
+  return withPreviewOptions(withVirshFlags(withVfOptions(cmd, { mac: false })), 'domain')
+    .addHelpText('after', '\nOnly the settings given change; each change is logged from what to what (virt-sriov logs).')
+    .action(async function (this: Command, name: string, o: SetOptions) {
+      checkVirshFlags(this, o);
+      await withContext(this, io, (ctx) => set(ctx, name, o));
+    });
+}
+
+async function set(ctx: CommandContext, name: string, o: SetOptions): Promise<void> {
+  if (!!o.mac === !!o.vf) throw new UsageError('give either --mac MAC or --vf PCI: the NIC to change', 'see virt-sriov set --help');
+  const asked = vfSettingsFrom({ ...o, mac: undefined }, `domain ${name}`);
+  if (isEmpty(asked)) throw new UsageError('nothing to change: give at least one setting (--vlan, --trust, ...)', 'see virt-sriov set --help');
+  const nic = { mac: o.mac ? normalizeMac(o.mac) : undefined, vf: o.vf ? parsePciAddress(o.vf) : undefined };
+  const conn = ctx.libvirt;
+  const summary = conn.domains.lookup(name);
+  if (!summary) throw new OperationError(`domain ${name} is not defined on ${conn.uri}`, '`virsh list --all` shows the defined domains');
+  const target = changeTarget(o, name, summary.active);
+  const owner: Owner = { name, uuid: summary.uuid };
+  const said: string[] = [];
+
+  if (target.live) {
+    const live = findNic(ctx, name, conn.domains.xml(name), nic, ' (running)');
+    if (!live.device) throw live.missing();
+    if (!ctx.local) throw new UsageError(`--live changes a VF of this host, and ${conn.uri} names another`, `run it on that host, or give --config`);
+    const device = live.device;
+    if (o.dryRun || o.printXml) said.push(`would set ${describeAsked(asked)} on the running guest's ${device.label}`);
+    else said.push(await setLive(ctx, owner, device, asked));
+  }
+  if (!target.config) {
+    ctx.out(o.dryRun || o.printXml ? `nothing changed (--dry-run): domain ${name}: ${said.join('; ')}` : `domain ${name}: ${said.join('; ')}`);
+    return;
+  }
+  // as attach: reading, changing and defining the domain must not interleave with another edit of it
+  await withPoolLock(ctx.config.stateDir, async () => {
+    const found = findNic(ctx, name, conn.domains.xml(name, { inactive: true }), nic, '');
+    if (!found.device) throw found.missing();
+    const d = found.device;
+    const merged = validateSettings({ ...d.settings, ...asked }, `domain ${name}, ${d.label}`);
+    const placed = placeSettings(d.style, merged, connectedSupport(connectedVersions(conn)).vlanInXml);
+    replaceElement(d.element, buildElement(d.element, d.style, { ...d.fields, vlan: placed.vlan }));
+    found.domain.metadata.put(metadataKey(d.style, placed.mac ?? d.fields.mac, d.fields.vf), placed.rest, d.entry?.key, d.entry?.kept);
+    const xml = found.domain.toString();
+    said.push(`${d.label} in the definition: ${describeChanges(d.settings, merged)}${waitsForRestart(name, target, summary.active)}`);
+    await applyOrPreview(ctx, o, { xml, summary: `domain ${name}: ${said.join('; ')}`, apply: () => conn.domains.define(xml) });
+  });
+}
+
+/** Set the VF the running guest has; returns what changed on it, from what to what. */
+async function setLive(ctx: CommandContext, owner: Owner, device: SriovDevice, asked: VfSettings): Promise<string> {
+  return withLiveEnv(ctx, 'set', owner.name, async (env) => {
+    // a network-style NIC's VF is the one libvirt's pool gave it: its record says which
+    const pci = device.fields.vf ? formatPciAddress(device.fields.vf)
+      : stateStore(ctx.config.stateDir).all().find((r) => sameOwner(r.owner, owner) && r.guest.mac === device.settings.mac)?.pci;
+    const vf = pci ? resolveVf(env, parsePciAddress(pci)) : null;
+    if (!vf) {
+      throw new OperationError(`domain ${owner.name}: ${device.label}: ${pci ? `VF ${pci} is not on this host` : 'virt-sriov does not know which VF libvirt gave it'}`,
+        '`virt-sriov status` shows the VFs and who holds them');
+    }
+    const changes = await changeVf(env, owner, device.label, vf, asked);
+    return `${describeVf(vf)} now: ${changes.length ? changes.map((c) => `${c.keys.join('/')} ${c.from} -> ${c.to}`).join(', ') : 'it had these settings already'}`;
+  });
+}
+
+function describeAsked(s: VfSettings): string {
+  return SETTING_NAMES.filter((k) => s[k] !== undefined).map((k) => `${describeSetting(k)} ${formatSetting(k, s)}`).join(', ');
+}
+
+function describeChanges(before: VfSettings, after: VfSettings): string {
+  const changed = SETTING_NAMES.filter((k) => formatSetting(k, before) !== formatSetting(k, after));
+  return changed.length ? changed.map((k) => `${describeSetting(k)} ${formatSetting(k, before) ?? '-'} -> ${formatSetting(k, after)}`).join(', ') : 'it had these settings already';
+}

@@ -1,0 +1,35 @@
+/** The SR-IOV NIC a command names with --mac or --vf, in one of a domain's definitions. */
+import { InputError } from '../errors.js';
+import { formatPciAddress, samePciAddress, type PciAddress } from '../model/pci-address.js';
+import { DomainXml, type SriovDevice } from '../xml/domain.js';
+import type { CommandContext } from './context.js';
+import { connectedDeviceContext } from './libvirt-host.js';
+
+export interface NicChoice {
+  readonly mac?: string;
+  readonly vf?: PciAddress;
+}
+
+export interface FoundNic {
+  readonly domain: DomainXml;
+  readonly devices: readonly SriovDevice[];
+  readonly device: SriovDevice | undefined;
+  /** The error for a NIC that isn't there, naming what the domain has. */
+  missing(): InputError;
+}
+
+/** `where`: ' (running)' for the live XML, '' for the definition; said in messages. */
+export function findNic(ctx: CommandContext, name: string, xml: string, nic: NicChoice, where: string): FoundNic {
+  const domain = DomainXml.parse(xml, `domain ${name}${where}`);
+  const base = connectedDeviceContext(ctx);
+  const { mac, vf } = nic;
+  // a <hostdev> named by --vf is taken as a VF even where this host can't tell
+  const devices = domain.sriovDevices({ ...base, isVf: (a) => (vf && samePciAddress(a, vf)) || base.isVf(a) });
+  const device = devices.find((d) => (mac && d.settings.mac === mac) || (vf && d.fields.vf && samePciAddress(d.fields.vf, vf)));
+  return {
+    domain, devices, device,
+    missing: () => new InputError(
+      `domain ${name} has no SR-IOV NIC ${mac ? `with MAC ${mac}` : `on VF ${formatPciAddress(vf!)}`}${where ? ' in the running guest' : ''} (it has: ${devices.map((d) => d.label).join(', ') || 'none'})`,
+      '`virt-sriov status` and `virsh dumpxml` show what it has'),
+  };
+}
