@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { OperationError, UsageError } from '../../errors.js';
 import { resolveVf } from '../../hooks/vf-host.js';
-import type { DeviceEvent } from '../../libvirt/index.js';
 import { releaseVf } from '../../live/live-vf.js';
+import { unplugAndWait } from '../../live/unplug.js';
 import { normalizeMac } from '../../model/mac.js';
 import { formatPciAddress, parsePciAddress, type PciAddress } from '../../model/pci-address.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
@@ -100,24 +100,17 @@ function heldBy(ctx: CommandContext, owner: Owner, vf: PciAddress | undefined, m
 async function unplug(ctx: CommandContext, owner: Owner, device: SriovDevice, waitS: number): Promise<string> {
   const conn = ctx.libvirt;
   const alias = child(device.element, 'alias')?.getAttribute('name') ?? null;
-  const events: DeviceEvent[] = [];
-  const stop = conn.events.onDevice((e) => {
-    if (e.domain === owner.name && (alias === null || e.alias === alias)) events.push(e);
-  });
-  const gone = () => !conn.domains.xml(owner.name).includes(`<alias name='${alias}'/>`);
-  try {
-    conn.domains.detachDevice(owner.name, serializeElement(device.element), { live: true, config: false });
-    await conn.events.run(waitS * 1000, () => events.some((e) => e.kind !== 'added'));
-  } finally {
-    stop();
-  }
-  const failed = events.find((e) => e.kind === 'removal-failed');
-  if (failed) {
+  const outcome = await unplugAndWait({
+    requestRemoval: (domain, xml) => conn.domains.detachDevice(domain, xml, { live: true, config: false }),
+    onDevice: (h) => conn.events.onDevice(h),
+    run: (ms, until) => conn.events.run(ms, until),
+    stillHas: (domain, a) => conn.domains.xml(domain).includes(`<alias name='${a}'/>`),
+  }, owner.name, alias, serializeElement(device.element), waitS * 1000);
+  if (outcome === 'refused') {
     throw new OperationError(`domain ${owner.name}: the guest refused to let ${device.label} go (libvirt: device removal failed); it keeps the NIC and its VF`,
       `check the guest's kernel log; try again, or shut the guest down (its VF is put back when it stops)`);
   }
-  // an event lost (a daemon restart in between): the running XML says whether it is gone
-  if (!events.some((e) => e.kind === 'removed') && (alias === null || !gone())) {
+  if (outcome === 'timeout') {
     throw new OperationError(`domain ${owner.name}: the guest has not let ${device.label} go after ${waitS} s: its OS did not acknowledge the unplug, so it keeps the NIC and its VF stays claimed`,
       `libvirt finishes the removal when the guest acknowledges it (a guest OS without PCI hot-plug, or not up yet, never does); then \`virt-sriov detach ${owner.name} ${device.fields.vf ? `--vf ${formatPciAddress(device.fields.vf)}` : `--mac ${device.settings.mac}`} --live\` puts the VF back and frees it; or shut the guest down (its VF is put back when it stops)`);
   }
