@@ -102,7 +102,11 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
     const better = style === bestPinned || style === 'network' ? '' : ` (libvirt ${formatVersion(versions.libvirt)} could run ${supported[0]})`;
 
     const definition = target.config ? withDevice(conn.domains.xml(name, { inactive: true }), name, style, fields, key, placed.rest) : undefined;
-    const live = target.live ? withDevice(conn.domains.xml(name), name, style, fields, key, placed.rest) : undefined;
+    // libvirt sets an <interface>'s VLAN as it plugs it in, untagged (VLAN 0) when the XML has
+    // none: a VLAN with a priority (kept in metadata) goes in the hot-plugged device's XML
+    // without it, so the VF is never untagged in the guest; settleVf puts the priority back
+    const liveVlan = placed.vlan ?? (style === 'interface' && vlanInXml && settings.vlan ? { id: settings.vlan.id } : undefined);
+    const live = target.live ? withDevice(conn.domains.xml(name), name, style, { ...fields, vlan: liveVlan }, key, placed.rest) : undefined;
     const done = [live ? 'the running guest has it now' : '', definition ? 'it is there from the next start' : ''].filter(Boolean).join('; ');
     await applyOrPreview(ctx, o, {
       xml: definition?.xml ?? live?.xml,

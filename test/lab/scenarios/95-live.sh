@@ -24,12 +24,14 @@ check_eq "the running guest has VF 0, its definition not (--live)" "1 0" \
 check_match "the log has every setting put on VF 0" '"setting":"trust","from":"off","to":"on"' "$(vs_log_last cli attach l2-live)"
 
 check "attach (the default for a running guest: --current, live), interface style" \
-  virt-sriov attach l2-live --pf "$PF" --mac 52:54:00:dd:00:02 --vlan 481 --trust on
+  virt-sriov attach l2-live --pf "$PF" --mac 52:54:00:dd:00:02 --vlan 481:3 --trust on
 check_eq "VF 1: the guest's MAC, VLAN 481, trust on" "52:54:00:dd:00:02 481 true" "$(vs_vf_state 1 | awk '{print $1, $2, $3}')"
+check_eq "VF 1: VLAN priority 3 (libvirt's <vlan> has none: put back once plugged in)" 3 "$(vs_vf '.vlan_list[0].qos' 1)"
+check_match "libvirt plugged it in tagged: VLAN 481 in the running XML" "<tag id='481'/>" "$(virsh dumpxml l2-live)"
 
 check "set --live: VLAN 482, trust off" virt-sriov set l2-live --mac 52:54:00:dd:00:02 --vlan 482 --trust off
 check_eq "VF 1: VLAN 482, trust off" "482 false" "$(vs_vf_state 1 | awk '{print $2, $3}')"
-check_match "the log says from what to what" '"setting":"vlan","from":"481","to":"482"' "$(vs_log_last cli set l2-live)"
+check_match "the log says from what to what" '"setting":"vlan","from":"481:3","to":"482"' "$(vs_log_last cli set l2-live)"
 
 out=$(virt-sriov detach l2-live --mac 52:54:00:dd:00:02 --wait 3 2>&1)
 check_eq "detach --live fails: the guest has no OS to acknowledge the unplug" 1 "$?"
