@@ -41,6 +41,31 @@ export function snapshotIn(links: Map<string, PfLink>, vf: VfRef): VfSnapshot {
   return snapshotOf(state);
 }
 
+/** How often, and after how long, a MAC that doesn't show yet is written and read again (sriov-cni retries too). */
+export const MAC_SETTLE_WAITS_MS: readonly number[] = [50, 100, 200, 400];
+
+/**
+ * Read the VFs back after `changes`, until each shows its MAC: a driver may take a MAC while the
+ * VF resets and show it only later (i40e, ice). A MAC not shown yet is written and read again, a
+ * bounded number of times; anything else is for the caller to judge. Returns the last read.
+ */
+export async function readBackSettled(env: HookEnv, changes: readonly VfChange[]): Promise<Map<string, PfLink>> {
+  const macs = changes.filter((c) => c.keys.length === 1 && c.keys[0] === 'mac');
+  const pfs = [...new Set(changes.map((c) => c.vf.pf))];
+  let links = await readPfs(env, pfs);
+  for (const wait of MAC_SETTLE_WAITS_MS) {
+    // a zero MAC the driver refused stands in as 02:00:00:00:00:00 (applyAllYouCan)
+    const shows = (c: VfChange, mac: string) => mac === c.to || (c.to === ZERO_MAC && mac === ZERO_MAC_FALLBACK);
+    const late = macs.filter((c) => !shows(c, snapshotIn(links, c.vf).mac));
+    if (late.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    env.report.note(`MAC not shown yet on ${late.map((c) => describeVf(c.vf)).join(', ')}: written and read again after ${wait} ms`);
+    await env.ip.batch(late.map((c) => c.argv));
+    links = await readPfs(env, pfs);
+  }
+  return links;
+}
+
 /** Apply every change in one `ip -batch` process, and log each. */
 export async function applyChanges(env: HookEnv, changes: readonly VfChange[]): Promise<void> {
   if (changes.length === 0) return;
@@ -56,7 +81,7 @@ export async function applyChanges(env: HookEnv, changes: readonly VfChange[]): 
  */
 export async function applyAndCheck(env: HookEnv, changes: readonly VfChange[], targets: readonly { vf: VfRef; desired: VfDesired; profile: DriverProfile | null }[]): Promise<void> {
   await applyChanges(env, changes);
-  const after = await readPfs(env, targets.map((t) => t.vf.pf));
+  const after = changes.length ? await readBackSettled(env, changes) : await readPfs(env, targets.map((t) => t.vf.pf));
   for (const t of targets) {
     const actual = snapshotIn(after, t.vf);
     const wrong = mismatches(t.desired, actual, t.profile);

@@ -30,6 +30,10 @@ export interface FakePfSpec {
   refuses?: string[];
   /** Link MAC of the PF. */
   mac?: string;
+  /** Faults beyond the profile's: EPERM when a VLAN is cleared (libvirt tolerates it), EINVAL for a zero MAC. */
+  faults?: { vlanClear?: 'EPERM'; zeroMac?: 'EINVAL' };
+  /** Reads after a MAC write that still show the old MAC (default 1 where the profile has mac-settles-late). */
+  macLateReads?: number;
 }
 
 export interface FakeVfState {
@@ -60,7 +64,7 @@ export interface FakeTraffic {
 export const NO_TRAFFIC: FakeTraffic = { rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0, broadcast: 0, multicast: 0, rxDropped: 0, txDropped: 0 };
 
 interface PfState {
-  spec: Required<Omit<FakePfSpec, 'refuses' | 'mac'>> & { refuses: string[]; mac: string };
+  spec: Required<Omit<FakePfSpec, 'refuses' | 'mac' | 'faults' | 'macLateReads'>> & Pick<FakePfSpec, 'faults' | 'macLateReads'> & { refuses: string[]; mac: string };
   up: boolean;
   vfs: FakeVfState[];
 }
@@ -69,6 +73,8 @@ export interface FakeHostState {
   pfs: Record<string, PfState>;
   /** Every ip invocation: argv, and the batch lines it ran. */
   calls: { argv: string[]; batch?: string[] }[];
+  /** MACs a driver took but does not show yet: "PF/N" -> the MAC still shown, for this many reads. */
+  lateMacs?: Record<string, { shown: string; reads: number }>;
   /** Fault injection: fail the Nth `link set ... vf` command from now on (1-based), once. */
   failVfCommandAt?: number;
   vfCommandsSeen?: number;
@@ -312,7 +318,7 @@ export class FakeHost {
           const [verb, what, dev, name] = line.trim().split(/\s+/);
           const pf = verb === 'link' && what === 'show' && dev === 'dev' && name !== undefined ? s.pfs[name] : undefined;
           if (!pf) return { code: 1, stdout: out.join(''), stderr: `Device "${name}" does not exist.\nCommand failed -:${n + 1}\n` };
-          out.push(JSON.stringify([linkJson(pf, stats)]) + '\n');
+          out.push(JSON.stringify([linkJson(pf, s, stats)]) + '\n');
         }
         return { code: 0, stdout: out.join(''), stderr: '' };
       }
@@ -320,7 +326,7 @@ export class FakeHost {
         const dev = argv[3] === 'dev' ? argv[4] : argv[3];
         const pf = dev && s.pfs[dev];
         if (!pf) return { code: 1, stdout: '', stderr: `Device "${dev}" does not exist.\n` };
-        return { code: 0, stdout: JSON.stringify([linkJson(pf, stats)]), stderr: '' };
+        return { code: 0, stdout: JSON.stringify([linkJson(pf, s, stats)]), stderr: '' };
       }
       if (batch) {
         for (const [n, line] of batch.entries()) {
@@ -355,8 +361,15 @@ function vfStatsJson(v: FakeVfState, profile: DriverProfile | null): Record<stri
   };
 }
 
-function linkJson(pf: PfState, stats = false): Record<string, unknown> {
+function linkJson(pf: PfState, s: FakeHostState, stats = false): Record<string, unknown> {
   const profile = profileOf(pf.spec.driver);
+  // a MAC the driver took while the VF resets shows only after a few reads (i40e, ice)
+  const shownMac = (i: number, mac: string) => {
+    const late = s.lateMacs?.[`${pf.spec.name}/${i}`];
+    if (!late || late.reads <= 0) return mac;
+    late.reads--;
+    return late.shown;
+  };
   // the optional fields only where the driver's ndo_get_vf_config fills them, fixed ones as it fills them
   const reports = (f: 'spoofchk' | 'trust' | 'queryRss') => !profile || profile.reports.includes(f);
   const fixed = (f: 'spoofchk' | 'maxTxRate') => profile?.fixedReports.includes(f) ?? false;
@@ -365,7 +378,7 @@ function linkJson(pf: PfState, stats = false): Record<string, unknown> {
     flags: pf.up ? ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'] : ['BROADCAST', 'MULTICAST'],
     mtu: 1500, operstate: pf.up ? 'UP' : 'DOWN', link_type: 'ether', address: pf.spec.mac, broadcast: 'ff:ff:ff:ff:ff:ff',
     vfinfo_list: pf.vfs.map((v, i) => ({
-      vf: i, link_type: 'ether', address: v.mac, broadcast: 'ff:ff:ff:ff:ff:ff',
+      vf: i, link_type: 'ether', address: shownMac(i, v.mac), broadcast: 'ff:ff:ff:ff:ff:ff',
       vlan_list: [v.vlan ? (v.qos ? { vlan: v.vlan, qos: v.qos } : { vlan: v.vlan }) : {}],
       ...(v.max_tx ? { tx_rate: v.max_tx } : {}),
       rate: { max_tx: fixed('maxTxRate') ? 10000 : v.max_tx, min_tx: v.min_tx },
@@ -407,6 +420,8 @@ function applyLinkSet(s: FakeHostState, argv: string[]): string | null {
     if (pf.spec.refuses.includes(key)) return key === 'proto' ? 'RTNETLINK answers: Protocol not supported' : 'RTNETLINK answers: Operation not supported';
     const refusal = profile && driverRefuses(profile, key, value);
     if (refusal) return refusal;
+    if (key === 'vlan' && value === '0' && vf.vlan !== 0 && pf.spec.faults?.vlanClear === 'EPERM') return 'RTNETLINK answers: Operation not permitted';
+    if (key === 'mac' && value === ZERO_MAC && pf.spec.faults?.zeroMac === 'EINVAL') return 'RTNETLINK answers: Invalid argument';
     switch (key) {
       case 'mac': next.mac = value.toLowerCase(); break;
       // ip sends the QoS with every VLAN (0 when not given): `vlan N` alone clears a priority
@@ -423,6 +438,8 @@ function applyLinkSet(s: FakeHostState, argv: string[]): string | null {
     }
   }
   if (next.vlan > 4095 || next.vlan < 0) return 'RTNETLINK answers: Invalid argument';
+  const lateReads = pf.spec.macLateReads ?? (profile?.quirks.includes('mac-settles-late') ? 1 : 0);
+  if (next.mac !== vf.mac && lateReads > 0) (s.lateMacs ??= {})[`${pf.spec.name}/${i}`] = { shown: vf.mac, reads: lateReads };
   pf.vfs[i] = next;
   return null;
 }

@@ -6,7 +6,7 @@
  */
 import { OperationError } from '../../errors.js';
 import type { VfSettings } from '../../model/vf-settings.js';
-import { afterLibvirt, guestDesired } from '../../plan/guest-vf.js';
+import { afterLibvirt, guestDesired, networkSettings } from '../../plan/guest-vf.js';
 import { describeVf, planChanges, provenBy, type VfChange, type VfDesired, type VfRef } from '../../plan/vf-snapshot.js';
 import type { VfRecord } from '../../state/vf-record.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
@@ -63,9 +63,7 @@ export async function start(env: HookEnv, domain: DomainXml): Promise<HookOutcom
 /** A hostdev network's defaults from the config, under the domain's own settings. */
 function withNetworkDefaults(env: HookEnv, record: VfRecord | null, asked: VfSettings): VfSettings {
   const d = record?.network ? env.config.networks[record.network] : undefined;
-  if (!d) return asked;
-  const { vlan, qos, ...rest } = d;
-  return { ...rest, ...(vlan !== undefined ? { vlan: { id: vlan, ...(qos !== undefined ? { qos } : {}) } } : {}), ...asked };
+  return d ? { ...networkSettings(d), ...asked } : asked;
 }
 
 function startRefused(domain: DomainXml, e: unknown, changes: readonly VfChange[]): OperationError {

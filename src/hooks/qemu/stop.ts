@@ -4,12 +4,13 @@
  * work and frees the VF; `release` (after libvirt has given the VF back to the host) checks
  * again and forgets it. Never fails: libvirt ignores a failure here and the admin gains nothing.
  */
+import { OperationError } from '../../errors.js';
 import { parsePciAddress } from '../../model/pci-address.js';
 import { cleanVf, releaseDesired } from '../../plan/guest-vf.js';
 import { describeVf, planChanges, provenBy } from '../../plan/vf-snapshot.js';
 import { sameOwner, type Owner, type VfRecord } from '../../state/vf-record.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { applyAllYouCan, pfDriver, readPfs, resolveVf, snapshotIn } from '../vf-host.js';
+import { applyAllYouCan, pfDriver, readBackSettled, readPfs, resolveVf, snapshotIn } from '../vf-host.js';
 
 export async function stopped(env: HookEnv, owner: Owner): Promise<HookOutcome> {
   return putBack(env, owner, 'stopped');
@@ -29,9 +30,26 @@ async function putBack(env: HookEnv, owner: Owner, op: 'stopped' | 'release'): P
   });
 }
 
+/** What of the guest a VF still carries after its restore: its MAC, its VLAN, its trust. */
+function guestLeftovers(r: VfRecord, links: Awaited<ReturnType<typeof readPfs>>): string[] {
+  let now;
+  try {
+    now = snapshotIn(links, r);
+  } catch {
+    return []; // the VF is gone: nothing of the guest's on it
+  }
+  const what: string[] = [];
+  if (r.guest.mac && now.mac === r.guest.mac) what.push(`MAC ${now.mac}`);
+  if (r.guest.vlan && now.vlan?.id === r.guest.vlan.id) what.push(`VLAN ${now.vlan.id}`);
+  if (r.guest.trust === true && now.trust === true) what.push('trust on');
+  return what.length ? [`${describeVf(r)} still has ${r.owner.name}'s ${what.join(', ')}`] : [];
+}
+
 /**
- * Put these VFs back as their records say (doing all that can be done, never failing), then
- * mark them stopped (free for another guest) or, at release, forget them. Under the vfs lock.
+ * Put these VFs back as their records say (doing all that can be done), then mark them stopped
+ * (free for another guest) or, at release, forget them. Under the vfs lock. At release, a VF
+ * that kept something of the guest's is an error naming it (libvirt ignores release's exit
+ * status; the log and libvirt's log show it).
  */
 export async function putBackVfs(env: HookEnv, records: readonly VfRecord[], op: 'stopped' | 'release'): Promise<void> {
   if (records.length === 0) return;
@@ -40,15 +58,25 @@ export async function putBackVfs(env: HookEnv, records: readonly VfRecord[], op:
     return null;
   });
   for (const r of records) env.report.vfs.add(describeVf(r));
+  let after = links;
   if (links) {
     const changes = records.flatMap((r) => restoreChanges(env, r, links));
     const failed = await applyAllYouCan(env, changes);
     for (const f of failed) env.report.note(`could not put back ${f.change.keys.join('/')} on ${describeVf(f.change.vf)}: ${f.why}`);
+    if (changes.length) after = await readBackSettled(env, changes).catch(() => null);
   }
   for (const r of records) {
     if (op === 'release') env.state.remove(r.pci);
     else env.state.put({ ...r, phase: 'stopped', updated: new Date().toISOString() });
   }
+  // release is the last word: a VF that still has the guest's MAC, VLAN or trust is an error
+  // the admin sees (in the log, and in libvirt's), naming the VF; stopped leaves it to release
+  const left = after ? records.flatMap((r) => guestLeftovers(r, after)) : [];
+  if (left.length && op === 'release') {
+    throw new OperationError(`${left.join('; ')}: the driver refused to take it away (see the notes of this call in the log)`,
+      `clear it by hand (ip link set PF vf N vlan 0 trust off mac 00:00:00:00:00:00, or 02:00:00:00:00:00 where the driver refuses zero), and check \`dmesg\` for the driver's reason`);
+  }
+  for (const l of left) env.report.note(`${l}; release checks again`);
 }
 
 /**
