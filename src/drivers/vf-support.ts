@@ -14,9 +14,10 @@ export interface Unsupported {
 
 /**
  * What of `asked` this VF's driver can't do. With a profile, its table decides; without one (a
- * driver virt-sriov doesn't know), a field the driver doesn't report is taken as one it can't set.
+ * driver virt-sriov doesn't know), a field the driver doesn't report is taken as one it can't set
+ * (`vf` null: not read, nothing judged).
  */
-export function unsupportedSettings(asked: VfSettings, vf: VfSnapshot, profile: DriverProfile | null): Unsupported[] {
+export function unsupportedSettings(asked: VfSettings, vf: VfSnapshot | null, profile: DriverProfile | null): Unsupported[] {
   const out: Unsupported[] = [];
   const name = profile?.driver ?? 'the driver';
   for (const key of SETTING_NAMES) {
@@ -24,7 +25,7 @@ export function unsupportedSettings(asked: VfSettings, vf: VfSnapshot, profile: 
     const setting = `${describeSetting(key)} ${formatSetting(key, asked)}`;
     if (profile && !profile.sets.includes(key)) {
       out.push({ setting, why: `${name} has no way to set a VF's ${describeSetting(key)}` });
-    } else if (!profile && OPTIONAL_FIELDS.includes(key as OptionalField) && vf[key as OptionalField] === null) {
+    } else if (!profile && vf && OPTIONAL_FIELDS.includes(key as OptionalField) && vf[key as OptionalField] === null) {
       out.push({ setting, why: `the driver doesn't report the VF's ${describeSetting(key)}, so it can't set it` });
     } else if (key === 'linkState' && profile?.linkStates && !profile.linkStates.includes(asked.linkState!)) {
       out.push({ setting, why: `${name} takes link state ${profile.linkStates.join(' or ')} only` });
@@ -34,4 +35,9 @@ export function unsupportedSettings(asked: VfSettings, vf: VfSnapshot, profile: 
     out.push({ setting: `VLAN QoS ${asked.vlan.qos}`, why: `${name} sets a VF's VLAN without a priority` });
   }
   return out;
+}
+
+/** `link state enable (igb has no way to set a VF's link state); ...` for a refusal. */
+export function describeUnsupported(missing: readonly Unsupported[]): string {
+  return missing.map((m) => `${m.setting} (${m.why})`).join('; ');
 }

@@ -1,13 +1,13 @@
 /**
  * The daemon hook's `start`: VFs don't survive a reboot, so bring every configured PF up and
- * to its VF count before libvirt autostarts networks and guests, and run the driver quirks the
- * config asks for. A PF that can't be set up is logged and the others still are.
+ * to its VF count before libvirt autostarts networks and guests, and run the driver quirks its
+ * driver's profile (or the config) names. A PF that can't be set up is logged and the others still are.
  */
 import { isVf, waitForVfs } from '../host/host-model.js';
 import { planChanges, type VfRef } from '../plan/vf-snapshot.js';
 import { DomainXml } from '../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from './hook-env.js';
-import { applyChanges, ensurePfUp, ensureVfCount, readPfs, resolveVf, snapshotIn, vfsInUse } from './vf-host.js';
+import { applyChanges, ensurePfUp, ensureVfCount, pfDriver, readPfs, resolveVf, snapshotIn, vfsInUse } from './vf-host.js';
 
 export async function daemonStart(env: HookEnv): Promise<HookOutcome> {
   const problems: string[] = [];
@@ -16,7 +16,8 @@ export async function daemonStart(env: HookEnv): Promise<HookOutcome> {
       await ensureVfCount(env, pf, numVfs);
       const links = await readPfs(env, [pf]);
       await ensurePfUp(env, links.get(pf)!);
-      if (quirks?.includes('recreate-vfs-after-mac')) await setMacsThenRecreate(env, pf, numVfs);
+      const recreate = quirks?.includes('recreate-vfs-after-mac') || pfDriver(env, pf).profile?.quirks.includes('recreate-vfs-after-mac');
+      if (recreate) await setMacsThenRecreate(env, pf, numVfs);
     } catch (e) {
       problems.push((e as Error).message);
     }

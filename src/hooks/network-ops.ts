@@ -9,11 +9,13 @@ import { configFileOf } from '../config/config-path.js';
 import { InputError, OperationError } from '../errors.js';
 import { isInterfaceName } from '../model/interface-name.js';
 import { formatPciAddress } from '../model/pci-address.js';
-import { describeVf } from '../plan/vf-snapshot.js';
+import { describeUnsupported, unsupportedSettings } from '../drivers/vf-support.js';
+import { networkSettings } from '../plan/guest-vf.js';
+import { describeVf, type VfRef, type VfSnapshot } from '../plan/vf-snapshot.js';
 import { holds, sameOwner, type Owner } from '../state/vf-record.js';
 import type { HookData } from '../xml/network.js';
 import { OK, IGNORED, type HookEnv, type HookOutcome } from './hook-env.js';
-import { ensurePfUp, ensureVfCount, readPfs, resolveVf, snapshotIn } from './vf-host.js';
+import { ensurePfUp, ensureVfCount, pfDriver, readPfs, resolveVf, snapshotIn } from './vf-host.js';
 
 export async function networkStart(env: HookEnv, data: HookData): Promise<HookOutcome> {
   const net = data.network;
@@ -52,12 +54,25 @@ export async function portCreated(env: HookEnv, data: HookData): Promise<HookOut
         `keep VFs of ${vf.pf} either in the network's pool or pinned to guests, not both`);
     }
     const links = await readPfs(env, [vf.pf]);
+    refuseNetworkDefaults(env, data.network.name, vf, snapshotIn(links, vf));
     env.state.put({
       ...vf, owner, style: 'network', network: data.network.name, original: snapshotIn(links, vf),
       guest: {}, phase: 'claimed', updated: new Date().toISOString(),
     });
     return OK;
   });
+}
+
+/** The network's defaults from the config, where the VF's driver can't do them: refused before any VF changes. */
+function refuseNetworkDefaults(env: HookEnv, network: string, vf: VfRef, now: VfSnapshot): void {
+  const defaults = env.config.networks[network];
+  if (!defaults) return;
+  const { driver, profile } = pfDriver(env, vf.pf);
+  const missing = unsupportedSettings(networkSettings(defaults), now, profile);
+  if (missing.length === 0) return;
+  throw new OperationError(
+    `network ${network}: VF ${vf.pci} is VF ${vf.index} of PF ${vf.pf}, whose driver ${driver ?? '(none)'} can't do ${describeUnsupported(missing)} (from the network's defaults); nothing was changed`,
+    `remove ${missing.length > 1 ? 'these settings' : 'this setting'} from networks.${network} in ${configFileOf(env.config)}, or build the network from a PF whose driver can (docs/drivers.md)`);
 }
 
 /** Nothing to undo here: `stopped` and `release` put the VF back. Logged, never fails. */

@@ -3,6 +3,7 @@
  * the two decisions at the heart of the qemu hook, as pure functions.
  */
 import { canSet, ZERO_MAC, ZERO_MAC_FALLBACK, type DriverProfile } from '../drivers/driver-profiles.js';
+import type { VfDefaults } from '../config/config.js';
 import type { VfSettings } from '../model/vf-settings.js';
 import type { Style } from '../xml/devices/device-fields.js';
 import { CLEAN_VF, desiredFromSettings, SNAPSHOT_KEYS, type SnapshotKey, type VfDesired, type VfSnapshot } from './vf-snapshot.js';
@@ -17,8 +18,16 @@ import { CLEAN_VF, desiredFromSettings, SNAPSHOT_KEYS, type SnapshotKey, type Vf
 export function guestDesired(asked: VfSettings, vf: VfSnapshot, profile: DriverProfile | null): VfDesired {
   const defaults: Record<string, unknown> = { vlan: null };
   if (vf.trust !== null && canSet(profile, 'trust')) defaults.trust = false;
-  if (vf.spoofchk !== null && canSet(profile, 'spoofchk')) defaults.spoofchk = true;
+  // spoof checking on a VF with no MAC drops all it sends on some drivers (mlx5): left as it is there
+  const macless = (asked.mac ?? vf.mac) === ZERO_MAC && profile?.quirks.includes('spoofchk-needs-mac');
+  if (vf.spoofchk !== null && canSet(profile, 'spoofchk') && !macless) defaults.spoofchk = true;
   return { ...(defaults as VfDesired), ...desiredFromSettings(asked) };
+}
+
+/** A hostdev network's VF defaults from the config, as the settings a guest would ask. */
+export function networkSettings(d: VfDefaults): VfSettings {
+  const { vlan, qos, ...rest } = d;
+  return { ...rest, ...(vlan !== undefined ? { vlan: { id: vlan, ...(qos !== undefined ? { qos } : {}) } } : {}) };
 }
 
 /**

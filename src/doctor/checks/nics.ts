@@ -3,6 +3,10 @@
  * config must know about.
  */
 import { DEFAULT_CONFIG_PATH } from '../../config/config.js';
+import { profileOf, type DriverProfile, type QuirkId } from '../../drivers/driver-profiles.js';
+import { unsupportedSettings } from '../../drivers/vf-support.js';
+import { describeSetting, LINK_STATES, SETTING_NAMES } from '../../model/vf-settings.js';
+import { networkSettings } from '../../plan/guest-vf.js';
 import type { Check, DoctorFacts, NicFacts } from '../facts.js';
 import { fail, list, ok, plural, warn } from './check.js';
 
@@ -68,59 +72,55 @@ export function checkPfsUp(f: DoctorFacts): Check[] {
   });
 }
 
-interface Quirk {
-  readonly driver: string;
-  judge(f: DoctorFacts, pf: NicFacts): Check;
-}
-
-/** Hostdev networks in the config whose VF defaults set this link state (any, when `state` is omitted). */
-function networksSettingLinkState(f: DoctorFacts, state?: string): string[] {
+/** The hostdev networks of the config whose VF defaults this driver can't give, with what it can't. */
+function networksBeyond(f: DoctorFacts, profile: DriverProfile): string[] {
   return Object.entries(f.config.networks)
-    .filter(([, d]) => d.linkState !== undefined && (state === undefined || d.linkState === state))
-    .map(([name]) => name)
+    .map(([name, d]) => [name, unsupportedSettings(networkSettings(d), null, profile)] as const)
+    .filter(([, missing]) => missing.length)
+    .map(([name, missing]) => `${name} (${missing.map((m) => m.setting).join(', ')})`)
     .sort();
 }
 
-/** Known driver quirks, from the seed (bnx2x) and libvirt-facts.md. */
-export const QUIRKS: readonly Quirk[] = [
-  {
-    driver: 'bnx2x',
-    judge(f, pf) {
-      const id = `driver-quirk:${pf.name}`;
-      const entry = f.config.pfs[pf.name];
-      if (entry?.quirks?.includes('recreate-vfs-after-mac')) return ok(id, `${pf.name} (bnx2x): VFs are re-created after MAC changes (quirk recreate-vfs-after-mac)`);
-      const numVfs = entry?.numVfs ?? (pf.numVfs || Math.min(8, pf.totalVfs));
-      return warn(id, `${pf.name} (bnx2x) takes a new VF MAC only once its VFs are re-created, and the config has no quirk for it`,
-        `in ${configName(f)} set pfs.${pf.name} to {"numVfs": ${numVfs}, "quirks": ["recreate-vfs-after-mac"]}`);
-    },
-  },
-  {
-    driver: 'ixgbe',
-    judge(f, pf) {
-      const id = `driver-quirk:${pf.name}`;
-      const nets = networksSettingLinkState(f, 'enable');
-      if (!nets.length) return ok(id, `${pf.name} (ixgbe) refuses VF link state "enable"; no network in the config asks for it`);
-      return warn(id, `${pf.name} (ixgbe) refuses VF link state "enable", which the config sets for network ${list(nets)}`,
-        `use linkState "auto" or "disable" for ${list(nets)} in ${configName(f)} if they take VFs of ${pf.name}`);
-    },
-  },
-  {
-    driver: 'igb',
-    judge(f, pf) {
-      const id = `driver-quirk:${pf.name}`;
-      const nets = networksSettingLinkState(f);
-      if (!nets.length) return ok(id, `${pf.name} (igb) has no VF link-state control; no network in the config sets one`);
-      return warn(id, `${pf.name} (igb) has no VF link-state control, but the config sets linkState for network ${list(nets)}`,
-        `remove linkState from ${list(nets)} in ${configName(f)} if they take VFs of ${pf.name}`);
-    },
-  },
-];
+/** What a driver can't set, in the admin's words: "link state, min tx rate". */
+function lacks(profile: DriverProfile): string[] {
+  const named = SETTING_NAMES.filter((k) => !profile.sets.includes(k)).map(describeSetting);
+  const states = profile.linkStates ? [`link state ${LINK_STATES.filter((s) => !profile.linkStates!.includes(s)).join(', ')}`] : [];
+  return [...named, ...states, ...(profile.sets.includes('vlanQos') ? [] : ['VLAN QoS'])];
+}
 
+/** What each quirk means for guests, and what to do about it. */
+const QUIRK_ADVICE: Record<QuirkId, (p: DriverProfile) => string> = {
+  'recreate-vfs-after-mac': () => 'VF MACs take effect once the VFs are re-created (the daemon hook does it at boot, while no guest holds a VF)',
+  'untrusted-filter-limits': (p) => `an untrusted VF gets at most ${p.untrustedLimits?.macs} MACs and ${p.untrustedLimits?.vlans} VLANs: a guest that tags more VLANs itself or adds MACs (bonds, bridges, macvlan) loses traffic; give such a guest trust='on'`,
+  'spoofchk-needs-mac': () => 'spoof checking on a VF without a MAC drops what the guest sends: give plain <hostdev> guests a MAC in their virt-sriov metadata',
+  'switchdev-refuses-vf-settings': () => 'VF settings need the eswitch in legacy mode (`devlink dev eswitch show pci/ADDR`)',
+  'mac-settles-late': () => 'a new VF MAC may show only after the VF resets (virt-sriov reads it back and retries)',
+};
+
+/**
+ * Each PF whose driver the table knows (src/drivers/driver-profiles.ts): what of the config it
+ * can't give, the quirks the config must name, and what its quirks mean for guests.
+ */
 export function checkDriverQuirks(f: DoctorFacts): Check[] {
-  const checks: Check[] = [];
-  for (const pf of pfsOf(f)) {
-    const quirk = QUIRKS.find((q) => q.driver === pf.driver);
-    if (quirk) checks.push(quirk.judge(f, pf));
-  }
-  return checks;
+  return pfsOf(f).flatMap((pf) => {
+    const profile = profileOf(pf.driver);
+    if (!profile) return [];
+    const id = `driver-quirk:${pf.name}`;
+    const who = `${pf.name} (${profile.driver})`;
+    const beyond = networksBeyond(f, profile);
+    if (beyond.length) {
+      return [warn(id, `${who} can't give what the config sets for network ${list(beyond)}`,
+        `remove those settings from the networks in ${configName(f)} if they take VFs of ${pf.name} (docs/drivers.md)`)];
+    }
+    // the daemon hook re-creates the VFs of configured PFs only: it needs their count
+    if (profile.quirks.includes('recreate-vfs-after-mac') && !f.config.pfs[pf.name]) {
+      const numVfs = pf.numVfs || Math.min(8, pf.totalVfs);
+      return [warn(id, `${who} takes a new VF MAC only once its VFs are re-created, which the daemon hook does for PFs in the config, and ${pf.name} is not there`,
+        `in ${configName(f)} set pfs.${pf.name} to {"numVfs": ${numVfs}}`)];
+    }
+    const cant = lacks(profile);
+    const notes = profile.quirks.map((q) => QUIRK_ADVICE[q](profile));
+    const can = cant.length ? `${who} can't set a VF's ${cant.join(', ')}; no network in the config asks for it` : `${who} can set every VF setting`;
+    return [ok(id, [can, ...notes].join('; '))];
+  });
 }

@@ -7,7 +7,7 @@ import { configFileOf } from '../../config/config-path.js';
 import { OperationError } from '../../errors.js';
 import { formatPciAddress } from '../../model/pci-address.js';
 import { guestDesired } from '../../plan/guest-vf.js';
-import { unsupportedSettings } from '../../drivers/vf-support.js';
+import { describeUnsupported, unsupportedSettings } from '../../drivers/vf-support.js';
 import { describeVf, type VfRef, type VfSnapshot } from '../../plan/vf-snapshot.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
@@ -46,9 +46,8 @@ export function refuseUnsupported(env: HookEnv, domain: string, { device, vf }: 
   const { driver, profile } = pfDriver(env, vf.pf);
   const missing = unsupportedSettings(device.settings, now, profile);
   if (missing.length === 0) return;
-  const what = missing.map((m) => `${m.setting} (${m.why})`).join('; ');
   throw new OperationError(
-    `domain ${domain}: ${device.label} is VF ${vf.index} of PF ${vf.pf}, whose driver ${driver ?? '(none)'} can't do ${what}; nothing was changed`,
+    `domain ${domain}: ${device.label} is VF ${vf.index} of PF ${vf.pf}, whose driver ${driver ?? '(none)'} can't do ${describeUnsupported(missing)}; nothing was changed`,
     `remove ${missing.length > 1 ? 'these settings' : 'this setting'} from the domain (virsh edit ${domain}), or give it a VF of a PF whose driver can (docs/drivers.md)`);
 }
 

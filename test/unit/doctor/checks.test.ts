@@ -153,12 +153,26 @@ describe('NICs', () => {
     expect(checks[2]!.summary).toBe('the config names ens9 as a PF, but there is no such interface');
   });
 
-  test('driver quirks: ixgbe and link state enable; bnx2x with its quirk configured', () => {
-    const ixgbe = healthyFacts({ nics: [igbPf({ driver: 'ixgbe' })], config: { ...healthyFacts().config, networks: { lan: { linkState: 'enable' }, dmz: { linkState: 'auto' } } } });
-    expect(checkDriverQuirks(ixgbe)).toEqual([expect.objectContaining({ id: 'driver-quirk:eth0', status: 'warn', summary: expect.stringContaining('which the config sets for network lan') })]);
-    const bnx2x = healthyFacts({ nics: [igbPf({ driver: 'bnx2x' })], config: { ...healthyFacts().config, pfs: { eth0: { numVfs: 2, quirks: ['recreate-vfs-after-mac'] } } } });
-    expect(checkDriverQuirks(bnx2x)[0]!.status).toBe('ok');
-    expect(checkDriverQuirks(healthyFacts({ nics: [igbPf({ driver: 'i40e' })] }))).toEqual([]);
+  test('driver quirks from the driver table: what a network asks that the driver can\'t give, with the fix', () => {
+    const networks = { lan: { linkState: 'enable' as const }, dmz: { linkState: 'auto' as const, vlan: 5, qos: 3 } };
+    const ixgbe = healthyFacts({ nics: [igbPf({ driver: 'ixgbe' })], config: { ...healthyFacts().config, networks } });
+    expect(checkDriverQuirks(ixgbe)).toEqual([{
+      id: 'driver-quirk:eth0', status: 'warn', summary: "eth0 (ixgbe) can't give what the config sets for network lan (link state enable)",
+      fix: expect.stringMatching(/^remove those settings from the networks in .* if they take VFs of eth0 \(docs\/drivers\.md\)$/),
+    }]);
+    const bnx2x = healthyFacts({ nics: [igbPf({ driver: 'bnx2x' })], config: { ...healthyFacts().config, networks } });
+    expect(checkDriverQuirks(bnx2x)[0]!.summary).toBe("eth0 (bnx2x) can't give what the config sets for network dmz (VLAN QoS 3) and lan (link state enable)");
+  });
+
+  test('driver quirks: bnx2x needs its PF in the config; i40e\'s filter limits and igb\'s missing link state are said', () => {
+    const bnx2x = (pfs: Record<string, { numVfs: number }>) => healthyFacts({ nics: [igbPf({ driver: 'bnx2x' })], config: { ...healthyFacts().config, pfs } });
+    expect(checkDriverQuirks(bnx2x({}))[0]).toMatchObject({ status: 'warn', fix: expect.stringMatching(/set pfs\.eth0 to \{"numVfs": \d+\}$/) });
+    expect(checkDriverQuirks(bnx2x({ eth0: { numVfs: 2 } }))[0]).toMatchObject({ status: 'ok', summary: expect.stringContaining('the daemon hook does it at boot') });
+    expect(checkDriverQuirks(healthyFacts({ nics: [igbPf({ driver: 'i40e' })] }))[0]).toMatchObject({
+      status: 'ok', summary: expect.stringContaining("an untrusted VF gets at most 16 MACs and 16 VLANs: a guest that tags more VLANs itself or adds MACs (bonds, bridges, macvlan) loses traffic; give such a guest trust='on'"),
+    });
+    expect(checkDriverQuirks(healthyFacts({ nics: [igbPf({ driver: 'igb' })] }))[0]!.summary).toBe("eth0 (igb) can't set a VF's link state, min tx rate, query_rss; no network in the config asks for it");
+    expect(checkDriverQuirks(healthyFacts({ nics: [igbPf({ driver: 'unknown_nic' })] }))).toEqual([]);
   });
 });
 

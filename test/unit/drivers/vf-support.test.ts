@@ -32,6 +32,11 @@ describe('defaults and clean VFs only where the driver reports and sets the fiel
     expect(guestDesired({}, { ...FULL, trust: null }, profileOf('bnx2x'))).toEqual({ vlan: null, spoofchk: true });
   });
 
+  test('mlx5_core: no spoof checking turned on for a VF that gets no MAC (it would drop all the guest sends)', () => {
+    expect(guestDesired({}, FULL, profileOf('mlx5_core'))).toEqual({ vlan: null, trust: false });
+    expect(guestDesired({ mac: '52:54:00:00:00:01' }, FULL, profileOf('mlx5_core'))).toEqual({ vlan: null, trust: false, spoofchk: true, mac: '52:54:00:00:00:01' });
+  });
+
   test('a clean VF on bnx2x: its stand-in for a zero MAC, no rate it reports as a constant', () => {
     expect(cleanVf({ ...FULL, mac: '52:54:00:00:00:01', trust: null, maxTxRate: 10000 }, profileOf('bnx2x'))).toEqual({ mac: '02:00:00:00:00:00', vlan: null, linkState: 'auto' });
     expect(cleanVf({ ...FULL, mac: '52:54:00:00:00:01' }, profileOf('igb'))).toEqual({ mac: '00:00:00:00:00:00', vlan: null, spoofchk: true, trust: false, maxTxRate: 0 });

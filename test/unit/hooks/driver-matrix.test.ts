@@ -109,3 +109,14 @@ describe.each(DRIVER_PROFILES.map((p) => [p.driver, p] as const))('%s', (_driver
     }
   });
 });
+
+test('network style: a network default the VF\'s driver can\'t do is refused at port-created, before any VF changes', async () => {
+  bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 2 }], { networks: { sriov: { linkState: 'enable', maxTxRate: 50 } } });
+  const state = bench.host.load().pfs;
+  const r = await bench.run('network', 'sriov port-created begin -', captureStdin('network.sriov.port-created.begin.xml'));
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr).toMatch(/^virt-sriov: network sriov: VF 0000:01:10\.0 is VF 0 of PF eth0, whose driver igb can't do link state enable \(igb has no way to set a VF's link state\) \(from the network's defaults\); nothing was changed/);
+  expect(r.stderr).toMatch(/fix: remove this setting from networks\.sriov in /);
+  expect(bench.host.load().pfs).toEqual(state);
+  expect(bench.records()).toEqual([]);
+});

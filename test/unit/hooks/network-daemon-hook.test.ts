@@ -74,4 +74,11 @@ describe('daemon hook, start', () => {
     expect(bench.lastLog().notes.join()).toContain('VFs re-created after setting 1 MAC(s)');
     expect(bench.takeIpCalls().find((c) => c.batch)?.batch).toEqual(['link set dev eth0 vf 1 mac de:ad:fe:ed:ff:01']);
   });
+
+  test('on bnx2x the driver table asks for the re-creation, without a quirk in the config', async () => {
+    bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 2, driver: 'bnx2x' }], { pfs: { eth0: { numVfs: 2 } } });
+    bench.domains = [withMetadata(captureStdin('qemu.l2-hostdev.prepare.begin.xml'), ["<sriov:vf pci='0000:01:10.2' mac='de:ad:fe:ed:ff:01'/>"])];
+    await bench.run('daemon', '- start - start');
+    expect(bench.lastLog().notes.join()).toContain('VFs re-created after setting 1 MAC(s)');
+  });
 });
