@@ -73,12 +73,11 @@ export function checkPfsUp(f: DoctorFacts): Check[] {
 }
 
 /** The hostdev networks of the config whose VF defaults this driver can't give, with what it can't. */
-function networksBeyond(f: DoctorFacts, profile: DriverProfile): string[] {
+function networksBeyond(f: DoctorFacts, profile: DriverProfile): { name: string; settings: string }[] {
   return Object.entries(f.config.networks)
-    .map(([name, d]) => [name, unsupportedSettings(networkSettings(d), null, profile)] as const)
-    .filter(([, missing]) => missing.length)
-    .map(([name, missing]) => `${name} (${missing.map((m) => m.setting).join(', ')})`)
-    .sort();
+    .map(([name, d]) => ({ name, settings: unsupportedSettings(networkSettings(d), null, profile).map((m) => m.setting).join(', ') }))
+    .filter((n) => n.settings)
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** What a driver can't set, in the admin's words: "link state, min tx rate". */
@@ -109,8 +108,9 @@ export function checkDriverQuirks(f: DoctorFacts): Check[] {
     const who = `${pf.name} (${profile.driver})`;
     const beyond = networksBeyond(f, profile);
     if (beyond.length) {
-      return [warn(id, `${who} can't give what the config sets for network ${list(beyond)}`,
-        `remove those settings from the networks in ${configName(f)} if they take VFs of ${pf.name} (docs/drivers.md)`)];
+      const one = beyond.length === 1;
+      return [warn(id, `${who} can't give what the config sets for network ${list(beyond.map((n) => `${n.name} (${n.settings})`))}`,
+        `remove ${list(beyond.map((n) => `${n.settings} from networks.${n.name}`))} in ${configName(f)} if ${one ? 'that network takes' : 'those networks take'} VFs of ${pf.name} (docs/drivers.md)`)];
     }
     // the daemon hook re-creates the VFs of configured PFs only: it needs their count
     if (profile.quirks.includes('recreate-vfs-after-mac') && !f.config.pfs[pf.name]) {

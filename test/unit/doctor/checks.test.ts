@@ -158,10 +158,10 @@ describe('NICs', () => {
     const ixgbe = healthyFacts({ nics: [igbPf({ driver: 'ixgbe' })], config: { ...healthyFacts().config, networks } });
     expect(checkDriverQuirks(ixgbe)).toEqual([{
       id: 'driver-quirk:eth0', status: 'warn', summary: "eth0 (ixgbe) can't give what the config sets for network lan (link state enable)",
-      fix: expect.stringMatching(/^remove those settings from the networks in .* if they take VFs of eth0 \(docs\/drivers\.md\)$/),
+      fix: expect.stringMatching(/^remove link state enable from networks\.lan in .* if that network takes VFs of eth0 \(docs\/drivers\.md\)$/),
     }]);
     const bnx2x = healthyFacts({ nics: [igbPf({ driver: 'bnx2x' })], config: { ...healthyFacts().config, networks } });
-    expect(checkDriverQuirks(bnx2x)[0]!.summary).toBe("eth0 (bnx2x) can't give what the config sets for network dmz (VLAN QoS 3) and lan (link state enable)");
+    expect(checkDriverQuirks(bnx2x)[0]!.summary).toBe("eth0 (bnx2x) can't give what the config sets for network dmz (VLAN QoS 3)");
   });
 
   test('driver quirks: bnx2x needs its PF in the config; i40e\'s filter limits and igb\'s missing link state are said', () => {
