@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FACTS_FILE } from '../../../src/hooks/entry-facts.js';
@@ -51,14 +51,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the installed hook: shell entry and node', () => {
   test('node answers the first call and writes the facts; the entry answers the next ones alike, until the config changes', () => {
     expect(existsSync(facts())).toBe(false);
-    for (let i = 0; i < 3; i++) expect(hook('plain prepare begin -', plain)).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(hook('plain prepare begin -', plain)).toEqual({ exitCode: 0, stdout: '', stderr: '' });
     expect(readFileSync(facts(), 'utf8')).toContain(`${config}\n${logFile()}\n${join(dir, 'state')}\n0\n{`);
+    // node's hook taken away: the next calls are answered by the entry alone, no node started
+    // (how much faster that is, bench/ measures)
+    const nodeHook = join(code, 'qemu.cjs');
+    renameSync(nodeHook, `${nodeHook}.away`);
+    for (let i = 0; i < 2; i++) expect(hook('plain prepare begin -', plain)).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    renameSync(`${nodeHook}.away`, nodeHook);
     const lines = readHookLog(logFile());
     expect(lines.map((e) => `${e.op} ${e.result}`)).toEqual(['prepare ok', 'prepare ok', 'prepare ok']);
     // the same line from either: only the time and duration differ
     const strip = ({ time: _t, durationMs: _d, ...rest }: (typeof lines)[number]) => rest;
     expect(strip(lines[2]!)).toEqual(strip(lines[0]!));
-    expect(lines[2]!.durationMs).toBeLessThan(lines[0]!.durationMs);
 
     // a config changed to PFs: the facts are stale, node answers and writes them anew
     writeFileSync(config, JSON.stringify({ logFile: logFile(), stateDir: join(dir, 'state'), pfs: { eth0: { numVfs: 2 } } }));
