@@ -38,7 +38,7 @@ const RECORD_KEYS: Readonly<Record<string, string>> = { pfs: 'PF', networks: 'NE
 const KEY_MEANINGS: Readonly<Record<string, string>> = {
   pfs: 'PFs whose VFs virt-sriov creates: when the libvirt daemon starts, when a hostdev network on the PF starts, and when a guest names a VF that is not there yet (VFs do not survive a reboot). Keyed by the PF\'s interface name.',
   'pfs.PF.numVfs': 'How many VFs the PF gets.',
-  'pfs.PF.quirks': 'Driver quirks to work around. recreate-vfs-after-mac: for drivers such as bnx2x, which take a new VF MAC only once the VFs are re-created (done only while no VF of the PF is in use).',
+  'pfs.PF.quirks': 'Driver quirks to work around. recreate-vfs-after-mac: for drivers such as bnx2x, which take a new VF MAC only once the VFs are re-created (done at boot, when the daemon hook creates the VFs; a libvirtd restart keeps them as they are).',
   releasePolicy: 'What a VF becomes when its guest stops. restore: what it was before the guest, then checked that none of the guest\'s VLAN, trust or MAC stayed; reset: a clean VF.',
   networks: 'Settings for every guest on a hostdev network (a <forward mode=\'hostdev\'> VF pool), under the guest\'s own. Keyed by the network\'s name.',
   'networks.NETWORK.vlan': '802.1Q VLAN of every guest on the network.',

@@ -1,7 +1,8 @@
 /**
  * The daemon hook's `start`: VFs don't survive a reboot, so bring every configured PF up and
  * to its VF count before libvirt autostarts networks and guests, and run the driver quirks its
- * driver's profile (or the config) names. A PF that can't be set up is logged and the others still are.
+ * driver's profile (or the config) names on the VFs it created. A PF that can't be set up is
+ * logged and the others still are.
  */
 import { isVf, waitForVfs } from '../host/host-model.js';
 import { planChanges, type VfRef } from '../plan/vf-snapshot.js';
@@ -13,11 +14,14 @@ export async function daemonStart(env: HookEnv): Promise<HookOutcome> {
   const problems: string[] = [];
   for (const [pf, { numVfs, quirks }] of Object.entries(env.config.pfs)) {
     try {
-      await ensureVfCount(env, pf, numVfs);
+      const fresh = await ensureVfCount(env, pf, numVfs);
       const links = await readPfs(env, [pf]);
       await ensurePfUp(env, links.get(pf)!);
       const recreate = quirks?.includes('recreate-vfs-after-mac') || pfDriver(env, pf).profile?.quirks.includes('recreate-vfs-after-mac');
-      if (recreate) await setMacsThenRecreate(env, pf, numVfs);
+      if (recreate && fresh) await setMacsThenRecreate(env, pf, numVfs);
+      // VFs that outlived this daemon's restart carry what guests and the host's admin set on
+      // them, and the host may be using their netdevs: re-creating them would lose both
+      else if (recreate) env.report.note(`${pf}: VFs kept as they are (quirk recreate-vfs-after-mac: re-created only at boot, when this hook creates them)`);
     } catch (e) {
       problems.push((e as Error).message);
     }
@@ -29,8 +33,9 @@ export async function daemonStart(env: HookEnv): Promise<HookOutcome> {
 
 /**
  * Some drivers (the seed's bnx2x) take a VF's MAC only once the VFs are re-created: set the
- * MACs the defined <hostdev> guests ask for, then re-create the VFs (the seed's `echo 0`, `echo
- * 8`). Only while no VF is in use: re-creating destroys them.
+ * MACs the defined <hostdev> guests ask for on the VFs just created, then re-create them (the
+ * seed's `echo 0`, `echo 8`, "once the host is running"). Only while no VF is in use:
+ * re-creating destroys them.
  */
 async function setMacsThenRecreate(env: HookEnv, pf: string, numVfs: number): Promise<void> {
   const inUse = vfsInUse(env, pf);

@@ -148,8 +148,11 @@ export function vfsInUse(env: HookEnv, pf: string): string[] {
   });
 }
 
-/** Bring `pf` up to `wanted` VFs (never down): 0 then N where needed, refusing to destroy VFs in use. */
-export async function ensureVfCount(env: HookEnv, pf: string, wanted: number): Promise<void> {
+/**
+ * Bring `pf` up to `wanted` VFs (never down): 0 then N where needed, refusing to destroy VFs in
+ * use. True when it (re)created the VFs: they are fresh, nothing of anyone's is on them.
+ */
+export async function ensureVfCount(env: HookEnv, pf: string, wanted: number): Promise<boolean> {
   const config = configFileOf(env.config);
   if (!isInterfaceName(pf)) throw new OperationError(`${JSON.stringify(pf)} is not a network interface name`, `fix the pfs in ${config}`);
   const sys = readPfSysfs(env.sysfs, pf);
@@ -167,10 +170,10 @@ export async function ensureVfCount(env: HookEnv, pf: string, wanted: number): P
         'check `dmesg` for the driver\'s reason; some NICs need SR-IOV enabled in firmware');
     }
   }
-  if (plan.writes.length) {
-    await waitForVfs(env.sysfs, pf, wanted);
-    env.report.note(`${pf}: VFs ${sys.numVfs} -> ${wanted}`);
-  }
+  if (plan.writes.length === 0) return false;
+  await waitForVfs(env.sysfs, pf, wanted);
+  env.report.note(`${pf}: VFs ${sys.numVfs} -> ${wanted}`);
+  return true;
 }
 
 

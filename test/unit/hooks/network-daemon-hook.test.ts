@@ -61,22 +61,26 @@ describe('daemon hook, start', () => {
     expect(bench.lastLog()).toMatchObject({ result: 'failed', notes: expect.arrayContaining([expect.stringContaining('PF eth9 does not exist')]) });
   });
 
-  test('the recreate-vfs-after-mac quirk re-creates VFs only while none is in use', async () => {
+  test('the recreate-vfs-after-mac quirk re-creates VFs at boot only: a daemon restart keeps the VFs and what is on them', async () => {
     bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 2 }], { pfs: { eth0: { numVfs: 2, quirks: ['recreate-vfs-after-mac'] } } });
-    bench.host.bindVf('eth0', 1, 'vfio-pci');
-    await bench.run('daemon', '- start - start');
-    expect(bench.lastLog().notes.join()).toContain('not re-creating VFs');
-    bench.host.bindVf('eth0', 1, 'igbvf');
-    // a defined <hostdev> guest asks for a MAC on VF 1: it is set, then the VFs are re-created
+    // a defined <hostdev> guest asks for a MAC on VF 1
     bench.domains = [withMetadata(captureStdin('qemu.l2-hostdev.prepare.begin.xml'), ["<sriov:vf pci='0000:01:10.2' mac='de:ad:fe:ed:ff:01'/>"])];
+    bench.host.setVf('eth0', 0, { vlan: 50 }); // the host's admin tagged a free VF
     bench.takeIpCalls();
+    await bench.run('daemon', '- start - start');
+    expect(bench.lastLog().notes.join()).toContain('VFs kept as they are');
+    expect(bench.takeIpCalls().filter((c) => c.batch)).toEqual([]);
+    expect(bench.host.vf('eth0', 0).vlan).toBe(50);
+    // a reboot: no VFs; the hook makes them, sets the guest's MAC, then re-creates them
+    bench.host.setNumVfs('eth0', 0);
     await bench.run('daemon', '- start - start');
     expect(bench.lastLog().notes.join()).toContain('VFs re-created after setting 1 MAC(s)');
     expect(bench.takeIpCalls().find((c) => c.batch)?.batch).toEqual(['link set dev eth0 vf 1 mac de:ad:fe:ed:ff:01']);
+    expect(bench.host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('2');
   });
 
   test('on bnx2x the driver table asks for the re-creation, without a quirk in the config', async () => {
-    bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 2, driver: 'bnx2x' }], { pfs: { eth0: { numVfs: 2 } } });
+    bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 0, driver: 'bnx2x' }], { pfs: { eth0: { numVfs: 2 } } });
     bench.domains = [withMetadata(captureStdin('qemu.l2-hostdev.prepare.begin.xml'), ["<sriov:vf pci='0000:01:10.2' mac='de:ad:fe:ed:ff:01'/>"])];
     await bench.run('daemon', '- start - start');
     expect(bench.lastLog().notes.join()).toContain('VFs re-created after setting 1 MAC(s)');
