@@ -17,10 +17,8 @@ const common = {
   legalComments: 'none',
   // koffi has a native part: it stays in node_modules beside the bundle (install.sh copies it)
   external: ['koffi'],
-  // proper-lockfile's graceful-fs retries opens that fail with EMFILE, which a hook's handful of
-  // files never meet, and loading it copies all of fs and pulls in fs.promises, streams and
-  // readline (~5 ms of every hook call): node's own fs instead
-  alias: { 'graceful-fs': 'node:fs' },
+  // jsonc-parser's main file is UMD, whose requires esbuild can't follow: its ES modules instead
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   define: {
     VIRT_SRIOV_VERSION: JSON.stringify(pkg.version),
     // install.sh rewrites this marker to bake a config path into the installed hooks

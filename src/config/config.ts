@@ -38,6 +38,8 @@ function buildSchemas() {
 
   const pf = noArray('object', v.strictObject({
     numVfs: integer(0, 4096),
+    /** Bring the PF up when it is down (libvirt won't: an interface nothing configures would start IPv6 autoconfiguration). */
+    bringUp: v.optional(onOff),
     /** Driver quirks to run, e.g. bnx2x takes new VF MACs only once its VFs are re-created. */
     quirks: v.optional(v.array(v.picklist(['recreate-vfs-after-mac']))),
   }));
@@ -84,7 +86,7 @@ export const DEFAULTS: Config = {
   releasePolicy: 'restore',
   networks: {},
   logFile: '/var/log/libvirt/virt-sriov.log',
-  stateDir: '/var/lib/virt-sriov',
+  stateDir: '/run/virt-sriov',
   sysfsRoot: '/sys',
   ipCommand: ['ip'],
   path: null,

@@ -37,14 +37,15 @@ const RECORD_KEYS: Readonly<Record<string, string>> = { pfs: 'PF', networks: 'NE
 /** What each key means; a network's VF settings say what attach's options of the same name say. */
 const KEY_MEANINGS: Readonly<Record<string, string>> = {
   pfs: 'PFs whose VFs virt-sriov creates: when the libvirt daemon starts, when a hostdev network on the PF starts, and when a guest names a VF that is not there yet (VFs do not survive a reboot). Keyed by the PF\'s interface name.',
-  'pfs.PF.numVfs': 'How many VFs the PF gets.',
+  'pfs.PF.numVfs': 'How many VFs the PF gets. virt-sriov vfs PF --count N writes it, leaving the rest of the file as it was.',
+  'pfs.PF.bringUp': 'Bring the PF up when a hook finds it down (libvirt sets a VF\'s MAC only on a PF that is up). Off by default, as in libvirt, which refuses to: bringing up an interface that nothing configures starts IPv6 autoconfiguration on it. Without it, a hook that needs the PF up refuses with the command to run.',
   'pfs.PF.quirks': 'Driver quirks to work around. recreate-vfs-after-mac: for drivers such as bnx2x, which take a new VF MAC only once the VFs are re-created (done at boot, when the daemon hook creates the VFs; a libvirtd restart keeps them as they are).',
   releasePolicy: 'What a VF becomes when its guest stops. restore: what it was before the guest, then checked that none of the guest\'s VLAN, trust or MAC stayed; reset: a clean VF.',
   networks: 'Settings for every guest on a hostdev network (a <forward mode=\'hostdev\'> VF pool), under the guest\'s own. Keyed by the network\'s name.',
   'networks.NETWORK.vlan': '802.1Q VLAN of every guest on the network.',
   'networks.NETWORK.qos': '802.1p priority with that VLAN.',
   logFile: 'The hook log: one JSON line per hook call, read by virt-sriov logs.',
-  stateDir: 'What virt-sriov remembers per VF: its owner and its state before the guest. Under /run it is gone after a reboot, like the VFs themselves.',
+  stateDir: 'What virt-sriov remembers per VF (its owner and its state before the guest), and the versions last detected. What must survive a reboot (the VF counts) is in this file; what must not is under /run, gone after a reboot like the VFs themselves.',
   sysfsRoot: 'Where sysfs is mounted (a test host points it at a copy).',
   ipCommand: 'How to run ip(8), as a command and its first arguments (a test host points it at a fake).',
 };

@@ -14,14 +14,17 @@ export async function daemonStart(env: HookEnv): Promise<HookOutcome> {
   const problems: string[] = [];
   for (const [pf, { numVfs, quirks }] of Object.entries(env.config.pfs)) {
     try {
-      const fresh = await ensureVfCount(env, pf, numVfs);
-      const links = await readPfs(env, [pf]);
-      await ensurePfUp(env, links.get(pf)!);
-      const recreate = quirks?.includes('recreate-vfs-after-mac') || pfDriver(env, pf).profile?.quirks.includes('recreate-vfs-after-mac');
-      if (recreate && fresh) await setMacsThenRecreate(env, pf, numVfs);
-      // VFs that outlived this daemon's restart carry what guests and the host's admin set on
-      // them, and the host may be using their netdevs: re-creating them would lose both
-      else if (recreate) env.report.note(`${pf}: VFs kept as they are (quirk recreate-vfs-after-mac: re-created only at boot, when this hook creates them)`);
+      // under the vfs lock, as every change to a PF's VFs: a guest may be starting already
+      await env.state.locked(async () => {
+        const fresh = await ensureVfCount(env, pf, numVfs);
+        const links = await readPfs(env, [pf]);
+        await ensurePfUp(env, links.get(pf)!);
+        const recreate = quirks?.includes('recreate-vfs-after-mac') || pfDriver(env, pf).profile?.quirks.includes('recreate-vfs-after-mac');
+        if (recreate && fresh) await setMacsThenRecreate(env, pf, numVfs);
+        // VFs that outlived this daemon's restart carry what guests and the host's admin set on
+        // them, and the host may be using their netdevs: re-creating them would lose both
+        else if (recreate) env.report.note(`${pf}: VFs kept as they are (quirk recreate-vfs-after-mac: re-created only at boot, when this hook creates them)`);
+      });
     } catch (e) {
       problems.push((e as Error).message);
     }

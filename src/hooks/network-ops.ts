@@ -4,6 +4,7 @@
  * bring the PF up and to its VF count. `port-created` runs when libvirt has picked a VF for a
  * guest, before it sets MAC/VLAN: claim the VF with its state from before the guest.
  * Both run again for running guests when the daemon restarts, so both are idempotent.
+ * `port-deleted` puts the VF back and frees it.
  */
 import { configFileOf } from '../config/config-path.js';
 import { InputError, OperationError } from '../errors.js';
@@ -15,6 +16,7 @@ import { describeVf, type VfRef, type VfSnapshot } from '../plan/vf-snapshot.js'
 import { holds, sameOwner, type Owner } from '../state/vf-record.js';
 import type { HookData } from '../xml/network.js';
 import { OK, IGNORED, type HookEnv, type HookOutcome } from './hook-env.js';
+import { putBackVfs } from './qemu/stop.js';
 import { ensurePfUp, ensureVfCount, pfDriver, readPfs, resolveVf, snapshotIn } from './vf-host.js';
 
 export async function networkStart(env: HookEnv, data: HookData): Promise<HookOutcome> {
@@ -27,16 +29,18 @@ export async function networkStart(env: HookEnv, data: HookData): Promise<HookOu
   if (!env.sysfs.exists(`class/net/${pf}`)) {
     throw new OperationError(`network ${net.name}: its PF ${pf} does not exist on this host`, `fix <pf dev='${pf}'/> (virsh net-edit ${net.name}); \`virt-sriov status\` lists the PFs`);
   }
-  const wanted = env.config.pfs[pf]?.numVfs;
-  const current = Number(env.sysfs.read(`class/net/${pf}/device/sriov_numvfs`) ?? 0);
-  if (wanted !== undefined) await ensureVfCount(env, pf, wanted);
-  else if (current === 0) {
-    throw new OperationError(`network ${net.name}: PF ${pf} has no VFs, and libvirt can't start a VF pool without them`,
-      `set its count in ${configFileOf(env.config)} ("pfs": {"${pf}": {"numVfs": N}}) so virt-sriov creates them, or run \`virt-sriov vfs ${pf} --count N\``);
-  }
-  const links = await readPfs(env, [pf]);
-  await ensurePfUp(env, links.get(pf)!);
-  return OK;
+  return env.state.locked(async () => {
+    const wanted = env.config.pfs[pf]?.numVfs;
+    const current = Number(env.sysfs.read(`class/net/${pf}/device/sriov_numvfs`) ?? 0);
+    if (wanted !== undefined) await ensureVfCount(env, pf, wanted);
+    else if (current === 0) {
+      throw new OperationError(`network ${net.name}: PF ${pf} has no VFs, and libvirt can't start a VF pool without them`,
+        `run \`virt-sriov vfs ${pf} --count N\`: it makes N VFs now and records N in ${configFileOf(env.config)}, so they are made again at boot`);
+    }
+    const links = await readPfs(env, [pf]);
+    await ensurePfUp(env, links.get(pf)!);
+    return OK;
+  });
 }
 
 export async function portCreated(env: HookEnv, data: HookData): Promise<HookOutcome> {
@@ -54,11 +58,21 @@ export async function portCreated(env: HookEnv, data: HookData): Promise<HookOut
         `keep VFs of ${vf.pf} either in the network's pool or pinned to guests, not both`);
     }
     const links = await readPfs(env, [vf.pf]);
-    refuseNetworkDefaults(env, data.network.name, vf, snapshotIn(links, vf));
+    const now = snapshotIn(links, vf);
+    // Replayed at a daemon restart for a guest that runs, with no record (state lost, or
+    // virt-sriov installed while guests run): the VF is the guest's (on vfio-pci), and what it
+    // has now is the guest's, not what it had before. Original unknown, as reconnect adopts:
+    // release leaves a clean VF rather than put the guest's MAC and VLAN back.
+    const running = env.sysfs.linkName(`bus/pci/devices/${vf.pci}/driver`) === 'vfio-pci';
+    // a fresh claim asks the network's defaults of the driver: refused before any VF changes (a
+    // replay for a running guest must not fail: libvirt would kill the guest)
+    if (!running) refuseNetworkDefaults(env, data.network.name, vf, now);
     env.state.put({
-      ...vf, owner, style: 'network', network: data.network.name, original: snapshotIn(links, vf),
-      guest: {}, phase: 'claimed', updated: new Date().toISOString(),
+      ...vf, owner, style: 'network', network: data.network.name, original: running ? null : now,
+      guest: running ? now : {}, phase: running ? 'running' : 'claimed', updated: new Date().toISOString(),
+      ...(port.vlan ? { portVlan: port.vlan } : {}),
     });
+    if (running) env.report.note(`${describeVf(vf)}: adopted for ${owner.name} as it is (a port of a running guest, with no record)`);
     return OK;
   });
 }
@@ -75,8 +89,24 @@ function refuseNetworkDefaults(env: HookEnv, network: string, vf: VfRef, now: Vf
     `remove ${missing.length > 1 ? 'these settings' : 'this setting'} from networks.${network} in ${configFileOf(env.config)}, or build the network from a PF whose driver can (docs/drivers.md)`);
 }
 
-/** Nothing to undo here: `stopped` and `release` put the VF back. Logged, never fails. */
+/**
+ * The port is gone: the guest stopped, or its network-style NIC was hot-unplugged (no qemu
+ * hook runs then). Put the VF back and forget it, so the pool can give it to the next guest.
+ * Fails only as release does, naming a VF that kept something of the guest's (libvirt ignores
+ * the exit status and logs it).
+ */
 export async function portDeleted(env: HookEnv, data: HookData): Promise<HookOutcome> {
-  if (data.port?.vf) env.report.note(`port of ${data.port.owner.name ?? '?'} on VF ${formatPciAddress(data.port.vf)} deleted`);
-  return OK;
+  const port = data.port;
+  if (!data.network.hostdev || !port?.vf) return IGNORED;
+  const pci = formatPciAddress(port.vf);
+  const owner: Owner = { name: port.owner.name ?? '?', uuid: port.owner.uuid };
+  return env.state.locked(async () => {
+    const record = env.state.get(pci);
+    if (!record || !sameOwner(record.owner, owner)) {
+      env.report.note(`port of ${owner.name} on VF ${pci} deleted; no record of it: nothing to put back`);
+      return OK;
+    }
+    await putBackVfs(env, [record], 'release');
+    return OK;
+  });
 }

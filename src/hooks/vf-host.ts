@@ -177,14 +177,22 @@ export async function ensureVfCount(env: HookEnv, pf: string, wanted: number): P
 }
 
 
-/** Bring a PF up: libvirt can set a VF's MAC only on a PF that is up. */
+/**
+ * A PF must be up: libvirt can set a VF's MAC only on a PF that is up. virt-sriov brings it up
+ * only when the config says so (pfs.PF.bringUp), as libvirt refuses to: bringing up an
+ * interface that nothing configures starts IPv6 autoconfiguration on it.
+ */
 export async function ensurePfUp(env: HookEnv, link: PfLink): Promise<void> {
   if (link.up) return;
-  try {
-    await env.ip.batch([['link', 'set', 'dev', link.ifname, 'up']]);
-  } catch (e) {
-    throw new OperationError(`PF ${link.ifname} is down and could not be brought up: ${firstLine((e as Error).message)}`, `check \`ip link show ${link.ifname}\` and \`dmesg\`; bring it up with \`ip link set ${link.ifname} up\``);
+  const pf = link.ifname;
+  if (!env.config.pfs[pf]?.bringUp) {
+    throw new OperationError(`PF ${pf} is down, and libvirt sets a VF's MAC only on a PF that is up`,
+      `bring it up: \`ip link set ${pf} up\`, and at boot (e.g. "auto ${pf}" and "iface ${pf} inet manual" in /etc/network/interfaces); or let virt-sriov do it: "pfs": {"${pf}": {"bringUp": true}} in ${configFileOf(env.config)}`);
   }
-  env.report.note(`${link.ifname}: brought up`);
+  try {
+    await env.ip.batch([['link', 'set', 'dev', pf, 'up']]);
+  } catch (e) {
+    throw new OperationError(`PF ${pf} is down and could not be brought up: ${firstLine((e as Error).message)}`, `check \`ip link show ${pf}\` and \`dmesg\`; bring it up with \`ip link set ${pf} up\``);
+  }
+  env.report.note(`${pf}: brought up`);
 }
-

@@ -4,7 +4,7 @@
  */
 import { countsVfTraffic } from '../drivers/driver-profiles.js';
 import { OperationError } from '../errors.js';
-import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
+import { formatPciAddress, parsePciAddress, vfIndexIn, type PciAddress, type VfLayout } from '../model/pci-address.js';
 import type { IpTool } from './ip.js';
 import type { VfState, VfStats } from './ip-link.js';
 import type { Sysfs } from './sysfs.js';
@@ -122,6 +122,32 @@ export function locateVf(sysfs: Sysfs, vf: PciAddress): { pfPci: string; index: 
   for (const entry of sysfs.list(`bus/pci/devices/${pfPci}`)) {
     const m = /^virtfn(\d+)$/.exec(entry);
     if (m && sysfs.linkName(`bus/pci/devices/${pfPci}/${entry}`) === addr) return { pfPci, index: Number(m[1]) };
+  }
+  return null;
+}
+
+/** A PF's VF layout from its SR-IOV capability (sysfs), or null when it doesn't say. */
+export function readVfLayout(sysfs: Sysfs, pf: string): VfLayout | null {
+  const dev = `class/net/${pf}/device`;
+  const pci = sysfs.linkName(dev);
+  const [offset, stride, total] = ['sriov_offset', 'sriov_stride', 'sriov_totalvfs'].map((f) => sysfs.read(`${dev}/${f}`));
+  if (!pci || offset == null || stride == null || total == null) return null;
+  try {
+    return { pf: parsePciAddress(pci), offset: Number(offset), stride: Number(stride), totalVfs: Number(total) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Which PF makes the VF at this address, and its index there, from each PF's SR-IOV capability:
+ * found even while the VF doesn't exist (after a reboot), with nothing in the config.
+ */
+export function pfMakingVf(sysfs: Sysfs, vf: PciAddress): { pf: string; index: number } | null {
+  for (const pf of listPfNames(sysfs)) {
+    const layout = readVfLayout(sysfs, pf);
+    const index = layout ? vfIndexIn(layout, vf) : null;
+    if (index !== null) return { pf, index };
   }
   return null;
 }

@@ -85,3 +85,32 @@ function checked(a: PciAddress, where: string): PciAddress {
   }
   return a;
 }
+
+/**
+ * A PF's SR-IOV capability says where its VFs sit on the bus, whether they exist or not (PCIe
+ * SR-IOV, "First VF Offset" and "VF Stride"; sysfs `sriov_offset`, `sriov_stride`): VF n's
+ * routing ID (bus << 8 | slot << 3 | function) is the PF's + offset + n * stride.
+ */
+export interface VfLayout {
+  readonly pf: PciAddress;
+  readonly offset: number;
+  readonly stride: number;
+  readonly totalVfs: number;
+}
+
+const routingId = (a: PciAddress) => (a.bus << 8) | (a.slot << 3) | a.function;
+
+/** The address VF `index` of this PF has (or will have once it exists). */
+export function vfAddressAt(layout: VfLayout, index: number): PciAddress {
+  const rid = routingId(layout.pf) + layout.offset + index * layout.stride;
+  return { domain: layout.pf.domain, bus: rid >> 8, slot: (rid >> 3) & 0x1f, function: rid & 0x7 };
+}
+
+/** Which VF of this PF an address is, or null when the PF can't make it. Pure. */
+export function vfIndexIn(layout: VfLayout, vf: PciAddress): number | null {
+  if (vf.domain !== layout.pf.domain) return null;
+  const from = routingId(vf) - routingId(layout.pf) - layout.offset;
+  // a PF with one VF may report a stride of 0
+  const n = layout.stride > 0 ? from / layout.stride : from === 0 ? 0 : -1;
+  return Number.isInteger(n) && n >= 0 && n < layout.totalVfs ? n : null;
+}

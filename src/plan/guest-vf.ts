@@ -5,7 +5,6 @@
 import { canSet, ZERO_MAC, ZERO_MAC_FALLBACK, type DriverProfile } from '../drivers/driver-profiles.js';
 import type { VfDefaults } from '../config/config.js';
 import type { VfSettings } from '../model/vf-settings.js';
-import type { Style } from '../xml/devices/device-fields.js';
 import { CLEAN_VF, desiredFromSettings, SNAPSHOT_KEYS, type SnapshotKey, type VfDesired, type VfSnapshot } from './vf-snapshot.js';
 
 /**
@@ -28,16 +27,6 @@ export function guestDesired(asked: VfSettings, vf: VfSnapshot, profile: DriverP
 export function networkSettings(d: VfDefaults): VfSettings {
   const { vlan, qos, ...rest } = d;
   return { ...rest, ...(vlan !== undefined ? { vlan: { id: vlan, ...(qos !== undefined ? { qos } : {}) } } : {}) };
-}
-
-/**
- * The VF as libvirt leaves it just before the `start` hook, derived from its state before the
- * guest: libvirt sets MAC and VLAN (0 when the XML has none) for <interface> styles, nothing for
- * a plain <hostdev>. Lets `start` plan without reading the VF first.
- */
-export function afterLibvirt(original: VfSnapshot, style: Style, xml: VfSettings): VfDesired {
-  if (style === 'hostdev') return original;
-  return { ...original, mac: xml.mac ?? original.mac, vlan: xml.vlan ? { id: xml.vlan.id } : null };
 }
 
 export type ReleasePolicy = 'restore' | 'reset';

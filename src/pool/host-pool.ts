@@ -3,14 +3,12 @@
  * this host's sysfs, or from libvirt's node devices for a remote host), and the lock that keeps
  * two concurrent `attach` calls from picking the same VF.
  */
-import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
-import lockfile from 'proper-lockfile';
 import { OperationError } from '../errors.js';
 import { listPfNames, readPfSysfs } from '../host/host-model.js';
 import type { Sysfs } from '../host/sysfs.js';
 import type { LibvirtConnection } from '../libvirt/index.js';
 import { formatPciAddress } from '../model/pci-address.js';
+import { withLock } from '../state/host-lock.js';
 import type { DomainDefinition } from './vf-holders.js';
 
 export function domainDefinitions(conn: LibvirtConnection): DomainDefinition[] {
@@ -46,21 +44,7 @@ export function usedByHost(sysfs: Sysfs, pci: string): boolean {
   return !!netdev && sysfs.read(`class/net/${netdev}/operstate`) === 'up';
 }
 
-/** Run `f` holding the pool lock in the state dir; waits its turn (64 attaches queue up). */
+/** Run `f` holding the pool lock (state/host-lock.ts); waits its turn (64 attaches queue up). */
 export async function withPoolLock<T>(stateDir: string, f: () => Promise<T>): Promise<T> {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(stateDir, {
-      lockfilePath: join(stateDir, 'pool.lock'), stale: 15_000, update: 3_000,
-      retries: { retries: 2000, minTimeout: 10, maxTimeout: 100, factor: 1.2, randomize: true },
-    });
-  } catch (e) {
-    throw new OperationError(`could not lock the VF pool in ${stateDir}: ${(e as Error).message}`, `another virt-sriov may be stuck; remove ${join(stateDir, 'pool.lock')} if none runs`);
-  }
-  try {
-    return await f();
-  } finally {
-    await release().catch(() => undefined);
-  }
+  return withLock(stateDir, 'pool', f);
 }

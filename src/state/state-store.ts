@@ -4,15 +4,14 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
-import { OperationError } from '../errors.js';
+import { withLock } from './host-lock.js';
 import type { VfRecord } from './vf-record.js';
 
 const PCI_NAME = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
 export interface StateStore {
   readonly dir: string;
-  /** Run `f` holding the state lock. */
+  /** Run `f` holding the `vfs` lock (state/host-lock.ts): every change to a PF's VFs. */
   locked<T>(f: () => Promise<T>): Promise<T>;
   all(): VfRecord[];
   get(pci: string): VfRecord | null;
@@ -63,19 +62,7 @@ export function stateStore(dir: string): StateStore {
     dir,
     async locked(f) {
       ensure();
-      let release: () => Promise<void>;
-      try {
-        // stale after 10 s: a hook killed while holding the lock does not block the next guest for long
-        release = await lockfile.lock(dir, { lockfilePath: join(dir, 'lock'), stale: 10_000, update: 2_000, retries: { retries: 200, minTimeout: 5, maxTimeout: 100, factor: 1.3 } });
-      } catch (e) {
-        throw new OperationError(`could not lock the virt-sriov state in ${dir}: ${(e as Error).message}`,
-          `another virt-sriov hook may be stuck; check for it with ps, or remove ${join(dir, 'lock')}`);
-      }
-      try {
-        return await f();
-      } finally {
-        await release().catch(() => undefined);
-      }
+      return withLock(dir, 'vfs', f);
     },
     all() {
       let names: string[] = [];

@@ -4,6 +4,7 @@
  * guest asked for, so `release` can put it back and make sure nothing of the guest's stays.
  */
 import type { VfDesired, VfRef, VfSnapshot } from '../plan/vf-snapshot.js';
+import type { Vlan } from '../model/vf-settings.js';
 import type { Style } from '../xml/devices/device-fields.js';
 
 export interface Owner {
@@ -16,6 +17,11 @@ export interface VfRecord extends VfRef {
   readonly style: Style | null;
   /** The hostdev network it came from, for network style (from port-created). */
   readonly network: string | null;
+  /**
+   * The VLAN libvirt gives the port (port-created's <networkport>): the interface's own, else
+   * its portgroup's, else the network's. libvirt sets it on the VF; `start` keeps it.
+   */
+  readonly portVlan?: Vlan;
   /** The VF before the guest; null when it was adopted at reconnect without being seen before. */
   readonly original: VfSnapshot | null;
   /** What the guest's VF is set to while it runs. */

@@ -7,8 +7,8 @@
  * lock held), the next calls repair it: the VF ends as it was before the guest, the guest's
  * record is gone, and another guest's record and VF are untouched.
  *
- * A hook killed while holding the state lock leaves the lock behind; the next hook takes it
- * once it is stale (10 s). The runs go in 4 lanes (a fake host each) so those waits overlap.
+ * A hook killed while holding the vfs lock takes the lock with it (the kernel frees it,
+ * state/host-lock.ts): the next hook takes it at once. The runs go in 4 lanes (a fake host each).
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
@@ -183,17 +183,17 @@ describe('hooks killed with SIGKILL at random points', () => {
     }));
     const all = results.flat();
     const killed = all.filter((r) => r.killed).length;
-    const staleLockWaits = all.filter((r) => r.killed && r.nextMs > 5_000).length;
+    const slowNext = all.filter((r) => r.killed && r.nextMs > 5_000).length;
     for (const lane of lanes) {
       // every call after the kills ended as it should: the log says so too
       const log = readHookLog(lane.logFile);
-      expect(log.filter((e) => e.result === 'failed' && !/lock/.test(e.error ?? ''))).toEqual([]);
+      expect(log.filter((e) => e.result === 'failed')).toEqual([]);
     }
     recordFigure('faults-kill', {
       threat: 'a hook killed (SIGKILL) mid-start, -stopped, -release or -reconnect',
       faults: killed, cases: all.length, failures: 0, seed, seconds: since(started),
     });
-    console.log(`SIGKILL: ${all.length} runs (seed ${seed}), ${killed} killed before they finished, ${staleLockWaits} of those left the state lock for the next call to wait out; usual ms ${JSON.stringify(usualMs)}; ${since(started)} s`);
+    console.log(`SIGKILL: ${all.length} runs (seed ${seed}), ${killed} killed before they finished, ${slowNext} of those followed by a call slower than 5 s (a lock left behind would make it 10 s); usual ms ${JSON.stringify(usualMs)}; ${since(started)} s`);
     expect(killed).toBeGreaterThanOrEqual(20);
   }, 300_000);
 });

@@ -90,7 +90,7 @@ describe('ip failing during start', () => {
     const n = counter.vfCommandsSeen;
     const m = counter.invocationsSeen;
     expect(n).toBe(11); // mac, vlan, spoofchk, trust, state, rates on each of 2 VFs (VF 1's spoofchk is off already)
-    expect(m).toBe(2); // one ip -batch, one read-back
+    expect(m).toBe(3); // one read, one ip -batch, one read-back
     bench.remove();
 
     const plans: FaultPlan[] = [
@@ -220,7 +220,7 @@ describe('the host changing under the hooks: a clear error that names the device
     faults++;
     const p = await run(bench, undefined, 'prepare', HOSTDEV_VF0);
     expect(p.exitCode).toBe(1);
-    expect(p.stderr).toMatch(/^virt-sriov: PF eth0 does not exist on this host/);
+    expect(p.stderr).toMatch(/^virt-sriov: domain busy: hostdev \S+ names a PCI device this host doesn't have, and no SR-IOV PF of this host makes a VF there \(PF eth0 of \S+ does not exist on this host\)/);
     const n = await runWatched(bench, watch(bench.host), 'network', ['pool', 'start', 'begin', '-'], NET_START);
     expect(n.exitCode).toBe(1);
     expect(n.stderr).toMatch(/^virt-sriov: network pool: its PF eth0 does not exist on this host/);
@@ -264,11 +264,18 @@ describe('the host changing under the hooks: a clear error that names the device
     } else {
       expect(p.stderr).toMatch(/^virt-sriov: .*eth0.* is down/);
     }
-    // network start brings it up
+    // network start refuses with the command to run (libvirt would not bring it up either)...
     bench.host.update((s) => void (s.pfs.eth0!.up = false));
+    const refused = await runWatched(bench, watch(bench.host), 'network', ['pool', 'start', 'begin', '-'], NET_START);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/^virt-sriov: PF eth0 is down, and libvirt sets a VF's MAC only on a PF that is up\n {2}fix: bring it up: `ip link set eth0 up`/);
+    expect(bench.host.load().pfs.eth0!.up).toBe(false);
+    bench.remove();
+    // ... and brings it up when the config says so
+    bench = fastBench([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 3, up: false }], { pfs: { eth0: { numVfs: 3, bringUp: true } } });
     expect((await runWatched(bench, watch(bench.host), 'network', ['pool', 'start', 'begin', '-'], NET_START)).exitCode).toBe(0);
     expect(bench.host.load().pfs.eth0!.up).toBe(true);
-    recordFigure('faults-pf-down', { threat: 'a PF that went down', faults: 2, failures: 0, seconds: since(started) });
+    recordFigure('faults-pf-down', { threat: 'a PF that went down', faults: 3, failures: 0, seconds: since(started) });
   });
 
   test('a VF bound to vfio-pci by a guest virt-sriov does not know: no VF count change destroys it, and the error names it', async () => {

@@ -279,6 +279,9 @@ export class FakeHost {
     mkdirSync(join(this.sysRoot, 'kernel/iommu_groups'), { recursive: true });
     writeFileSync(join(dev, 'sriov_totalvfs'), `${spec.totalVfs}\n`);
     writeFileSync(join(dev, 'sriov_numvfs'), '0\n');
+    // igb's SR-IOV capability: VF n at routing ID PF + 128 + 2n (igbVfAddress)
+    writeFileSync(join(dev, 'sriov_offset'), '128\n');
+    writeFileSync(join(dev, 'sriov_stride'), '2\n');
     this.link(join(dev, 'driver'), join(this.sysRoot, 'bus/pci/drivers', spec.driver));
     this.makeNetdev(dev, spec.name);
   }

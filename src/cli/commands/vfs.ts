@@ -1,10 +1,13 @@
 import { Command } from 'commander';
+import { configFileOf, type Config } from '../../config/config.js';
+import { recordVfCount } from '../../config/config-edit.js';
 import { InputError, OperationError } from '../../errors.js';
 import { listPfNames, readPfSysfs, waitForVfs } from '../../host/host-model.js';
 import { parseInteger } from '../../model/vf-settings.js';
 import { planVfCountChange } from '../../plan/vf-count.js';
 import { domainDefinitions, withPoolLock } from '../../pool/host-pool.js';
-import { vfHolders, type VfHolder } from '../../pool/vf-holders.js';
+import { vfHolders, type DomainDefinition, type VfHolder } from '../../pool/vf-holders.js';
+import { withLock } from '../../state/host-lock.js';
 import { stateStore } from '../../state/state-store.js';
 import { withCommonOptions, withContext, type CommandContext } from '../context.js';
 import type { CliIo } from '../io.js';
@@ -15,16 +18,21 @@ export function vfsCommand(io: CliIo): Command {
   return withPreviewOptions(withCommonOptions(new Command('vfs')), null)
     .description('Show or set how many VFs a PF has (this host only)')
     .argument('<iface>', 'the PF')
-    .option('--count <n>', 'set the VF count (0 removes them all)')
+    .option('--count <n>', 'set the VF count (0 removes them all) and record it in the config, so the VFs are made again at boot')
     .action(async function (this: Command, pf: string, o: { count?: string } & PreviewOptions) {
       await withContext(this, io, async (ctx) => {
         const sysfs = ctx.host.sysfs;
         if (!listPfNames(sysfs).includes(pf)) throw new OperationError(`${pf} is not an SR-IOV PF on this host`, '`virt-sriov status` lists the PFs');
         if (o.count === undefined) return show(ctx, pf, holdersOf(ctx));
         const wanted = parseInteger(o.count, '--count');
-        // under the pool lock: an attach must not pick a VF this call is about to remove
+        // under the pool lock: an attach must not pick a VF this call is about to remove; and
+        // under the vfs lock, which the hooks take for claims and their own sriov_numvfs writes,
+        // once libvirt has said which domains name VFs (never ask libvirt holding it: libvirt
+        // may be waiting for a hook that waits for it)
         await withPoolLock(ctx.config.stateDir, async () => {
-          const holders = holdersOf(ctx);
+          const definitions = definitionsOf(ctx);
+          await withLock(ctx.config.stateDir, 'vfs', async () => {
+          const holders = vfHolders(definitions, stateStore(ctx.config.stateDir).all());
           const pfInfo = readPfSysfs(sysfs, pf);
           if (wanted < 0) throw new InputError(`--count ${wanted}: a VF count can't be negative`, `give 0 to ${pfInfo.totalVfs}`);
           const held = pfInfo.vfAddresses.flatMap((pci, index) => {
@@ -33,9 +41,14 @@ export function vfsCommand(io: CliIo): Command {
           });
           const plan = planVfCountChange(pf, pfInfo.numVfs, wanted, pfInfo.totalVfs, held);
           if (plan.kind === 'impossible') throw new OperationError(plan.why, plan.fix);
-          if (!plan.writes.length) return ctx.out(`${pf}: already ${wanted} VFs`);
+          // recorded in the config, where the hooks read it: the daemon hook makes them again at boot
+          const config = configFileOf(ctx.config);
+          const recorded = ctx.config.pfs[pf]?.numVfs;
+          const record = recorded === wanted ? [] : [`recorded in ${config}${wanted ? ': made again at boot' : ''}`];
+          const change = plan.writes.length ? `${pfInfo.numVfs} -> ${wanted} VFs` : `already ${wanted} VFs`;
+          if (!plan.writes.length && !record.length) return ctx.out(`${pf}: ${change}, as recorded in ${config}`);
           await applyOrPreview(ctx, o, {
-            summary: `${pf}: ${pfInfo.numVfs} -> ${wanted} VFs`,
+            summary: `${pf}: ${[change, ...record].join('; ')}`,
             apply: async () => {
               for (const n of plan.writes) {
                 try {
@@ -45,22 +58,26 @@ export function vfsCommand(io: CliIo): Command {
                 }
               }
               await waitForVfs(sysfs, pf, wanted);
+              if (record.length) recordVfCount(config, pf, wanted);
             },
+          });
           });
         });
       });
     });
 }
 
-function holdersOf(ctx: CommandContext): Map<string, VfHolder> {
-  let definitions: ReturnType<typeof domainDefinitions> = [];
+function definitionsOf(ctx: CommandContext): DomainDefinition[] {
   try {
-    definitions = domainDefinitions(ctx.libvirt);
+    return domainDefinitions(ctx.libvirt);
   } catch (e) {
     // without libvirt nothing can be known to hold a VF, and removing one blind is not safe
     throw new OperationError(`could not ask libvirt which guests hold VFs: ${(e as Error).message}`, 'start the libvirt daemon, or give -c URI');
   }
-  return vfHolders(definitions, stateStore(ctx.config.stateDir).all());
+}
+
+function holdersOf(ctx: CommandContext): Map<string, VfHolder> {
+  return vfHolders(definitionsOf(ctx), stateStore(ctx.config.stateDir).all());
 }
 
 function show(ctx: CommandContext, pf: string, holders: Map<string, VfHolder>): void {
@@ -69,5 +86,12 @@ function show(ctx: CommandContext, pf: string, holders: Map<string, VfHolder>): 
     const h = holders.get(pci);
     return [`vf ${i}`, pci, h ? `${h.domain} (${h.running ? 'running' : 'defined'})` : 'free'];
   });
-  ctx.out([`${pf}: ${info.numVfs} of ${info.totalVfs} VFs`, ...renderTable(rows, '  ')].join('\n'));
+  ctx.out([`${pf}: ${info.numVfs} of ${info.totalVfs} VFs; ${describeRecorded(ctx.config, pf, info.numVfs)}`, ...renderTable(rows, '  ')].join('\n'));
+}
+
+/** What the config records for a PF's VF count next to what is live, with how to record it. */
+export function describeRecorded(config: Config, pf: string, live: number): string {
+  const recorded = config.pfs[pf]?.numVfs;
+  if (recorded === undefined) return live ? `none recorded: they are gone after a reboot (keep them: virt-sriov vfs ${pf} --count ${live})` : 'none recorded';
+  return `${recorded} recorded (made at boot)${recorded === live ? '' : `; to record the live count: virt-sriov vfs ${pf} --count ${live}`}`;
 }

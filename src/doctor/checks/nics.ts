@@ -45,6 +45,11 @@ export function checkPfCapabilities(f: DoctorFacts): Check[] {
         `set pfs.${pf.name}.numVfs to ${pf.totalVfs} or less in ${configName(f)}`));
     } else if (pf.driver === null) {
       checks.push(warn(id, `${describeNic(pf)} has no driver bound: its VFs can't be created`, `load the NIC's driver (modprobe DRIVER; lspci -k -s ${pf.pci ?? 'ADDR'} names it)`));
+    } else if (pf.numVfs > (wanted ?? 0)) {
+      // VFs made by hand (the seed's echo N > sriov_numvfs) are gone after a reboot
+      const recorded = wanted === undefined ? 'none are recorded' : `only ${wanted} are recorded`;
+      checks.push(warn(id, `${describeNic(pf)} has ${pf.numVfs} VFs, but ${recorded} in ${configName(f)}: after a reboot ${pf.name} has ${wanted ?? 0}`,
+        `virt-sriov vfs ${pf.name} --count ${pf.numVfs} (records the live count; the daemon hook makes them at boot)`));
     } else {
       const config = wanted === undefined ? '' : `; the config asks for ${wanted}`;
       checks.push(ok(id, `${describeNic(pf)}: up to ${pf.totalVfs} VFs, ${pf.numVfs} created${config}`));
@@ -67,7 +72,8 @@ export function checkPfsUp(f: DoctorFacts): Check[] {
     if (!pf.link) return warn(id, `did not read ${pf.name}'s link state`, `check it with ip link show dev ${pf.name}`);
     if ('error' in pf.link) return warn(id, `could not read ${pf.name}'s link state: ${pf.link.error}`, `check it with ip link show dev ${pf.name}`);
     if (pf.link.up) return ok(id, `${pf.name} is up`);
-    return warn(id, `${pf.name} is down: libvirt sets a VF's MAC only on a PF that is up (the hooks bring it up before a guest starts)`,
+    if (f.config.pfs[pf.name]?.bringUp) return ok(id, `${pf.name} is down; the hooks bring it up (pfs.${pf.name}.bringUp)`);
+    return warn(id, `${pf.name} is down: libvirt sets a VF's MAC only on a PF that is up, and the hooks bring it up only with pfs.${pf.name}.bringUp`,
       `ip link set dev ${pf.name} up, and bring it up at boot (e.g. auto ${pf.name} / iface ${pf.name} inet manual in /etc/network/interfaces)`);
   });
 }

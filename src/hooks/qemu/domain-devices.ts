@@ -30,14 +30,23 @@ export interface PinnedDevice {
 }
 
 /** The devices that name a VF, each located on its PF. A VF this host doesn't have is an error. */
-export function pinnedDevices(env: HookEnv, domain: DomainXml, devices: readonly SriovDevice[]): PinnedDevice[] {
+/** Two devices naming one VF: a domain libvirt would not run. */
+export function checkOwnVfs(domain: DomainXml, devices: readonly SriovDevice[]): void {
   const seen = new Map<string, string>();
-  return devices.flatMap((device) => {
-    if (!device.fields.vf) return [];
+  for (const device of devices) {
+    if (!device.fields.vf) continue;
     const pci = formatPciAddress(device.fields.vf);
     const other = seen.get(pci);
     if (other) throw new InputError(`domain ${domain.name}: ${other} and ${device.label} both use VF ${pci}`, 'give each device its own VF');
     seen.set(pci, device.label);
+  }
+}
+
+export function pinnedDevices(env: HookEnv, domain: DomainXml, devices: readonly SriovDevice[]): PinnedDevice[] {
+  checkOwnVfs(domain, devices);
+  return devices.flatMap((device) => {
+    if (!device.fields.vf) return [];
+    const pci = formatPciAddress(device.fields.vf);
     const vf = resolveVf(env, device.fields.vf);
     if (!vf) {
       throw new OperationError(`domain ${domain.name}: ${device.label} names VF ${pci}, which this host doesn't have`,

@@ -5,6 +5,7 @@
  */
 import { configFileOf } from '../../config/config-path.js';
 import { OperationError } from '../../errors.js';
+import { pfMakingVf } from '../../host/host-model.js';
 import { formatPciAddress } from '../../model/pci-address.js';
 import { guestDesired } from '../../plan/guest-vf.js';
 import { describeUnsupported, unsupportedSettings } from '../../drivers/vf-support.js';
@@ -15,7 +16,8 @@ import { ensurePfUp, ensureVfCount, pfDriver, readPfs, snapshotIn } from '../vf-
 import { domainVfs, ownRecord } from './domain-devices.js';
 
 export async function prepare(env: HookEnv, domain: DomainXml): Promise<HookOutcome> {
-  await createMissingVfs(env, domain);
+  // under the vfs lock: no sriov_numvfs write may interleave with another hook's claim
+  if (missingDevices(env, domain).length) await env.state.locked(() => createMissingVfs(env, domain));
   const { owner, pinned } = domainVfs(env, domain);
   if (pinned.length === 0) return OK;
 
@@ -51,18 +53,31 @@ export function refuseUnsupported(env: HookEnv, domain: string, { device, vf }: 
     `remove ${missing.length > 1 ? 'these settings' : 'this setting'} from the domain (virsh edit ${domain}), or give it a VF of a PF whose driver can (docs/drivers.md)`);
 }
 
-/** VFs don't survive a reboot: bring configured PFs to their count when the domain names a VF that isn't there. */
+const missingDevices = (env: HookEnv, domain: DomainXml) =>
+  domain.pciSources().filter((s) => !env.sysfs.exists(`bus/pci/devices/${formatPciAddress(s.address)}`));
+
+/**
+ * VFs don't survive a reboot. A domain that names a VF that isn't there gets it made: the PF
+ * that makes that address (from its SR-IOV capability, no config needed) is brought to the
+ * count the config records for it, or else to just enough VFs for this one.
+ */
 async function createMissingVfs(env: HookEnv, domain: DomainXml): Promise<void> {
-  const missing = domain.pciSources().filter((s) => !env.sysfs.exists(`bus/pci/devices/${formatPciAddress(s.address)}`));
-  if (missing.length === 0) return;
-  for (const [pf, { numVfs }] of Object.entries(env.config.pfs)) {
-    await ensureVfCount(env, pf, numVfs);
+  const missing = missingDevices(env, domain);
+  const counts = new Map<string, number>();
+  for (const s of missing) {
+    const at = pfMakingVf(env.sysfs, s.address);
+    if (!at) {
+      const gone = Object.keys(env.config.pfs).filter((pf) => !env.sysfs.exists(`class/net/${pf}`));
+      const why = gone.length ? ` (PF ${gone.join(', ')} of ${configFileOf(env.config)} does not exist on this host)` : '';
+      throw new OperationError(`domain ${domain.name}: ${s.label} names a PCI device this host doesn't have, and no SR-IOV PF of this host makes a VF there${why}`,
+        'point the domain at an existing device or VF (`virt-sriov status` lists the VFs and where each PF makes them)');
+    }
+    const recorded = env.config.pfs[at.pf]?.numVfs;
+    if (recorded !== undefined && at.index >= recorded) {
+      throw new OperationError(`domain ${domain.name}: ${s.label} names VF ${at.index} of ${at.pf}, but ${at.pf} is set to ${recorded} VFs (${configFileOf(env.config)})`,
+        `raise the count (virt-sriov vfs ${at.pf} --count ${at.index + 1}), or point the domain at one of ${at.pf}'s first ${recorded} VFs`);
+    }
+    counts.set(at.pf, Math.max(counts.get(at.pf) ?? 0, recorded ?? at.index + 1));
   }
-  const still = missing.find((s) => !env.sysfs.exists(`bus/pci/devices/${formatPciAddress(s.address)}`));
-  if (still) {
-    const configured = Object.entries(env.config.pfs).map(([pf, c]) => `${pf}: ${c.numVfs} VFs`).join(', ');
-    throw new OperationError(`domain ${domain.name}: ${still.label} names a PCI device this host doesn't have${configured ? ` (configured PFs have their VFs: ${configured})` : ''}`,
-      configured ? 'point the domain at an existing VF (`virt-sriov status`)'
-        : `if it is a VF, set its PF's count in ${configFileOf(env.config)} ("pfs": {"eth1": {"numVfs": 8}}) so virt-sriov creates it`);
-  }
+  for (const [pf, n] of counts) await ensureVfCount(env, pf, n);
 }

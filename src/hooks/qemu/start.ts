@@ -6,8 +6,8 @@
  */
 import { OperationError } from '../../errors.js';
 import type { VfSettings } from '../../model/vf-settings.js';
-import { afterLibvirt, guestDesired, networkSettings } from '../../plan/guest-vf.js';
-import { describeVf, planChanges, provenBy, type VfChange, type VfDesired, type VfRef } from '../../plan/vf-snapshot.js';
+import { guestDesired, networkSettings } from '../../plan/guest-vf.js';
+import { describeVf, planChanges, provenBy, type VfChange, type VfDesired, type VfRef, type VfSnapshot } from '../../plan/vf-snapshot.js';
 import type { VfRecord } from '../../state/vf-record.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
@@ -31,19 +31,20 @@ export async function start(env: HookEnv, domain: DomainXml): Promise<HookOutcom
       return { device, vf, record: ownRecord(env, domain, owner, vf) };
     });
 
-    // What each VF is now: derived from the state prepare saw when we have it, else read.
-    const unseen = owned.filter((t) => !t.record?.original);
-    const links = unseen.length ? await readPfs(env, unseen.map((t) => t.vf.pf)) : new Map();
-    const current = new Map(owned.map((t) => [t.vf.pci,
-      t.record?.original ? afterLibvirt(t.record.original, t.device.style, t.device.settings) : snapshotIn(links, t.vf)]));
-    const originals = new Map(owned.map((t) => [t.vf.pci, t.record?.original ?? snapshotIn(links, t.vf)]));
+    // What each VF is now, as read: libvirt has set MAC and VLAN for the <interface> styles from
+    // what it knows (the XML, the network, its portgroup), which the hook can't model (a VLAN
+    // only in virt-sriov's metadata is not one of them).
     const profiles = new Map(owned.map((t) => [t.vf.pci, pfDriver(env, t.vf.pf).profile]));
-    const targets: Target[] = owned.map((t) => ({
-      ...t, desired: guestDesired(withNetworkDefaults(env, t.record, t.device.settings), originals.get(t.vf.pci)!, profiles.get(t.vf.pci)!),
-    }));
-
-    const changes = targets.flatMap((t) => planChanges(t.vf, provenBy(current.get(t.vf.pci)!, profiles.get(t.vf.pci)!), t.desired));
+    let current = new Map<string, VfSnapshot>();
+    let targets: Target[] = [];
+    let changes: VfChange[] = [];
     try {
+      const links = await readPfs(env, owned.map((t) => t.vf.pf));
+      current = new Map(owned.map((t) => [t.vf.pci, snapshotIn(links, t.vf)]));
+      targets = owned.map((t) => ({
+        ...t, desired: guestDesired(withNetworkDefaults(env, t.record, t.device.settings), current.get(t.vf.pci)!, profiles.get(t.vf.pci)!),
+      }));
+      changes = targets.flatMap((t) => planChanges(t.vf, provenBy(current.get(t.vf.pci)!, profiles.get(t.vf.pci)!), t.desired));
       await applyAndCheck(env, changes, targets.map((t) => ({ vf: t.vf, desired: t.desired, profile: profiles.get(t.vf.pci)! })));
     } catch (e) {
       await putBackTouched(env, changes, current);
@@ -53,17 +54,22 @@ export async function start(env: HookEnv, domain: DomainXml): Promise<HookOutcom
     for (const t of targets) {
       env.state.put({
         ...t.vf, owner, style: t.record?.style ?? t.device.style, network: t.record?.network ?? null,
-        original: originals.get(t.vf.pci)!, guest: t.desired, phase: 'running', updated: new Date().toISOString(),
+        original: t.record?.original ?? current.get(t.vf.pci)!, guest: t.desired, phase: 'running', updated: new Date().toISOString(),
+        ...(t.record?.portVlan ? { portVlan: t.record.portVlan } : {}),
       });
     }
     return OK;
   });
 }
 
-/** A hostdev network's defaults from the config, under the domain's own settings. */
+/**
+ * A hostdev network's defaults from the config, then the VLAN libvirt gave the port (the
+ * network's, or its portgroup's), under the domain's own settings.
+ */
 function withNetworkDefaults(env: HookEnv, record: VfRecord | null, asked: VfSettings): VfSettings {
   const d = record?.network ? env.config.networks[record.network] : undefined;
-  return d ? { ...networkSettings(d), ...asked } : asked;
+  const port = record?.portVlan ? { vlan: record.portVlan } : {};
+  return { ...(d ? networkSettings(d) : {}), ...port, ...asked };
 }
 
 function startRefused(domain: DomainXml, e: unknown, changes: readonly VfChange[]): OperationError {

@@ -2,7 +2,8 @@
  * qemu `stopped end` and `release end`: put each VF the guest held back as it was before the
  * guest, then make sure nothing of the guest's stays (its VLAN, trust, MAC). `stopped` does the
  * work and frees the VF; `release` (after libvirt has given the VF back to the host) checks
- * again and forgets it. Never fails: libvirt ignores a failure here and the admin gains nothing.
+ * again and forgets it. `stopped` never fails (libvirt ignores it, and the admin gains nothing);
+ * `release` fails only to name a VF that kept something of the guest's (libvirt logs it).
  */
 import { OperationError } from '../../errors.js';
 import { parsePciAddress } from '../../model/pci-address.js';
@@ -47,9 +48,9 @@ function guestLeftovers(r: VfRecord, links: Awaited<ReturnType<typeof readPfs>>)
 
 /**
  * Put these VFs back as their records say (doing all that can be done), then mark them stopped
- * (free for another guest) or, at release, forget them. Under the vfs lock. At release, a VF
- * that kept something of the guest's is an error naming it (libvirt ignores release's exit
- * status; the log and libvirt's log show it).
+ * (free for another guest) or, at release, forget them. Under the vfs lock. At release (and
+ * port-deleted, its twin for a network port), a VF that kept something of the guest's is an
+ * error naming it: libvirt ignores the exit status, the log and libvirt's log show it.
  */
 export async function putBackVfs(env: HookEnv, records: readonly VfRecord[], op: 'stopped' | 'release'): Promise<void> {
   if (records.length === 0) return;

@@ -475,7 +475,7 @@ describe('vfs, status, doctor', () => {
     const r = await cli(['vfs', 'eth0']);
     expect(r).toMatchObject({ exitCode: 0, stderr: '' });
     expect(r.stdout).toBe([
-      'eth0: 6 of 8 VFs',
+      'eth0: 6 of 8 VFs; none recorded: they are gone after a reboot (keep them: virt-sriov vfs eth0 --count 6)',
       ...holders.map((d, i) => `  vf ${i}  ${vf0(i)}  ${d} (${d === 'runner' ? 'running' : 'defined'})`),
     ].join('\n'));
   });
@@ -495,20 +495,25 @@ describe('vfs, status, doctor', () => {
     expect(host.load().pfs.eth0!.vfs).toHaveLength(6);
   });
 
-  test('vfs eth2 --count N: the fake kernel applies it, up from 0 and back to 0', async () => {
+  test('vfs eth2 --count N: the fake kernel applies it, up from 0 and back to 0, and the config records it', async () => {
+    const before = JSON.parse(readFileSync(adminConfig, 'utf8')) as Record<string, unknown>;
     const up = await cli(['vfs', 'eth2', '--count', '3']);
-    expect(up).toMatchObject({ exitCode: 0, stdout: 'eth2: 0 -> 3 VFs', stderr: '' });
+    expect(up).toMatchObject({ exitCode: 0, stdout: `eth2: 0 -> 3 VFs; recorded in ${adminConfig}: made again at boot`, stderr: '' });
     expect(host.load().pfs.eth2!.vfs).toHaveLength(3);
     expect(readdirSync(join(host.sysRoot, 'bus/pci/devices', ETH2)).filter((n) => n.startsWith('virtfn')).sort()).toEqual(['virtfn0', 'virtfn1', 'virtfn2']);
-    expect((await cli(['vfs', 'eth2', '--count', '3'])).stdout).toBe('eth2: already 3 VFs');
+    // where the daemon hook reads it at boot, every other key as it was
+    expect(JSON.parse(readFileSync(adminConfig, 'utf8'))).toEqual({ ...before, pfs: { eth2: { numVfs: 3 } } });
+    expect((await cli(['vfs', 'eth2', '--count', '3'])).stdout).toBe(`eth2: already 3 VFs, as recorded in ${adminConfig}`);
+    expect((await cli(['vfs', 'eth2'])).stdout).toBe('eth2: 3 of 4 VFs; 3 recorded (made at boot)\n  vf 0  0000:02:10.0  free\n  vf 1  0000:02:10.2  free\n  vf 2  0000:02:10.4  free');
     const over = await cli(['vfs', 'eth2', '--count', '5']);
     expect(over.exitCode).toBe(1);
     expect(over.stderr).toContain('eth2 offers at most 4 VFs, 5 were asked for');
     const down = await cli(['vfs', 'eth2', '--count', '0']);
-    expect(down).toMatchObject({ exitCode: 0, stdout: 'eth2: 3 -> 0 VFs' });
+    expect(down).toMatchObject({ exitCode: 0, stdout: `eth2: 3 -> 0 VFs; recorded in ${adminConfig}` });
+    expect(JSON.parse(readFileSync(adminConfig, 'utf8'))).toEqual({ ...before, pfs: { eth2: { numVfs: 0 } } });
     expect(host.load().pfs.eth2!.vfs).toHaveLength(0);
     expect(kernel.events().map((e) => [e.pf, e.wrote, e.result])).toEqual([['eth2', '3', 'ok'], ['eth2', '0', 'ok']]);
-  });
+  }, 60_000);
 
   test('status --json gives each VF its domain: who holds it, running or only defined; null when free', async () => {
     const r = await cli(['status', '--json']);

@@ -3,7 +3,7 @@
  * whole process), with VFs from a fake sysfs: what an admin sees in the domain XML afterwards.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/program.js';
@@ -153,7 +153,7 @@ describe('network --define, vfs, status', () => {
       if (want !== host.load().pfs.eth0!.vfs.length) host.setNumVfs('eth0', 0), host.setNumVfs('eth0', want);
     }, 10);
     const up = await cli('vfs', 'eth0', '--count', '6').finally(() => clearInterval(kernel));
-    expect(up).toMatchObject({ code: 0, stdout: 'eth0: 4 -> 6 VFs\n' });
+    expect(up).toMatchObject({ code: 0, stdout: `eth0: 4 -> 6 VFs; recorded in ${config}: made again at boot\n` });
     expect(host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('6');
   });
 
@@ -218,8 +218,10 @@ describe('a look before a change: --print-xml and --dry-run change nothing', () 
 
   test('vfs --count --dry-run says what would change, and writes nothing', async () => {
     const r = await cli('vfs', 'eth3', '--count', '2', '--dry-run');
-    expect(r).toMatchObject({ code: 0, stdout: 'nothing changed (--dry-run): eth3: 0 -> 2 VFs\n' });
+    const text = readFileSync(config, 'utf8');
+    expect(r).toMatchObject({ code: 0, stdout: `nothing changed (--dry-run): eth3: 0 -> 2 VFs; recorded in ${config}: made again at boot\n` });
     expect(host.sysfs.read('class/net/eth3/device/sriov_numvfs')).toBe('0');
+    expect(readFileSync(config, 'utf8')).toBe(text);
   });
 
   test('--current and --config together are refused, as virsh refuses them', async () => {

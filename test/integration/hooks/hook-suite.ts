@@ -73,7 +73,7 @@ export function writeSuiteConfig(dir: string, host: FakeHost, bundles: FakeHostB
     stateDir: join(dir, 'state'),
   };
   writeFileSync(c.path, JSON.stringify({
-    pfs: { eth0: { numVfs: 2 } },
+    pfs: { eth0: { numVfs: 2, bringUp: true } }, // the reboots here bring eth0 down too
     releasePolicy: 'restore',
     logFile: c.logFile,
     stateDir: c.stateDir,

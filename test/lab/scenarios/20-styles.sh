@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# A guest in each style with trust on, spoofchk off and a max tx rate: while it runs its VF
-# shows exactly those settings; after `virsh destroy` the VF is back as it was and carries
+# A guest in each style with trust on, spoofchk off and a max tx rate (and an interface-style
+# one with its VLAN only in the metadata): while it runs its VF shows exactly those settings; after `virsh destroy` the VF is back as it was and carries
 # none of the guest's VLAN, MAC or trust.
 . "$PROJECT/test/lab/guest/virt-sriov.sh"
 vs_config "\"pfs\": { \"$PF\": { \"numVfs\": 3 } }"
@@ -27,6 +27,9 @@ style l2-hostdev "<sriov:vf pci='${VF_PCI[0]}' mac='52:54:00:aa:00:10' vlan='410
   "$(vs_hostdev_xml "${VF_PCI[0]}")" 0 52:54:00:aa:00:10 410
 style l2-iface "<sriov:vf interface-mac='52:54:00:aa:00:20' trust='on' spoofchk='off' max-tx-rate='100'/>" \
   "$(vs_iface_xml "${VF_PCI[1]}" 52:54:00:aa:00:20 420)" 1 52:54:00:aa:00:20 420
+# as `convert` writes it for libvirt < 0.10: the VLAN only in the metadata (libvirt sets VLAN 0)
+style l2-iface-md "<sriov:vf interface-mac='52:54:00:aa:00:40' vlan='408' trust='on' spoofchk='off' max-tx-rate='100'/>" \
+  "$(vs_iface_xml "${VF_PCI[1]}" 52:54:00:aa:00:40)" 1 52:54:00:aa:00:40 408
 
 check "virsh net-define sriov" sh -c "virt-sriov network --name sriov --pf $PF > $LAB_SCENARIO_OUT/sriov.xml && virsh net-define $LAB_SCENARIO_OUT/sriov.xml && virsh net-start sriov"
 # the pool gives the first free VF: 0

@@ -145,9 +145,22 @@ describe('NICs', () => {
     }]);
   });
 
+  test('VFs made by hand that the config does not record: a warning with the command that records them', () => {
+    const none = checkPfCapabilities(healthyFacts({ config: { ...healthyFacts().config, pfs: {} } }));
+    expect(none).toEqual([{
+      id: 'sriov-nic:eth0', status: 'warn',
+      summary: 'eth0 (igb, 0000:01:00.0) has 2 VFs, but none are recorded in /etc/virt-sriov/config.json: after a reboot eth0 has 0',
+      fix: 'virt-sriov vfs eth0 --count 2 (records the live count; the daemon hook makes them at boot)',
+    }]);
+    const fewer = checkPfCapabilities(healthyFacts({ nics: [igbPf({ numVfs: 5 })] }));
+    expect(fewer[0]).toMatchObject({ status: 'warn', summary: expect.stringContaining('has 5 VFs, but only 2 are recorded') });
+    // more recorded than live: the hooks make them (at boot, at the next guest or network start)
+    expect(checkPfCapabilities(healthyFacts({ nics: [igbPf({ numVfs: 0 })] }))[0]!.status).toBe('ok');
+  });
+
   test('the config naming a PF that is not there, or has no SR-IOV', () => {
     const nics = [igbPf(), { name: 'eno1', pci: '0000:00:19.0', driver: 'e1000e', sriov: false, totalVfs: 0, numVfs: 0, link: null }];
-    const f = healthyFacts({ nics, config: { ...healthyFacts().config, pfs: { eno1: { numVfs: 2 }, ens9: { numVfs: 4 } } } });
+    const f = healthyFacts({ nics, config: { ...healthyFacts().config, pfs: { eth0: { numVfs: 2 }, eno1: { numVfs: 2 }, ens9: { numVfs: 4 } } } });
     const checks = checkPfCapabilities(f);
     expect(checks.map((c) => [c.id, c.status])).toEqual([['sriov-nic:eth0', 'ok'], ['sriov-nic:eno1', 'fail'], ['sriov-nic:ens9', 'fail']]);
     expect(checks[2]!.summary).toBe('the config names ens9 as a PF, but there is no such interface');

@@ -69,8 +69,8 @@ const BROKEN: { name: string; change: (s: FakeDoctorSpec) => void; expected: str
     change: (s) => {
       s.config = { path: '/etc/virt-sriov/config.json', error: { message: 'config /etc/virt-sriov/config.json: pfs.eth0.numVfs: expected number', fix: 'fix that key' }, pfs: {}, networks: {} };
     },
-    // with the defaults, bnx2x has no quirk configured
-    expected: ['fail config', 'warn driver-quirk:eth1'],
+    // with the defaults, no VF count is recorded and bnx2x has no quirk configured
+    expected: ['fail config', 'warn sriov-nic:eth0', 'warn sriov-nic:eth1', 'warn driver-quirk:eth1'],
     fix: /^fix that key$/,
   },
   {
@@ -133,7 +133,10 @@ const BROKEN: { name: string; change: (s: FakeDoctorSpec) => void; expected: str
   },
   {
     name: 'a bnx2x PF missing from the config (the daemon hook re-creates the VFs of configured PFs only)',
-    change: (s) => void (s.config = { ...s.config, pfs: {} }),
+    change: (s) => {
+      s.config = { ...s.config, pfs: { eth0: { numVfs: 2 } } };
+      s.pfs[1] = { ...s.pfs[1]!, numVfs: 0 }; // no live VFs the config leaves out: that is another warning
+    },
     expected: ['warn driver-quirk:eth1'],
     fix: /set pfs\.eth1 to \{"numVfs": \d+\}/,
   },

@@ -16,7 +16,7 @@ export const hook = (driver: HookFile['driver'], patch: Partial<HookFile> = {}):
 
 export function healthyFacts(patch: Partial<DoctorFacts> = {}): DoctorFacts {
   return {
-    config: { path: '/etc/virt-sriov/config.json', error: null, pfs: {}, networks: {} },
+    config: { path: '/etc/virt-sriov/config.json', error: null, pfs: { eth0: { numVfs: 2 } }, networks: {} },
     cpuVendor: 'intel',
     cmdline: 'BOOT_IMAGE=/boot/vmlinuz-6.1.0-56-amd64 root=/dev/sda1 ro quiet intel_iommu=on iommu=pt',
     iommuGroups: 30,

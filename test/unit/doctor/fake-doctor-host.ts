@@ -65,7 +65,7 @@ export function healthy(): FakeDoctorSpec {
     daemons: [{ name: 'libvirtd', pid: 812, startedAgoMs: 600_000 }],
     config: {
       path: '/etc/virt-sriov/config.json', error: null,
-      pfs: { eth1: { numVfs: 2, quirks: ['recreate-vfs-after-mac'] } },
+      pfs: { eth0: { numVfs: 2 }, eth1: { numVfs: 2, quirks: ['recreate-vfs-after-mac'] } },
       networks: { sriov: { vlan: 403 } },
     },
   };

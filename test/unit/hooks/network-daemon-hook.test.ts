@@ -7,8 +7,8 @@ let bench: HookBench;
 afterEach(() => bench?.remove());
 
 describe('network hook, start begin of a hostdev network', () => {
-  test('a PF with 0 VFs gets its configured count and is brought up, before libvirt looks for VFs', async () => {
-    bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 0, up: false }], { pfs: { eth0: { numVfs: 2 } } });
+  test('a PF with 0 VFs gets its configured count and is brought up (bringUp), before libvirt looks for VFs', async () => {
+    bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 0, up: false }], { pfs: { eth0: { numVfs: 2, bringUp: true } } });
     const r = await bench.run('network', 'sriov start begin -', netStart);
     expect(r.exitCode).toBe(0);
     expect(bench.host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('2');
@@ -21,7 +21,7 @@ describe('network hook, start begin of a hostdev network', () => {
     const r = await bench.run('network', 'sriov start begin -', netStart);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('network sriov: PF eth0 has no VFs');
-    expect(r.stderr).toContain('"pfs": {"eth0": {"numVfs": N}}');
+    expect(r.stderr).toContain('run `virt-sriov vfs eth0 --count N`: it makes N VFs now and records N in');
   });
 
   test('VFs in use are never destroyed to reach a higher count', async () => {

@@ -35,7 +35,7 @@ describe('plain <hostdev>: the hook sets everything, MAC and VLAN included', () 
     const calls = bench.takeIpCalls();
     const writes = calls.filter((c) => c.batch);
     expect(writes).toHaveLength(1); // one write process for the whole start
-    expect(calls.filter((c) => c.argv[0] === '-j')).toHaveLength(2); // prepare's read and start's read-back
+    expect(calls.filter((c) => c.argv[0] === '-j')).toHaveLength(3); // prepare's read, start's read and its read-back
     expect(bench.records()).toMatchObject([{ pci: '0000:01:10.2', pf: 'eth0', index: 1, owner: { name: 'l2-hostdev' }, phase: 'running' }]);
     const log = bench.lastLog();
     expect(log).toMatchObject({ hook: 'qemu', op: 'start', object: 'l2-hostdev', result: 'ok' });
@@ -225,20 +225,49 @@ describe('reconnect, VF creation, migrate and the rest', () => {
     expect(bench.records()).toMatchObject([{ pci: '0000:01:10.2' }]);
   });
 
-  test('after a reboot the PF is down: prepare brings it up, as a VF of a down PF has no link', async () => {
-    bench = HookBench.create([{ ...PF, up: false }]);
+  test('after a reboot the PF is down: prepare brings it up when the config says so, as a VF of a down PF has no link', async () => {
+    bench = HookBench.create([{ ...PF, up: false }], { pfs: { eth0: { numVfs: 2, bringUp: true } } });
     const r = await bench.run('qemu', 'l2-hostdev prepare begin -', hostdevPrepare);
     expect(r).toMatchObject({ exitCode: 0 });
     expect(bench.host.load().pfs.eth0?.up).toBe(true);
     expect(bench.lastLog().notes).toContain('eth0: brought up');
   });
 
-  test('a VF that does not exist and no configured PF: refused with how to fix it', async () => {
-    bench = HookBench.create([{ ...PF, numVfs: 0 }]);
+  test('a PF that is down and not to be brought up: prepare refuses with the command to run, and claims nothing', async () => {
+    bench = HookBench.create([{ ...PF, up: false }]);
     const r = await bench.run('qemu', 'l2-hostdev prepare begin -', hostdevPrepare);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('hostdev 0000:01:10.2 names a PCI device this host doesn\'t have');
-    expect(r.stderr).toContain('numVfs');
+    expect(r.stderr).toContain('PF eth0 is down, and libvirt sets a VF\'s MAC only on a PF that is up');
+    expect(r.stderr).toContain('`ip link set eth0 up`');
+    expect(r.stderr).toContain('"pfs": {"eth0": {"bringUp": true}}');
+    expect(bench.host.load().pfs.eth0?.up).toBe(false);
+    expect(bench.records()).toEqual([]);
+  });
+
+  test('after a reboot with no pfs in the config, prepare finds the VF\'s PF from sriov_offset/sriov_stride and makes just enough VFs', async () => {
+    bench = HookBench.create([{ ...PF, numVfs: 0 }]);
+    const r = await bench.run('qemu', 'l2-hostdev prepare begin -', hostdevPrepare);
+    expect(r).toMatchObject({ exitCode: 0 });
+    // 0000:01:10.2 is VF 1 of eth0 (0000:01:00.0 + 128 + 1 * 2): VFs 0 and 1
+    expect(bench.host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('2');
+    expect(bench.lastLog().notes).toContain('eth0: VFs 0 -> 2');
+    expect(bench.records()).toMatchObject([{ pci: '0000:01:10.2', pf: 'eth0', index: 1 }]);
+  });
+
+  test('a VF the config\'s count leaves out is refused, naming the PF, the count and the command that raises it', async () => {
+    bench = HookBench.create([{ ...PF, numVfs: 0 }], { pfs: { eth0: { numVfs: 1 } } });
+    const r = await bench.run('qemu', 'l2-hostdev prepare begin -', hostdevPrepare);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('hostdev 0000:01:10.2 names VF 1 of eth0, but eth0 is set to 1 VFs');
+    expect(r.stderr).toContain('virt-sriov vfs eth0 --count 2');
+    expect(bench.host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('0');
+  });
+
+  test('an address no PF of this host makes: refused with how to fix it', async () => {
+    bench = HookBench.create([{ ...PF, numVfs: 0 }]);
+    const r = await bench.run('qemu', 'l2-hostdev prepare begin -', hostdevPrepare.replace(/bus='0x01'/, "bus='0x07'"));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('hostdev 0000:07:10.2 names a PCI device this host doesn\'t have, and no SR-IOV PF of this host makes a VF there');
   });
 
   test('migrate points a <hostdev> at a free VF of the same PF when its VF is taken here, and its settings follow', async () => {
