@@ -12,6 +12,8 @@ import { cHeapInUse, collectGarbage, libvirtFunction } from './native.js';
 const ITERATIONS = 5000;
 /** Below what a leak of the smallest string (a 32-byte malloc chunk) per call adds up to: 160 KiB. */
 const BUDGET = 128 * 1024;
+/** Rounds a clean call gets to show a growth under BUDGET. */
+const ROUNDS = 5;
 const FIXTURE = fileURLToPath(new URL('../../fixtures/libvirt/sriov-node.xml', import.meta.url));
 
 let conn: LibvirtConnection;
@@ -21,10 +23,12 @@ beforeAll(() => {
 afterAll(() => conn.close());
 
 /**
- * C heap growth over `iterations` calls of `fn`, after a warm-up round: the smaller of two
- * rounds, since a leak grows the heap in both and the allocator's noise rarely does. `fn`
- * answers whether the call did what it should; jest's expect() stays out of the loop, as it
- * allocates on the C heap itself.
+ * C heap growth over `iterations` calls of `fn`, after a warm-up round: the smallest of up to
+ * ROUNDS rounds, stopping at the first one under BUDGET. A leak grows the heap in every round,
+ * so it never gets under; the noise on this arena comes and goes (a full integration run here
+ * printed rounds of 196064 then -32 bytes for the same clean call; CI once failed on two noisy
+ * rounds out of two). `fn` answers whether the call did what it should; jest's expect() stays
+ * out of the loop, as it allocates on the C heap itself.
  */
 function heapGrowth(fn: () => boolean, iterations = ITERATIONS): number {
   let wrong = 0;
@@ -36,7 +40,8 @@ function heapGrowth(fn: () => boolean, iterations = ITERATIONS): number {
     return cHeapInUse() - before;
   };
   round(iterations); // warm-up: lazy init, caches, and V8 compiling the loop (zone memory is malloc'ed)
-  const growth = Math.min(round(iterations), round(iterations));
+  let growth = Infinity;
+  for (let i = 0; i < ROUNDS && growth >= BUDGET; i++) growth = Math.min(growth, round(iterations));
   expect(wrong).toBe(0);
   return growth;
 }
