@@ -1,7 +1,8 @@
 /**
  * The network hook, for hostdev networks (<forward mode='hostdev'>, a pool of VFs).
  * `start begin` runs before libvirt expands <pf dev> into VFs (and fails on a PF without any):
- * bring the PF up and to its VF count. `port-created` runs when libvirt has picked a VF for a
+ * bring the PF up and to its VF count (recorded, or one VF per NIC of the guests defined on the
+ * network when the PF has none). `port-created` runs when libvirt has picked a VF for a
  * guest, before it sets MAC/VLAN: claim the VF with its state from before the guest.
  * Both run again for running guests when the daemon restarts, so both are idempotent.
  * `port-deleted` puts the VF back and frees it.
@@ -14,6 +15,8 @@ import { describeUnsupported, unsupportedSettings } from '../drivers/vf-support.
 import { networkSettings } from '../plan/guest-vf.js';
 import { describeVf, type VfRef, type VfSnapshot } from '../plan/vf-snapshot.js';
 import { holds, sameOwner, type Owner } from '../state/vf-record.js';
+import { networkOf } from '../xml/devices/interface-network.js';
+import { DomainXml } from '../xml/domain.js';
 import type { HookData } from '../xml/network.js';
 import { OK, IGNORED, type HookEnv, type HookOutcome } from './hook-env.js';
 import { putBackVfs } from './qemu/stop.js';
@@ -34,13 +37,32 @@ export async function networkStart(env: HookEnv, data: HookData): Promise<HookOu
     const current = Number(env.sysfs.read(`class/net/${pf}/device/sriov_numvfs`) ?? 0);
     if (wanted !== undefined) await ensureVfCount(env, pf, wanted);
     else if (current === 0) {
-      throw new OperationError(`network ${net.name}: PF ${pf} has no VFs, and libvirt can't start a VF pool without them`,
-        `run \`virt-sriov vfs ${pf} --count N\`: it makes N VFs now and records N in ${configFileOf(env.config)}, so they are made again at boot`);
+      // libvirt can't start a pool without VFs: make what the guests defined on it need
+      const total = Number(env.sysfs.read(`class/net/${pf}/device/sriov_totalvfs`) ?? 0);
+      const nics = nicsOn(env, net.name);
+      const count = Math.max(1, Math.min(nics, total));
+      await ensureVfCount(env, pf, count);
+      env.report.note(`network ${net.name}: PF ${pf} had no VFs and no count is recorded: made ${count} (${nics} NIC(s) of defined guests use ${net.name}); ` +
+        `\`virt-sriov vfs ${pf} --count N\` records the count the pool should have, for guests defined later too`);
     }
     const links = await readPfs(env, [pf]);
     await ensurePfUp(env, links.get(pf)!);
     return OK;
   });
+}
+
+/** How many NICs of the guests defined in libvirt take a VF from `network`. */
+function nicsOn(env: HookEnv, network: string): number {
+  const ctx = { isVf: () => false, isHostdevNetwork: (name: string) => name === network };
+  let nics = 0;
+  for (const text of env.definedDomains()) {
+    try {
+      nics += DomainXml.read(text, 'a defined domain').sriovDevices(ctx).filter((d) => networkOf(d.element) === network).length;
+    } catch {
+      // a domain we can't read takes no VF here; its own start will say what is wrong
+    }
+  }
+  return nics;
 }
 
 export async function portCreated(env: HookEnv, data: HookData): Promise<HookOutcome> {

@@ -16,12 +16,22 @@ describe('network hook, start begin of a hostdev network', () => {
     expect(bench.lastLog().notes).toEqual(['eth0: VFs 0 -> 2', 'eth0: brought up']);
   });
 
-  test('without a configured count, a PF with no VFs fails net-start with how to fix it', async () => {
+  test('without a recorded count, a PF with no VFs gets one VF per NIC of the guests defined on the network', async () => {
+    bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 0 }]);
+    // two guests defined on the pool: one NIC each; and one guest that uses no pool
+    const onPool = captureStdin('qemu.l2-net.prepare.begin.xml');
+    bench.domains = [onPool, onPool.replace(/<name>[^<]*</, '<name>second<'), captureStdin('qemu.l2-hostdev.prepare.begin.xml'), '<domain'];
+    const r = await bench.run('network', 'sriov start begin -', netStart);
+    expect(r.exitCode).toBe(0);
+    expect(bench.host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('2');
+    expect(bench.lastLog().notes.join('\n')).toContain('network sriov: PF eth0 had no VFs and no count is recorded: made 2 (2 NIC(s) of defined guests use sriov); `virt-sriov vfs eth0 --count N` records');
+  });
+
+  test('without a recorded count or a guest defined on it, the pool gets one VF, so the network starts', async () => {
     bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 0 }]);
     const r = await bench.run('network', 'sriov start begin -', netStart);
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('network sriov: PF eth0 has no VFs');
-    expect(r.stderr).toContain('run `virt-sriov vfs eth0 --count N`: it makes N VFs now and records N in');
+    expect(r.exitCode).toBe(0);
+    expect(bench.host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('1');
   });
 
   test('VFs in use are never destroyed to reach a higher count', async () => {
