@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { bakedConfigPath, DEFAULT_CONFIG_PATH, loadConfig, type Config } from '../config/config.js';
 import { InputError, UsageError } from '../errors.js';
 import { openLibvirt, type LibvirtConnection } from '../libvirt/index.js';
-import { isLocalUri } from '../pool/host-pool.js';
+import { isLocalUri } from '../libvirt/uri.js';
 import { hostFor, type Host } from './host-context.js';
 import type { CliIo } from './io.js';
 

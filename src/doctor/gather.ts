@@ -6,6 +6,8 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } fr
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { listPfNames, readPfSysfs } from '../host/host-model.js';
+import { isLocalUri } from '../libvirt/uri.js';
+import { isPciName } from '../model/pci-address.js';
 import { parseKernelConfig } from './checks/kernel.js';
 import {
   DAEMON_NAMES, HOOK_DRIVERS,
@@ -100,8 +102,6 @@ function readVfioPci(host: DoctorHost, release: string | null): VfioPciFacts {
   };
 }
 
-const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
-
 /** Every interface backed by a device, except VFs; each PF with its link state. */
 async function readNics(host: DoctorHost): Promise<NicFacts[]> {
   const { sysfs, ip } = host;
@@ -110,7 +110,7 @@ async function readNics(host: DoctorHost): Promise<NicFacts[]> {
   return Promise.all(names.map(async (name): Promise<NicFacts> => {
     const dev = `class/net/${name}/device`;
     const device = sysfs.linkName(dev);
-    const base = { name, pci: device && PCI_ADDRESS.test(device) ? device : null, driver: sysfs.linkName(`${dev}/driver`) };
+    const base = { name, pci: device && isPciName(device) ? device : null, driver: sysfs.linkName(`${dev}/driver`) };
     if (!pfs.has(name)) return { ...base, sriov: false, totalVfs: 0, numVfs: 0, link: null };
     const pf = readPfSysfs(sysfs, name);
     let link: NicFacts['link'];
@@ -121,14 +121,6 @@ async function readNics(host: DoctorHost): Promise<NicFacts[]> {
     }
     return { ...base, sriov: true, totalVfs: pf.totalVfs, numVfs: pf.numVfs, link };
   }));
-}
-
-/** Whether a libvirt URI names this machine: no host part (qemu:///system) or localhost. */
-export function isLocalUri(uri: string): boolean {
-  const m = /^[A-Za-z0-9+._-]+:\/\/([^/?]*)/.exec(uri);
-  if (!m) return true;
-  const hostPart = m[1]!.replace(/^[^@]*@/, '').replace(/:\d+$/, '');
-  return hostPart === '' || hostPart === 'localhost' || hostPart === '127.0.0.1' || hostPart === '[::1]';
 }
 
 async function readLibvirt(host: DoctorHost, uri: string): Promise<LibvirtFacts> {

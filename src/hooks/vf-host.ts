@@ -7,6 +7,7 @@ import { profileOf, ZERO_MAC, ZERO_MAC_FALLBACK, type DriverProfile } from '../d
 import { OperationError } from '../errors.js';
 import { isInterfaceName } from '../model/interface-name.js';
 import { locateVf, pfNetdev, readPfSysfs, waitForVfs } from '../host/host-model.js';
+import { ipFailure } from '../host/ip.js';
 import type { PfLink } from '../host/ip-link.js';
 import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
 import { planVfCount } from '../plan/vf-count.js';
@@ -117,12 +118,11 @@ export async function applyAllYouCan(env: HookEnv, changes: readonly VfChange[])
       await applyChanges(env, rest);
       return failed;
     } catch (e) {
-      const line = /-:(\d+)/.exec((e as Error).message);
-      const at = line ? Number(line[1]) - 1 : 0;
+      const { command, reason: why } = ipFailure((e as Error).message);
+      const at = command ?? 0;
       const done = rest.slice(0, at);
       for (const c of done) env.report.changes.push({ pf: c.vf.pf, vf: c.vf.index, pci: c.vf.pci, setting: c.keys.join('/'), from: c.from, to: c.to });
       const change = rest[at]!;
-      const why = firstLine((e as Error).message);
       const zeroMac = change.keys.length === 1 && change.keys[0] === 'mac' && change.to === ZERO_MAC;
       if (zeroMac) env.report.note(`${describeVf(change.vf)}: the driver refused MAC ${ZERO_MAC} (${why}); trying ${ZERO_MAC_FALLBACK}, as libvirt does`);
       else failed.push({ change, why });
@@ -130,12 +130,6 @@ export async function applyAllYouCan(env: HookEnv, changes: readonly VfChange[])
     }
   }
   return failed;
-}
-
-/** The kernel's reason in ip's output ("RTNETLINK answers: Operation not supported"), else its first line. */
-export function firstLine(text: string): string {
-  const reason = /(RTNETLINK answers: [^;\n]*|Error: [^;\n]*)/.exec(text);
-  return reason ? reason[1]!.trim() : text.split('\n')[0]!.trim();
 }
 
 /** VF addresses on a PF that guests hold: bound to vfio-pci or claimed in the state. */
@@ -192,7 +186,7 @@ export async function ensurePfUp(env: HookEnv, link: PfLink): Promise<void> {
   try {
     await env.ip.batch([['link', 'set', 'dev', pf, 'up']]);
   } catch (e) {
-    throw new OperationError(`PF ${pf} is down and could not be brought up: ${firstLine((e as Error).message)}`, `check \`ip link show ${pf}\` and \`dmesg\`; bring it up with \`ip link set ${pf} up\``);
+    throw new OperationError(`PF ${pf} is down and could not be brought up: ${ipFailure((e as Error).message).reason}`, `check \`ip link show ${pf}\` and \`dmesg\`; bring it up with \`ip link set ${pf} up\``);
   }
   env.report.note(`${pf}: brought up`);
 }

@@ -22,6 +22,21 @@ export interface IpTool {
 }
 
 
+/**
+ * What a failed `ip` said, from its error's message: which command of a batch failed (0-based;
+ * null when ip named none: `-batch` stops at the first failure and says "Command failed -:N")
+ * and the kernel's reason ("RTNETLINK answers: Operation not supported", "Error: ..."), else
+ * the message's first line.
+ */
+export function ipFailure(message: string): { command: number | null; reason: string } {
+  const line = /-:(\d+)/.exec(message);
+  const reason = /(RTNETLINK answers: [^;\n]*|Error: [^;\n]*)/.exec(message);
+  return {
+    command: line ? Number(line[1]) - 1 : null,
+    reason: reason ? reason[1]!.trim() : message.split('\n')[0]!.trim(),
+  };
+}
+
 /** `command` is the argv that runs ip: ['ip'] or, for a fake host, ['/path/to/fake-ip']. */
 export function ipTool(command: readonly string[] = ['ip']): IpTool {
   const [file, ...pre] = command;

@@ -28,6 +28,17 @@ export function parsePciAddress(text: string): PciAddress {
   }, text);
 }
 
+const SYSFS_NAME = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+
+/**
+ * Whether `text` is a PCI address exactly as sysfs names a device (and formatPciAddress writes
+ * it): `0000:01:10.2`, lower-case hex, every digit there. For names read from sysfs or made from
+ * such names (state files); parsePciAddress is for what an admin types.
+ */
+export function isPciName(text: string): boolean {
+  return SYSFS_NAME.test(text);
+}
+
 /** The canonical sysfs form, `0000:01:10.2`. */
 export function formatPciAddress(a: PciAddress): string {
   const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');

@@ -6,17 +6,13 @@ import type { DriverProfile } from '../drivers/driver-profiles.js';
 import type { VfState } from '../host/ip-link.js';
 import { formatSetting, type LinkState, type VfSettings, type Vlan } from '../model/vf-settings.js';
 
-/** Everything `ip -j link show` reports of a VF; null where the driver reports nothing. */
-export interface VfSnapshot {
-  readonly mac: string;
+/**
+ * Everything `ip -j link show` reports of a VF's settings (VfState without its index and
+ * counters), the VLAN and its priority as one; null where the driver reports nothing.
+ */
+export interface VfSnapshot extends Omit<VfState, 'vf' | 'vlan' | 'qos' | 'stats'> {
   /** null: untagged. */
   readonly vlan: Vlan | null;
-  readonly spoofchk: boolean | null;
-  readonly trust: boolean | null;
-  readonly linkState: LinkState | null;
-  readonly minTxRate: number;
-  readonly maxTxRate: number;
-  readonly queryRss: boolean | null;
 }
 
 /** What a VF should become; absent keys are left as they are. */

@@ -19,11 +19,6 @@ export function domainDefinitions(conn: LibvirtConnection): DomainDefinition[] {
   });
 }
 
-/** Whether a URI names this host: no host part (qemu:///system, test:///default). */
-export function isLocalUri(uri: string | undefined): boolean {
-  return !uri || /^[a-z0-9+]+:\/\/\//i.test(uri);
-}
-
 /** A PF's VFs in index order, from sysfs (local) or libvirt's node devices (remote). */
 export function pfVfs(pf: string, source: { sysfs: Sysfs } | { conn: LibvirtConnection }): string[] {
   if ('sysfs' in source) {

@@ -4,10 +4,9 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { isPciName } from '../model/pci-address.js';
 import { withLock } from './host-lock.js';
 import type { VfRecord } from './vf-record.js';
-
-const PCI_NAME = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
 export interface StateStore {
   readonly dir: string;
@@ -26,7 +25,7 @@ export interface StateStore {
 export function stateStore(dir: string): StateStore {
   const vfDir = join(dir, 'vfs');
   const file = (pci: string) => {
-    if (!PCI_NAME.test(pci)) throw new Error(`not a PCI address: ${pci}`);
+    if (!isPciName(pci)) throw new Error(`not a PCI address: ${pci}`);
     return join(vfDir, `${pci}.json`);
   };
   // once per store (a hook call makes one): every put of a start with 8 VFs needn't stat again
@@ -96,7 +95,7 @@ export function stateStore(dir: string): StateStore {
     },
     unreadable() {
       try {
-        return readdirSync(vfDir).filter((n) => n.endsWith('.json') && PCI_NAME.test(n.slice(0, -5)) && !read(join(vfDir, n))).map((n) => n.slice(0, -5));
+        return readdirSync(vfDir).filter((n) => n.endsWith('.json') && isPciName(n.slice(0, -5)) && !read(join(vfDir, n))).map((n) => n.slice(0, -5));
       } catch {
         return [];
       }
@@ -107,7 +106,7 @@ export function stateStore(dir: string): StateStore {
 
 function isRecord(r: unknown): r is VfRecord {
   const x = r as Partial<VfRecord> | null;
-  return typeof x === 'object' && x !== null && typeof x.pci === 'string' && PCI_NAME.test(x.pci) && typeof x.pf === 'string' && Number.isInteger(x.index)
+  return typeof x === 'object' && x !== null && typeof x.pci === 'string' && isPciName(x.pci) && typeof x.pf === 'string' && Number.isInteger(x.index)
     && typeof x.owner === 'object' && x.owner !== null && typeof x.owner.name === 'string' && ['claimed', 'running', 'stopped'].includes(x.phase as string)
     && typeof x.guest === 'object' && x.guest !== null;
 }

@@ -5,13 +5,14 @@
  * the start: a guest must not run on a VLAN it was not given.
  */
 import { OperationError } from '../../errors.js';
+import { ipFailure } from '../../host/ip.js';
 import type { VfSettings } from '../../model/vf-settings.js';
 import { guestDesired, networkSettings } from '../../plan/guest-vf.js';
 import { describeVf, planChanges, provenBy, type VfChange, type VfDesired, type VfRef, type VfSnapshot } from '../../plan/vf-snapshot.js';
 import type { VfRecord } from '../../state/vf-record.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { applyAndCheck, firstLine, pfDriver, putBackTouched, readPfs, snapshotIn } from '../vf-host.js';
+import { applyAndCheck, pfDriver, putBackTouched, readPfs, snapshotIn } from '../vf-host.js';
 import { domainVfs, ownRecord } from './domain-devices.js';
 
 interface Target {
@@ -74,11 +75,11 @@ function withNetworkDefaults(env: HookEnv, record: VfRecord | null, asked: VfSet
 
 function startRefused(domain: DomainXml, e: unknown, changes: readonly VfChange[]): OperationError {
   const message = (e as Error).message;
-  const line = /-:(\d+)/.exec(message);
-  const failed = line ? changes[Number(line[1]) - 1] : undefined;
+  const { command, reason } = ipFailure(message);
+  const failed = command === null ? undefined : changes[command];
   if (failed) {
     return new OperationError(
-      `domain ${domain.name}: ${describeVf(failed.vf)}: \`ip ${failed.argv.join(' ')}\` failed: ${firstLine(message)}. Every VF was put back and the guest was not started`,
+      `domain ${domain.name}: ${describeVf(failed.vf)}: \`ip ${failed.argv.join(' ')}\` failed: ${reason}. Every VF was put back and the guest was not started`,
       `if the ${failed.vf.pf} driver can't do this ${failed.keys.join('/')} setting, remove it from the domain's virt-sriov metadata (virsh edit ${domain.name})`);
   }
   const fix = e instanceof OperationError ? e.fix : undefined;

@@ -1,11 +1,12 @@
 /** Running the CLI in process, with captured output, against a fake host. */
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { CliIo } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/program.js';
-import type { FakeHost } from '../../support/fake-host.js';
+import { FakeHost } from '../../support/fake-host.js';
 
 export interface CliRun {
   readonly code: number;
@@ -52,4 +53,36 @@ export async function bundleFakeIp(): Promise<{ file: string; remove(): void }> 
     outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node18', logLevel: 'error',
   });
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A suite's fake `ip`, bundled once (bundleFakeIp), and its fake hosts, each removed after its
+ * test. Call at the top of a test file.
+ */
+export function useFakeIp(): {
+  /** FakeHost.create, removed after the test. */
+  host(...args: Parameters<typeof FakeHost.create>): FakeHost;
+  /** writeConfig, with this fake ip as the host's ip command (unless `config` names another). */
+  config(host: FakeHost, config?: Record<string, unknown>): string;
+  /** The bundled fake ip, for a command that wraps it. */
+  ipFile(): string;
+} {
+  let ip: Awaited<ReturnType<typeof bundleFakeIp>> | undefined;
+  const hosts: FakeHost[] = [];
+  beforeAll(async () => {
+    ip = await bundleFakeIp();
+  }, 30_000);
+  afterAll(() => ip?.remove());
+  afterEach(() => {
+    for (const h of hosts.splice(0)) h.remove();
+  });
+  return {
+    host(...args) {
+      const h = FakeHost.create(...args);
+      hosts.push(h);
+      return h;
+    },
+    config: (host, config = {}) => writeConfig(host, { ipCommand: host.ipCommand(ip!.file), ...config }),
+    ipFile: () => ip!.file,
+  };
 }

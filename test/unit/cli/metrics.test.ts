@@ -1,21 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FakeHost } from '../../support/fake-host.js';
-import { bundleFakeIp, cli, writeConfig } from './cli-helpers.js';
+import type { FakeHost } from '../../support/fake-host.js';
+import { cli, useFakeIp } from './cli-helpers.js';
 
-let ip: Awaited<ReturnType<typeof bundleFakeIp>>;
+const fake = useFakeIp();
 let host: FakeHost;
-beforeAll(async () => {
-  ip = await bundleFakeIp();
-}, 30_000);
-afterAll(() => ip.remove());
-afterEach(() => host?.remove());
 
 function mlx5Host(): string {
-  host = FakeHost.create([{ name: 'ens1f0', pci: '0000:3b:00.0', driver: 'mlx5_core', numVfs: 2 }]);
+  host = fake.host([{ name: 'ens1f0', pci: '0000:3b:00.0', driver: 'mlx5_core', numVfs: 2 }]);
   host.countTraffic('ens1f0', 1, { rxBytes: 1234, rxPackets: 2 });
-  const config = writeConfig(host, { ipCommand: host.ipCommand(ip.file) });
+  const config = fake.config(host);
   writeFileSync(join(host.root, 'virt-sriov.log'), [
     JSON.stringify({ time: '2026-12-05T10:00:00.000Z', hook: 'qemu', op: 'start', subop: 'begin', object: 'fw1', result: 'failed', durationMs: 250, vfs: [], changes: [], notes: [] }),
     '{"a line cut short',
@@ -54,7 +49,7 @@ describe('virt-sriov metrics', () => {
 
   test('no hook has run yet (no log): the hook families are there, empty', async () => {
     mlx5Host();
-    const r = await cli(['metrics', '-c', 'test:///default', '--config-file', writeConfig(host, { ipCommand: host.ipCommand(ip.file), logFile: join(host.root, 'none.log') })]);
+    const r = await cli(['metrics', '-c', 'test:///default', '--config-file', fake.config(host, { logFile: join(host.root, 'none.log') })]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('# TYPE virt_sriov_hook_calls_total counter\n# HELP virt_sriov_hook_duration_seconds');
   });

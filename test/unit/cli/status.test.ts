@@ -1,28 +1,23 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DRIVER_PROFILES } from '../../../src/drivers/driver-profiles.js';
 import { stateStore } from '../../../src/state/state-store.js';
-import { FakeHost } from '../../support/fake-host.js';
-import { bundleFakeIp, cli, writeConfig } from './cli-helpers.js';
+import type { FakeHost } from '../../support/fake-host.js';
+import { cli, useFakeIp } from './cli-helpers.js';
 
-let ip: Awaited<ReturnType<typeof bundleFakeIp>>;
+const fake = useFakeIp();
 let host: FakeHost;
-beforeAll(async () => {
-  ip = await bundleFakeIp();
-}, 30_000);
-afterAll(() => ip.remove());
-afterEach(() => host?.remove());
 
 /** Two igb PFs as a real host would have them: eth0 with 2 VFs (one handed to a guest), eth1 with none. */
 function igbHost(): string {
-  host = FakeHost.create([
+  host = fake.host([
     { name: 'eth1', pci: '0000:02:00.0' },
     { name: 'eth0', pci: '0000:01:00.0', numVfs: 2 },
   ]);
   host.setVf('eth0', 0, { mac: 'de:ad:fe:ed:ff:01', vlan: 403, qos: 3, spoofchk: false, trust: true, max_tx: 100 });
   host.bindVf('eth0', 1, 'vfio-pci');
-  return writeConfig(host, { ipCommand: host.ipCommand(ip.file) });
+  return fake.config(host);
 }
 
 describe('virt-sriov status --json', () => {
@@ -65,8 +60,8 @@ describe('virt-sriov status --json', () => {
   });
 
   test('a host with no SR-IOV NIC: no PFs', async () => {
-    host = FakeHost.create([]);
-    const r = await cli(['status', '-c', 'test:///default', '--json', '--config-file', writeConfig(host, { ipCommand: host.ipCommand(ip.file) })]);
+    host = fake.host([]);
+    const r = await cli(['status', '-c', 'test:///default', '--json', '--config-file', fake.config(host)]);
     expect(r).toEqual({ code: 0, stdout: '{"pfs":[]}\n', stderr: '' });
   });
 });
@@ -86,12 +81,12 @@ describe('virt-sriov status', () => {
   });
 
   test("each VF's traffic with the guest that holds it, by the guest's NIC MAC or alias", async () => {
-    host = FakeHost.create([{ name: 'ens1f0', pci: '0000:3b:00.0', driver: 'mlx5_core', numVfs: 2 }]);
+    host = fake.host([{ name: 'ens1f0', pci: '0000:3b:00.0', driver: 'mlx5_core', numVfs: 2 }]);
     host.bindVf('ens1f0', 0, 'vfio-pci');
     host.countTraffic('ens1f0', 0, { rxBytes: 3 * 1024 ** 2, txBytes: 1536, rxDropped: 2, txDropped: 1 });
     const records = join(host.root, 'state');
     mkdirSync(records, { recursive: true });
-    const config = writeConfig(host, { ipCommand: host.ipCommand(ip.file) });
+    const config = fake.config(host);
     // test:///default's domains hold no VF of this host: the holder comes from the hooks' record
     stateStore(records).put({
       pf: 'ens1f0', index: 0, pci: host.vfAddress('ens1f0', 0), owner: { name: 'fw1', uuid: null }, style: 'hostdev', network: null,
@@ -112,10 +107,10 @@ describe('virt-sriov status', () => {
   });
 
   test.each(DRIVER_PROFILES.map((p) => [p.driver, p.vfStats] as const))("%s: a guest's VF shows the PF's counters only where the driver keeps them (%s)", async (driver, keeps) => {
-    host = FakeHost.create([{ name: 'p0', pci: '0000:05:00.0', driver, numVfs: 1 }]);
+    host = fake.host([{ name: 'p0', pci: '0000:05:00.0', driver, numVfs: 1 }]);
     host.bindVf('p0', 0, 'vfio-pci');
     host.countTraffic('p0', 0, { rxBytes: 4096, txBytes: 2048 });
-    const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--config-file', writeConfig(host, { ipCommand: host.ipCommand(ip.file) })])).stdout);
+    const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--config-file', fake.config(host)])).stdout);
     expect(json.pfs[0].vfs[0].counters).toEqual(keeps ? expect.objectContaining({ source: 'pf', rxBytes: 4096, txBytes: 2048 }) : null);
     expect(json.pfs[0].vfs[0].noCounters === null).toBe(keeps);
   });
@@ -128,9 +123,9 @@ describe('virt-sriov status', () => {
   });
 
   test('a host with no SR-IOV NIC says so plainly', async () => {
-    host = FakeHost.create([]);
+    host = fake.host([]);
     mkdirSync(join(host.sysRoot, 'class/net/lo'), { recursive: true }); // a netdev that offers no VFs
-    const r = await cli(['status', '-c', 'test:///default', '--config-file', writeConfig(host, { ipCommand: host.ipCommand(ip.file) })]);
+    const r = await cli(['status', '-c', 'test:///default', '--config-file', fake.config(host)]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^No SR-IOV NIC on this host: no network interface offers VFs/);
     // doctor knows whether it is the IOMMU, the kernel, the driver or the BIOS
@@ -138,9 +133,9 @@ describe('virt-sriov status', () => {
   });
 
   test('--pf naming an interface that offers no VFs, or none at all, fails and says which', async () => {
-    host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0' }]);
+    host = fake.host([{ name: 'eth0', pci: '0000:01:00.0' }]);
     mkdirSync(join(host.sysRoot, 'class/net/eno1'), { recursive: true });
-    const config = writeConfig(host, { ipCommand: host.ipCommand(ip.file) });
+    const config = fake.config(host);
     const noVfs = await cli(['status', '-c', 'test:///default', '--pf', 'eno1', '--config-file', config]);
     expect(noVfs).toMatchObject({ code: 1, stdout: '' });
     expect(noVfs.stderr).toMatch(/^virt-sriov: eno1 is not an SR-IOV PF on this host\n {2}fix: it offers no VFs \(no sriov_totalvfs\): `virt-sriov doctor` says why/);
@@ -150,8 +145,8 @@ describe('virt-sriov status', () => {
   });
 
   test('an ip that fails is an operation error (exit 1), with what ip said', async () => {
-    host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0' }]);
-    const config = writeConfig(host, { ipCommand: [process.execPath, '-e', 'process.stderr.write("RTNETLINK answers: Operation not permitted\\n"); process.exit(2)', '--'] });
+    host = fake.host([{ name: 'eth0', pci: '0000:01:00.0' }]);
+    const config = fake.config(host, { ipCommand: [process.execPath, '-e', 'process.stderr.write("RTNETLINK answers: Operation not permitted\\n"); process.exit(2)', '--'] });
     const r = await cli(['status', '-c', 'test:///default', '--config-file', config]);
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr).toMatch(/RTNETLINK answers: Operation not permitted/);

@@ -1,21 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateStore } from '../../../src/state/state-store.js';
-import { FakeHost } from '../../support/fake-host.js';
-import { bundleFakeIp, cli, writeConfig } from './cli-helpers.js';
+import type { FakeHost } from '../../support/fake-host.js';
+import { cli, useFakeIp } from './cli-helpers.js';
 
-let ip: Awaited<ReturnType<typeof bundleFakeIp>>;
+const fake = useFakeIp();
 let host: FakeHost;
-beforeAll(async () => {
-  ip = await bundleFakeIp();
-}, 30_000);
-afterAll(() => ip.remove());
-afterEach(() => host?.remove());
 
 /** mlx5 (counts per VF) with a guest on VF 0, and igb (counts nothing per VF) with a guest on VF 0. */
 function twoPfs(): string {
-  host = FakeHost.create([
+  host = fake.host([
     { name: 'ens1f0', pci: '0000:3b:00.0', driver: 'mlx5_core', numVfs: 2 },
     { name: 'eth0', pci: '0000:01:00.0', numVfs: 1 },
   ]);
@@ -28,7 +23,7 @@ function twoPfs(): string {
       original: null, guest: { mac: `52:54:00:00:00:${name === 'fw1' ? '01' : '02'}` }, phase: 'running', updated: new Date().toISOString(),
     });
   }
-  return writeConfig(host, { ipCommand: host.ipCommand(ip.file) });
+  return fake.config(host);
 }
 
 describe('virt-sriov top', () => {
@@ -71,7 +66,7 @@ if (n + 1 === 2) { process.stderr.write('Device "ens1f0" does not exist.\\n'); p
 const r = spawnSync(process.execPath, [fakeIp, root, ...args], { input: args.includes('-batch') ? readFileSync(0) : '' });
 process.stdout.write(r.stdout); process.stderr.write(r.stderr); process.exitCode = r.status;
 `);
-    const config = writeConfig(host, { ipCommand: [process.execPath, flaky, ip.file, host.root] });
+    const config = fake.config(host, { ipCommand: [process.execPath, flaky, fake.ipFile(), host.root] });
     const r = await cli(['top', '-c', 'test:///default', '-n', '3', '-d', '0.05', '--config-file', config]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^virt-sriov: .*Device "ens1f0" does not exist.*; reading again in 0\.05 s\n$/);
@@ -81,7 +76,7 @@ process.stdout.write(r.stdout); process.stderr.write(r.stderr); process.exitCode
 
   test('a host that cannot be read at all fails at once (exit 1), with what ip said', async () => {
     twoPfs();
-    const config = writeConfig(host, { ipCommand: [process.execPath, '-e', 'process.stderr.write("RTNETLINK answers: Operation not permitted\\n"); process.exit(2)', '--'] });
+    const config = fake.config(host, { ipCommand: [process.execPath, '-e', 'process.stderr.write("RTNETLINK answers: Operation not permitted\\n"); process.exit(2)', '--'] });
     const r = await cli(['top', '-c', 'test:///default', '-d', '0.05', '--config-file', config]);
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr).toMatch(/RTNETLINK answers: Operation not permitted/);

@@ -8,7 +8,7 @@ import { checkDriverQuirks, checkPfCapabilities, checkSriovNics } from '../../..
 import { checkVfioPci } from '../../../src/doctor/checks/vfio.js';
 import { diagnose, doctorJson, exitCodeOf, renderText } from '../../../src/doctor/doctor.js';
 import type { Check, DoctorFacts } from '../../../src/doctor/facts.js';
-import { isLocalUri } from '../../../src/doctor/gather.js';
+import { isLocalUri } from '../../../src/libvirt/uri.js';
 import { version } from '../../../src/versions/version.js';
 import { readFixture } from '../../support/fake-host.js';
 import { healthyFacts, hook, igbPf, kernelConfigWith, T0 } from './facts-fixture.js';

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { InputError } from '../../../src/errors.js';
 import { generateMac, macProblem, normalizeMac } from '../../../src/model/mac.js';
 import {
-  formatPciAddress, parsePciAddress, pciAddressAttributes, pciAddressFromAttributes, samePciAddress,
+  formatPciAddress, isPciName, parsePciAddress, pciAddressAttributes, pciAddressFromAttributes, samePciAddress,
 } from '../../../src/model/pci-address.js';
 
 describe('PCI addresses', () => {
@@ -46,6 +46,14 @@ describe('PCI addresses', () => {
   test('compared by value', () => {
     expect(samePciAddress(parsePciAddress('01:10.2'), parsePciAddress('0000:01:10.2'))).toBe(true);
     expect(samePciAddress(parsePciAddress('01:10.2'), parsePciAddress('0000:01:10.4'))).toBe(false);
+  });
+
+  test('a sysfs name is the canonical form and nothing else', () => {
+    expect(isPciName('0000:01:10.2')).toBe(true);
+    expect(isPciName(formatPciAddress(parsePciAddress('a:1:1f.7')))).toBe(true);
+    for (const bad of ['01:10.2', '0000:01:10.8', '0000:1:10.2', '0000:01:10.2 ', 'ABCD:01:10.2', '../0000:01:10.2', '0000:01:10.2.json']) {
+      expect(isPciName(bad)).toBe(false);
+    }
   });
 });
 
