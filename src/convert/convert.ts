@@ -12,6 +12,7 @@ import { child, childElements, childIndentOf, indentOf, isElement, replaceElemen
 import { describeStyle, type DeviceFields, type Style } from '../xml/devices/device-fields.js';
 import { holdsAttribute, holdsChild } from '../xml/devices/style-table.js';
 import { forgetSourceForms } from '../xml/document.js';
+import { isFailoverStandby } from '../xml/devices/teaming.js';
 import { buildHostdev } from '../xml/devices/hostdev.js';
 import { buildHostdevInterface } from '../xml/devices/interface-hostdev.js';
 import { buildNetworkInterface } from '../xml/devices/interface-network.js';
@@ -93,11 +94,12 @@ export function convertDomain(domain: DomainXml, options: ConvertOptions): Conve
   return { devices: devices.length, conversions, moved, warnings, unusedVfs: spareVfs };
 }
 
-/** The MACs of the domain's interfaces that are not SR-IOV devices. */
+/** The MACs of the domain's interfaces that are not SR-IOV devices (nor a VF's failover standby). */
 function otherInterfaceMacs(domain: DomainXml, devices: readonly SriovDevice[]): Set<string> {
   const ours = new Set(devices.map((d) => d.element));
   const list = child(domain.root, 'devices');
-  return new Set((list ? childElements(list, 'interface') : []).filter((el) => !ours.has(el))
+  // a failover standby shares its VF's MAC and is never taken for it (domain.ts)
+  return new Set((list ? childElements(list, 'interface') : []).filter((el) => !ours.has(el) && !isFailoverStandby(el))
     .flatMap((el) => { const mac = child(el, 'mac')?.getAttribute('address'); return mac ? [mac.toLowerCase()] : []; }));
 }
 

@@ -22,6 +22,24 @@ export const STYLE_RULES: readonly StyleRule[] = [
     why: 'plain PCI assignment works with every libvirt and qemu' },
 ];
 
+/**
+ * A <teaming> failover pair (a virtio-net standby plus a transient VF, so the guest migrates
+ * with plain `virsh migrate --live`): libvirt 6.1.0 formats and runs it, QEMU 4.2 has
+ * virtio-net's failover=on and vfio-pci's failover_pair_id. The guest needs Linux >= 4.18's
+ * net_failover, which no host-side version says.
+ */
+export const FAILOVER_RULE = {
+  libvirt: version('6.1.0'), qemu: version('4.2.0'),
+  why: '<teaming> came in libvirt 6.1.0; virtio-net failover in QEMU 4.2',
+} as const;
+
+/** Why a failover pair can't run on this pair of versions, in one sentence, or null if it can. */
+export function whyNoFailover(libvirt: Version, qemu: Version): string | null {
+  if (!atLeast(libvirt, FAILOVER_RULE.libvirt)) return `a failover pair needs libvirt >= ${formatVersion(FAILOVER_RULE.libvirt)} (this is ${formatVersion(libvirt)}): ${FAILOVER_RULE.why}`;
+  if (!atLeast(qemu, FAILOVER_RULE.qemu)) return `a failover pair needs qemu >= ${formatVersion(FAILOVER_RULE.qemu)} (this is ${formatVersion(qemu)}): ${FAILOVER_RULE.why}`;
+  return null;
+}
+
 /** <vlan> on hostdev interfaces and networks came in libvirt 0.10.0. */
 export const VLAN_IN_XML_SINCE: Version = version('0.10.0');
 

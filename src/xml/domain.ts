@@ -13,6 +13,7 @@ import type { DeviceFields, Style } from './devices/device-fields.js';
 import { hostdevLabel, isPciHostdev, readHostdev } from './devices/hostdev.js';
 import { hostdevInterfaceLabel, isHostdevInterface, readHostdevInterface } from './devices/interface-hostdev.js';
 import { isNetworkInterface, networkInterfaceLabel, networkOf, readNetworkInterface } from './devices/interface-network.js';
+import { isFailoverStandby } from './devices/teaming.js';
 
 /** What the XML alone can't tell: which PCI devices are VFs, which networks are VF pools. */
 export interface DeviceContext {
@@ -138,7 +139,8 @@ function styleOf(el: XmlElement, entries: EntriesByKey, ctx: DeviceContext): Sty
   if (isNetworkInterface(el)) {
     const network = networkOf(el);
     const mac = child(el, 'mac')?.getAttribute('address')?.toLowerCase();
-    const named = mac !== undefined && entries.has(keyId({ mac }));
+    // a failover pair's standby shares its VF's MAC: metadata keyed by that MAC is the VF's
+    const named = mac !== undefined && entries.has(keyId({ mac })) && !isFailoverStandby(el);
     return network && (ctx.isHostdevNetwork(network) || named) ? 'network' : null;
   }
   return null;

@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { chooseStyles } from '../../convert/choose-style.js';
 import { convertDomain } from '../../convert/convert.js';
+import { describeStandby, pairForFailover, parseStandbySource } from '../../convert/failover.js';
 import { InputError, UsageError } from '../../errors.js';
 import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';
-import { styleSupport } from '../../versions/style-rules.js';
+import { styleSupport, whyNoFailover } from '../../versions/style-rules.js';
 import { describeStyle, parseStyle, STYLES } from '../../xml/devices/device-fields.js';
 import { DomainXml } from '../../xml/domain.js';
 import { withCommonOptions, withContext } from '../context.js';
@@ -18,6 +19,7 @@ interface ConvertOptions extends VersionOptionValues {
   vf: string[];
   pciAsVf?: boolean;
   strict?: boolean;
+  failover?: string;
 }
 
 export function convertCommand(io: CliIo): Command {
@@ -30,6 +32,8 @@ export function convertCommand(io: CliIo): Command {
       (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--pci-as-vf', 'treat every PCI <hostdev> as a VF (for XML shaped on one host for another)')
     .option('--strict', 'refuse, changing nothing, rather than keep in metadata a part the new style can\'t hold')
+    .option('--failover <network>', 'pair each VF with a virtio-net standby on this libvirt network (bridge:NAME for a host bridge): '
+      + 'a <teaming> failover pair, which plain `virsh migrate --live` moves (libvirt >= 6.1, qemu >= 4.2, a guest with net_failover)')
     .addHelpText('after', `
 Styles:
   hostdev    ${describeStyle('hostdev')}: works everywhere; MAC and VLAN go to metadata
@@ -40,13 +44,17 @@ connects to, else for this host's libvirt and qemu. With -c, which devices are V
 networks are VF pools is asked of that host too.
 Settings the new style's XML can't hold are kept in the domain's <metadata> for the hook; other
 parts it can't hold (a <virtualport> in a <hostdev>...) are kept there too, named on stderr, and
-come back when the device returns to a style that holds them (see \`virt-sriov style --table\`).`)
+come back when the device returns to a style that holds them (see \`virt-sriov style --table\`).
+With --failover each VF (in its new style) gets <teaming type='transient'> and, right before it,
+a virtio-net standby with its MAC and <teaming type='persistent'>: libvirt unplugs the VF before
+a migration while the guest's net_failover driver carries its traffic on the standby.`)
     .action(async function (this: Command, file: string | undefined, o: ConvertOptions) {
       await withContext(this, io, async (ctx) => {
         if (o.to && (o.libvirtVersion || o.qemuVersion || o.forLibvirt || o.forQemu)) {
           throw new UsageError('give either --to or --libvirt-version/--qemu-version, not both');
         }
         const vfs = o.vf.map(parsePciAddress);
+        const standby = o.failover !== undefined ? parseStandbySource(o.failover) : undefined;
         const input = await readInput(io, file);
         const domain = DomainXml.parse(input.text, input.what);
 
@@ -54,18 +62,27 @@ come back when the device returns to a style that holds them (see \`virt-sriov s
         let libvirt;
         if (o.to) {
           plan = { target: parseStyle(o.to), vlanInXml: true };
-        } else {
+        }
+        if (!o.to || standby) {
           const versions = await targetVersions(ctx, o, { cache: true });
-          plan = chooseStyles(versions.libvirt, versions.qemu, { network: o.network });
-          libvirt = versions.libvirt;
-          const { supported } = styleSupport(versions.libvirt, versions.qemu);
-          ctx.note(`${describeVersions(versions)} runs: ${supported.join(', ')}`);
+          const noFailover = standby && whyNoFailover(versions.libvirt, versions.qemu);
+          if (noFailover) {
+            throw new InputError(`--failover: ${describeVersions(versions)} can't run it: ${noFailover}`,
+              'leave out --failover, or shape for a libvirt and qemu that have it (--libvirt-version, --qemu-version, -c URI)');
+          }
+          if (!o.to) {
+            plan = chooseStyles(versions.libvirt, versions.qemu, { network: o.network });
+            libvirt = versions.libvirt;
+            const { supported } = styleSupport(versions.libvirt, versions.qemu);
+            ctx.note(`${describeVersions(versions)} runs: ${supported.join(', ')}`);
+          }
         }
         // -c: the connected host says which devices are VFs and which networks are pools
         const base = ctx.connectionGiven ? connectedDeviceContext(ctx) : deviceContext(ctx.config, ctx.host);
         const named = withNamedDevices(base, { vfs: o.vf, networks: o.network ? [o.network] : [] });
         const context = o.pciAsVf ? { ...named, isVf: () => true } : named;
-        const result = convertDomain(domain, { ...plan, network: o.network, vfs, context, libvirt, strict: o.strict });
+        const result = convertDomain(domain, { ...plan!, network: o.network, vfs, context, libvirt, strict: o.strict });
+        const pairs = standby ? pairForFailover(domain, domain.sriovDevices(context), standby) : undefined;
         // an option that changed nothing is said, never passed over: --strict refuses it
         const unused: string[] = [];
         if (result.unusedVfs.length) {
@@ -82,6 +99,9 @@ come back when the device returns to a style that holds them (see \`virt-sriov s
         for (const u of unused) ctx.note(`warning: ${u}`);
         for (const w of [...result.moved, ...result.warnings]) ctx.note(`warning: ${w}`);
         for (const c of result.conversions) ctx.note(`${c.device}: ${c.from} -> ${c.to}`);
+        for (const w of pairs?.warnings ?? []) ctx.note(`warning: ${w}`);
+        for (const p of pairs?.paired ?? []) ctx.note(`${p.device}: failover pair with a virtio-net standby on ${describeStandby(standby!)} (alias ${p.alias}, MAC ${p.mac})`);
+        for (const a of pairs?.already ?? []) ctx.note(`${a}: already in a failover pair`);
         if (result.devices === 0) ctx.note(`domain ${domain.name} has no SR-IOV device; nothing to convert`);
         ctx.out(domain.toString());
       });

@@ -10,6 +10,8 @@
  * (metadata.ts, <sriov:kept>) and comes back when the device returns to a style that holds it.
  */
 import { isElement, type XmlElement, type XmlNode } from '../dom.js';
+import { FAILOVER_RULE } from '../../versions/style-rules.js';
+import { formatVersion } from '../../versions/version.js';
 import { STYLES, type Style } from './device-fields.js';
 
 /** A part a style holds: always ('' since the style itself), or since a later libvirt version. */
@@ -41,6 +43,9 @@ export interface StyleShape {
   readonly children: readonly ChildRule[];
 }
 
+/** <teaming>: since the failover rule's libvirt (versions/style-rules.ts). */
+const TEAMING: ChildRule = { name: 'teaming', since: formatVersion(FAILOVER_RULE.libvirt) };
+
 const HOSTDEV_DRIVERS = ['kvm', 'vfio', 'xen'];
 
 /** <driver name='vfio'/>: the form of <driver> that picks the host driver of a PCI device. */
@@ -67,7 +72,7 @@ const INTERFACE_OPTIONS = (driver: ChildRule | null): ChildRule[] => [
   { name: 'virtualport' }, { name: 'bandwidth' }, { name: 'ip' }, { name: 'route' }, { name: 'portForward', since: '9.0.0' },
   { name: 'script' }, { name: 'downscript' }, { name: 'backenddomain' }, { name: 'target' }, { name: 'guest' },
   { name: 'model' }, ...(driver ? [driver] : []), { name: 'backend' }, { name: 'filterref' }, { name: 'tune' },
-  { name: 'teaming', since: '6.1.0' }, { name: 'link' }, { name: 'mtu' }, { name: 'coalesce' }, { name: 'port' },
+  TEAMING, { name: 'link' }, { name: 'mtu' }, { name: 'coalesce' }, { name: 'port' },
   ...DEVICE_INFO,
 ];
 
@@ -77,7 +82,7 @@ export const STYLE_TABLE: Readonly<Record<Style, StyleShape>> = {
     attributes: { managed: '' },
     sourceAttributes: { startupPolicy: '', writeFiltering: '' },
     children: [
-      hostdevDriver, { name: 'source' }, { name: 'teaming', since: '6.1.0' }, ...DEVICE_INFO,
+      hostdevDriver, { name: 'source' }, TEAMING, ...DEVICE_INFO,
       { name: 'readonly' }, { name: 'shareable' },
     ],
   },
