@@ -26,6 +26,7 @@ const LOCAL_ONLY: Readonly<Record<string, string>> = {
   vfs: "it writes this host's sysfs",
   logs: "it reads this host's hook log",
   hook: 'hooks run on the host itself',
+  watch: "it sets this host's VFs as their guests ask",
 };
 
 /** Where the config is: --config-file, else $VIRT_SRIOV_CONFIG, else what install.sh baked in. */

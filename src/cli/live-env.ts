@@ -10,7 +10,14 @@ import { appendLog } from '../log/hook-log.js';
 import { stateStore } from '../state/state-store.js';
 import type { CommandContext } from './context.js';
 
-export async function withLiveEnv<T>(ctx: CommandContext, op: string, domain: string, f: (env: HookEnv) => Promise<T>): Promise<T> {
+export interface LiveLogOptions {
+  /** Who logs: `cli` (attach, detach, set) or `watch` (the watcher). */
+  readonly hook?: 'cli' | 'watch';
+  /** Leave no line for a call that changed, noted and failed nothing (the watcher's look at a guest that was fine). */
+  readonly skipIdle?: boolean;
+}
+
+export async function withLiveEnv<T>(ctx: CommandContext, op: string, domain: string, f: (env: HookEnv) => Promise<T>, o: LiveLogOptions = {}): Promise<T> {
   const started = Date.now();
   const report = new HookReport();
   const env: HookEnv = {
@@ -25,9 +32,10 @@ export async function withLiveEnv<T>(ctx: CommandContext, op: string, domain: st
     throw e;
   } finally {
     const message = error === undefined ? undefined : error instanceof VirtSriovError ? error.describe() : `internal error: ${(error as Error).message}`;
+    const idle = error === undefined && report.changes.length === 0 && report.notes.length === 0;
     try {
-      appendLog(ctx.config.logFile, {
-        time: new Date(started).toISOString(), hook: 'cli', op, subop: 'live', object: domain,
+      if (!(idle && o.skipIdle)) appendLog(ctx.config.logFile, {
+        time: new Date(started).toISOString(), hook: o.hook ?? 'cli', op, subop: 'live', object: domain,
         result: error === undefined ? 'ok' : 'failed', durationMs: Date.now() - started, vfs: [...report.vfs],
         changes: report.changes, notes: report.notes, ...(message ? { error: message } : {}),
       });

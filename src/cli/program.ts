@@ -13,6 +13,7 @@ import { hookCommand } from './commands/hook.js';
 import { logsCommand } from './commands/logs.js';
 import { metricsCommand } from './commands/metrics.js';
 import { topCommand } from './commands/top.js';
+import { watchCommand } from './commands/watch.js';
 import { networkCommand } from './commands/network.js';
 import { statusCommand } from './commands/status.js';
 import { styleCommand } from './commands/style.js';
@@ -28,7 +29,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  for (const make of [convertCommand, defineCommand, attachCommand, detachCommand, setCommand, vfsCommand, styleCommand, networkCommand, statusCommand, topCommand, metricsCommand, logsCommand, doctorCommand]) {
+  for (const make of [convertCommand, defineCommand, attachCommand, detachCommand, setCommand, vfsCommand, styleCommand, networkCommand, statusCommand, topCommand, metricsCommand, watchCommand, logsCommand, doctorCommand]) {
     program.addCommand(make(io));
   }
   program.addCommand(hookCommand(io, setExitCode));

@@ -52,6 +52,11 @@ export interface LibvirtConnection {
   capabilities(): string;
   /** The domain capabilities XML (virsh domcapabilities). */
   domainCapabilities(query?: DomainCapabilitiesQuery): string;
+  /**
+   * Whether the daemon is still there (virConnectIsAlive): false once libvirtd went away (a
+   * restart), after which the connection is of no use and a new one must be opened.
+   */
+  alive(): boolean;
   /** Close the connection; closing again does nothing. */
   close(): void;
 }
@@ -64,6 +69,8 @@ export function openLibvirt(options: OpenOptions = {}): LibvirtConnection {
   const conn = (readOnly ? ffi.virConnectOpenReadOnly : ffi.virConnectOpen)(uri);
   const target = uri ?? "libvirt's default URI";
   if (conn === null) throw lastError(ffi, `connect to ${target}${readOnly ? ' (read-only)' : ''}`);
+  // a daemon that hangs is noticed as one that went away (within 15 s), not waited on forever
+  if (options.events && ffi.virConnectSetKeepAlive(conn, 5, 3) < 0) ffi.virResetLastError();
   const resolved = ffi.virConnectGetURI(conn);
   if (resolved === null) {
     const error = lastError(ffi, `read the URI of the connection to ${target}`);
@@ -143,6 +150,14 @@ class Connection implements LibvirtConnection {
     const xml = s.ffi.virConnectGetDomainCapabilities(
       s.conn, query.emulator ?? null, query.arch ?? null, query.machine ?? null, query.virtType ?? null, 0);
     return s.check(xml, `report the domain capabilities of ${s.uri}`);
+  }
+
+  alive(): boolean {
+    const s = this.#session;
+    if (s.closed) return false;
+    const alive = s.ffi.virConnectIsAlive(s.conn);
+    if (alive < 0) s.ffi.virResetLastError();
+    return alive === 1;
   }
 
   close(): void {

@@ -91,6 +91,8 @@ export interface LibvirtFfi {
   virEventAddTimeout(timeout: number, cb: CallbackPtr, opaque: null, ff: null): number;
   virConnectDomainEventRegisterAny(conn: ConnectPtr, domain: DomainPtr | null, eventID: number, cb: CallbackPtr, opaque: null, freecb: null): number;
   virConnectDomainEventDeregisterAny(conn: ConnectPtr, callbackID: number): number;
+  virConnectIsAlive(conn: ConnectPtr): number;
+  virConnectSetKeepAlive(conn: ConnectPtr, interval: number, count: number): number;
   /** A C function pointer that calls `f` (with the domain and the device alias) until unregistered. */
   deviceEventCallback(f: (domain: DomainPtr, alias: string) => void): CallbackPtr;
   lifecycleEventCallback(f: (domain: DomainPtr, event: number, detail: number) => void): CallbackPtr;
@@ -170,6 +172,8 @@ const PROTOTYPES: readonly string[] = [
   'int virEventAddTimeout(int timeout, void *cb, void *opaque, void *ff)',
   'int virConnectDomainEventRegisterAny(virConnect *conn, virDomain *dom, int eventID, void *cb, void *opaque, void *freecb)',
   'int virConnectDomainEventDeregisterAny(virConnect *conn, int callbackID)',
+  'int virConnectIsAlive(virConnect *conn)',
+  'int virConnectSetKeepAlive(virConnect *conn, int interval, unsigned int count)',
 
   'int virConnectListAllNetworks(virConnect *conn, _Out_ void **networks, unsigned int flags)',
   'virNetwork *virNetworkDefineXML(virConnect *conn, const char *xml)',

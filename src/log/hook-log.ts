@@ -20,8 +20,11 @@ export const HOOK_RESULTS = ['ok', 'refused', 'failed', 'ignored'] as const;
 
 export interface HookLogEntry {
   readonly time: string;
-  /** A hook, or `cli`: a live change by virt-sriov attach, detach or set (no hook runs for those). */
-  readonly hook: 'qemu' | 'network' | 'daemon' | 'cli';
+  /**
+   * A hook; `cli`: a live change by virt-sriov attach, detach or set (no hook runs for those);
+   * `watch`: the watcher, after plain virsh hot-plugged or unplugged a VF, or a VF's settings drifted.
+   */
+  readonly hook: 'qemu' | 'network' | 'daemon' | 'cli' | 'watch';
   readonly op: string;
   readonly subop: string;
   /** The domain or network name ('-' for the daemon). */

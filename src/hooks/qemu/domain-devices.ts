@@ -15,12 +15,15 @@ export function devicesOf(env: HookEnv, domain: DomainXml): SriovDevice[] {
   return domain.sriovDevices({ isVf: (a) => isVf(env.sysfs, a), isHostdevNetwork: (n) => networks.has(n) });
 }
 
-/** A metadata entry that matches no device would silently drop settings (a VLAN!): refuse. */
-export function checkNoOrphans(domain: DomainXml, devices: readonly SriovDevice[]): void {
-  const orphan = domain.orphanEntries(devices)[0];
-  if (orphan) {
-    throw new InputError(`domain ${domain.name}: virt-sriov metadata has settings for ${describeKey(orphan.key)}, but no SR-IOV device of the domain is ${describeKey(orphan.key)}`,
-      'fix the pci= or interface-mac= of that <sriov:vf> entry (virsh edit), or remove it');
+/**
+ * A metadata entry that matches no device of the domain: a VF (or MAC) to be hot-plugged later,
+ * whose settings the watcher puts on when it arrives, or a typo. Either way a note in the log,
+ * never a refusal: the guest runs, and its devices get what they ask for.
+ */
+export function noteOrphans(env: HookEnv, domain: DomainXml, devices: readonly SriovDevice[]): void {
+  for (const orphan of domain.orphanEntries(devices)) {
+    env.report.note(`domain ${domain.name}: virt-sriov metadata has settings for ${describeKey(orphan.key)}, which the domain doesn't have (yet): `
+      + 'they go on when it is hot-plugged while `virt-sriov watch` runs; if it is a typo, fix the pci= or interface-mac= of that <sriov:vf> entry (virsh edit)');
   }
 }
 
@@ -56,10 +59,10 @@ export function pinnedDevices(env: HookEnv, domain: DomainXml, devices: readonly
   });
 }
 
-/** The domain as an owner of VFs, and its VF-pinned devices, with its settings checked. */
-export function domainVfs(env: HookEnv, domain: DomainXml): { owner: Owner; pinned: PinnedDevice[] } {
+/** The domain as an owner of VFs, and its VF-pinned devices, located; `prepare` notes metadata that no device answers. */
+export function domainVfs(env: HookEnv, domain: DomainXml, { noteUnmatched = false } = {}): { owner: Owner; pinned: PinnedDevice[] } {
   const devices = devicesOf(env, domain);
-  checkNoOrphans(domain, devices);
+  if (noteUnmatched) noteOrphans(env, domain, devices);
   return { owner: { name: domain.name, uuid: domain.uuid }, pinned: pinnedDevices(env, domain, devices) };
 }
 

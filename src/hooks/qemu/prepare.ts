@@ -18,7 +18,7 @@ import { domainVfs, ownRecord } from './domain-devices.js';
 export async function prepare(env: HookEnv, domain: DomainXml): Promise<HookOutcome> {
   // under the vfs lock: no sriov_numvfs write may interleave with another hook's claim
   if (missingDevices(env, domain).length) await env.state.locked(() => createMissingVfs(env, domain));
-  const { owner, pinned } = domainVfs(env, domain);
+  const { owner, pinned } = domainVfs(env, domain, { noteUnmatched: true });
   if (pinned.length === 0) return OK;
 
   return env.state.locked(async () => {

@@ -1,0 +1,126 @@
+/**
+ * The watcher's hands: a running guest read from its live XML, and the plan (reconcile.ts)
+ * carried out with the hooks' own core, under the `vfs` state lock, never across a call to
+ * libvirt. A VF hot-plugged behind virt-sriov's back is recorded before its settings go on, so a
+ * watcher killed half way finds it at its next start and finishes it as drift.
+ */
+import { pfDriver, readPfs, resolveVf, snapshotIn, applyAndCheck } from '../hooks/vf-host.js';
+import { devicesOf, checkOwnVfs } from '../hooks/qemu/domain-devices.js';
+import { refuseUnsupported } from '../hooks/qemu/prepare.js';
+import { putBackVfs } from '../hooks/qemu/stop.js';
+import type { HookEnv } from '../hooks/hook-env.js';
+import type { PfLink } from '../host/ip-link.js';
+import { formatPciAddress } from '../model/pci-address.js';
+import { guestDesired } from '../plan/guest-vf.js';
+import { describeVf, formatValue, mismatches, planChanges, provenBy, type VfChange } from '../plan/vf-snapshot.js';
+import type { VfRecord } from '../state/vf-record.js';
+import type { DomainXml } from '../xml/domain.js';
+import { planGuest, type GuestVf, type RunningGuest, type WatchAction } from './reconcile.js';
+
+/** The guest's VF-pinned devices from its live XML; what can't be located is a note, not an error. */
+export function runningGuest(env: HookEnv, domain: DomainXml): RunningGuest {
+  const devices = devicesOf(env, domain);
+  try {
+    checkOwnVfs(domain, devices);
+  } catch (e) {
+    env.report.note((e as Error).message);
+  }
+  const vfs: GuestVf[] = devices.flatMap((device) => {
+    if (!device.fields.vf) return [];
+    const vf = resolveVf(env, device.fields.vf);
+    if (!vf) {
+      env.report.note(`domain ${domain.name}: ${device.label} is PCI device ${formatPciAddress(device.fields.vf)}, not a VF of this host: left alone`);
+      return [];
+    }
+    return [{ vf, label: device.label, style: device.style, settings: device.settings }];
+  });
+  return { owner: { name: domain.name, uuid: domain.uuid }, vfs };
+}
+
+/** What one reconcile did, for the log and the metrics. */
+export interface Reconciled {
+  readonly plugged: number;
+  readonly unplugged: number;
+  /** VFs whose live settings had drifted from the guest's and were put right. */
+  readonly repaired: number;
+  readonly failed: number;
+}
+
+/** Bring one running guest's VFs in line with its settings and the state. Each VF on its own: one that fails doesn't stop the others. */
+export async function reconcileGuest(env: HookEnv, guest: RunningGuest): Promise<Reconciled> {
+  return env.state.locked(async () => {
+    const actions = planGuest(guest, env.state.all());
+    const done = { plugged: 0, unplugged: 0, repaired: 0, failed: 0 };
+    if (actions.length === 0) return done;
+    const reading = actions.flatMap((a) => (a.kind === 'plugged' ? [a.device.vf.pf] : a.kind === 'check' ? [a.record.pf] : []));
+    const links = reading.length ? await readPfs(env, reading) : new Map<string, PfLink>();
+    for (const action of actions) {
+      try {
+        const what = await act(env, action, links);
+        if (what) done[what]++;
+      } catch (e) {
+        done.failed++;
+        env.report.note(`${labelOf(action)}: ${(e as Error).message}`);
+      }
+    }
+    return done;
+  });
+}
+
+function labelOf(a: WatchAction): string {
+  return a.kind === 'plugged' || a.kind === 'conflict' ? `${a.device.label} (${describeVf(a.device.vf)})` : describeVf(a.record);
+}
+
+async function act(env: HookEnv, action: WatchAction, links: Map<string, PfLink>): Promise<keyof Reconciled | null> {
+  switch (action.kind) {
+    case 'conflict':
+      env.report.note(`${labelOf(action)} is in this guest, but virt-sriov records it as guest ${action.record.owner.name}'s: left alone (check \`virt-sriov status\`)`);
+      return null;
+    case 'unplugged':
+      env.report.vfs.add(describeVf(action.record));
+      env.report.note(`${describeVf(action.record)}: unplugged from ${action.record.owner.name}; restored and freed`);
+      await putBackVfs(env, [action.record], 'release');
+      return 'unplugged';
+    case 'plugged':
+      return plugged(env, action, links);
+    case 'check':
+      return (await repairDrift(env, action.record, links)) ? 'repaired' : null;
+  }
+}
+
+/**
+ * A VF that reached the guest without virt-sriov: its settings go on now. libvirt changed nothing
+ * on a <hostdev> VF, so what it has now is what it had before the guest; an <interface
+ * type='hostdev'> already has libvirt's MAC and VLAN, which libvirt itself puts back on unplug,
+ * so its original is unknown and release leaves a clean VF.
+ */
+async function plugged(env: HookEnv, { owner, device }: Extract<WatchAction, { kind: 'plugged' }>, links: Map<string, PfLink>): Promise<'plugged'> {
+  const { vf } = device;
+  env.report.vfs.add(describeVf(vf));
+  const now = snapshotIn(links, vf);
+  refuseUnsupported(env, owner.name, { device, vf }, now);
+  const { profile } = pfDriver(env, vf.pf);
+  const desired = guestDesired(device.settings, now, profile);
+  // recorded first: a watcher killed while the settings go on finds the VF held at its next start, and checks it
+  env.state.put({
+    ...vf, owner, style: device.style, network: null, original: device.style === 'hostdev' ? now : null,
+    guest: desired, phase: 'running', updated: new Date().toISOString(),
+  });
+  const changes = planChanges(vf, provenBy(now, profile), desired);
+  env.report.note(`${device.label}: hot-plugged into ${owner.name} without virt-sriov; ${changes.length ? 'its settings put on' : 'it already had its settings'}`);
+  await applyAndCheck(env, changes, [{ vf, desired, profile }]);
+  return 'plugged';
+}
+
+/** A held VF whose live settings are not the guest's (a driver reset, a PF down and up, a hand-made `ip link set`): put right. */
+async function repairDrift(env: HookEnv, record: VfRecord, links: Map<string, PfLink>): Promise<boolean> {
+  const { profile } = pfDriver(env, record.pf);
+  const now = snapshotIn(links, record);
+  const drifted = mismatches(record.guest, now, profile);
+  if (drifted.length === 0) return false;
+  env.report.vfs.add(describeVf(record));
+  const changes: VfChange[] = planChanges(record, provenBy(now, profile), Object.fromEntries(drifted.map((k) => [k, record.guest[k]])));
+  env.report.note(`${describeVf(record)} of ${record.owner.name} had drifted (${drifted.map((k) => `${k} ${formatValue(k, now)}, not ${formatValue(k, record.guest)}`).join('; ')}): repaired`);
+  await applyAndCheck(env, changes, [{ vf: record, desired: record.guest, profile }]);
+  return true;
+}
