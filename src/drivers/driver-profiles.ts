@@ -34,8 +34,11 @@ export type QuirkId =
 export interface DriverProfile {
   /** The PF's driver, as sysfs names it (`/sys/class/net/PF/device/driver`). */
   readonly driver: string;
-  /** The VFs' own host driver, bound while no guest holds them. */
-  readonly vfDriver: string;
+  /**
+   * The VFs' own host driver, bound while no guest holds them; null where the VFs are only
+   * entries in the PF's table, with no device of their own (netdevsim).
+   */
+  readonly vfDriver: string | null;
   readonly nics: string;
   /** Which optional fields `ip -j link` shows for this driver's VFs. */
   readonly reports: readonly OptionalField[];
@@ -156,6 +159,23 @@ export const DRIVER_PROFILES: readonly DriverProfile[] = [
       'bnxt_sriov.c bnxt_get_vf_config: fills spoofchk, trusted, linkstate and both rates',
       'bnxt_sriov.c bnxt_set_vf_mac: refuses only multicast; zero lets the VF use its own MAC',
       'bnxt_sriov.c bnxt_set_vf_vlan: QoS without a VLAN id is refused (EINVAL)',
+    ],
+  },
+  {
+    // A test driver, not a NIC: the kernel's simulated device, which keeps each VF's settings in
+    // a table (nsim_dev->vfconfigs) and does every ndo_set_vf_*. Debian doesn't build it; the lab
+    // builds it for its L1 kernel and runs the hooks against it (test/lab/scenarios/97-netdevsim.sh).
+    driver: 'netdevsim', vfDriver: null, nics: 'none: the kernel\'s simulated NIC (test driver)',
+    reports: ['spoofchk', 'trust', 'queryRss'], fixedReports: [],
+    sets: ['mac', 'vlan', 'vlanQos', 'spoofchk', 'trust', 'minTxRate', 'maxTxRate', 'linkState', 'queryRss'],
+    vfStats: false, zeroMac: 'accepts', quirks: [],
+    sources: [
+      'netdevsim/netdev.c nsim_netdev_ops: ndo_set_vf_mac/vlan/rate/spoofchk/trust/link_state/rss_query_en and ndo_get_vf_config, no ndo_get_vf_stats',
+      'netdevsim/netdev.c nsim_get_vf_config: fills spoofchk, trusted, rss_query_en, linkstate, vlan/qos and both rates',
+      'netdevsim/netdev.c nsim_set_vf_mac: refuses only multicast ("zero address can mean unset/any")',
+      'netdevsim/netdev.c nsim_set_vf_link_state: auto, enable and disable; nsim_set_vf_rate: EOPNOTSUPP in switchdev mode only',
+      'netdevsim/bus.c: VFs are sriov_numvfs on the netdevsim bus device (at most 4 by default), with no PCI devices (no virtfn links)',
+      'lab scenario 97-netdevsim: the module built from Debian\'s linux-source-6.1 for the lab kernel, read back with ip -j link',
     ],
   },
 ];

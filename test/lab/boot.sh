@@ -54,6 +54,8 @@ touch "$out/$marker"
 } > "$out/lab.env"
 
 kernel=$(lab_kernel) || lab_die "no kernel image for L1"
+# netdevsim.ko for this kernel, if prepare.sh could build it (scenarios/97-netdevsim.sh)
+printf 'LAB_NETDEVSIM_KO=%q\n' "$(lab_netdevsim_ko "$kernel")" >> "$out/lab.env"
 qemu=$(lab_qemu) || lab_die "no QEMU to launch L1"
 initrd=$(lab_initrd "$kernel")
 [[ -s $initrd ]] || lab_die "no initramfs $initrd (run test/lab/prepare.sh)"

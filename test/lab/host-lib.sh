@@ -7,6 +7,8 @@
 #                             bookworm-backports with dpkg -x, never installed
 #   $LAB_CACHE/debs/          the .deb files it was unpacked from
 #   $LAB_CACHE/initrd-K.img   the busybox initramfs for kernel K
+#   $LAB_CACHE/netdevsim/K/   netdevsim.ko built for kernel K (Debian doesn't ship it),
+#                             with the Debian version it was built from
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034  # used by the scripts that source this file
@@ -92,4 +94,9 @@ lab_initrd() {
   local k=$1 h
   h=$(cat "$LAB_DIR/guest/initramfs-init" "$LAB_DIR/build-initrd.sh" | sha256sum | cut -c1-12)
   printf '%s\n' "$LAB_CACHE/initrd-$k-$h.img"
+}
+
+# Where prepare.sh keeps netdevsim.ko for kernel K (L1 reads it over 9p and insmods it).
+lab_netdevsim_ko() {
+  printf '%s\n' "$LAB_CACHE/netdevsim/$1/netdevsim.ko"
 }

@@ -13,6 +13,12 @@
 #     the machine's apt sources are left as they were.
 #     Skipped when LAB_QEMU or the system's own QEMU already has igb.
 #  3. The initramfs (build-initrd.sh), in the same cache.
+#  4. netdevsim.ko for L1's kernel (a second real driver with VF settings, see
+#     scenarios/97-netdevsim.sh): Debian's kernel doesn't build it (CONFIG_NETDEVSIM is
+#     not set), so it is built out of tree from linux-source and the kernel's headers of
+#     the same Debian version, downloaded into the cache and unpacked there (never
+#     installed), once per kernel (~40 s, 150 MB downloaded and deleted; 200 kB kept).
+#     A failure here is a warning: only that scenario fails.
 #
 # Needs root (apt, the cache in /var/cache). Cache: ${VIRT_SRIOV_LAB_CACHE:-/var/cache/virt-sriov-lab}
 set -euo pipefail
@@ -23,7 +29,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 APT_PACKAGES=(linux-image-amd64 busybox-static cpio gzip kmod pciutils jq iproute2
-  libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils zstd)
+  libvirt-daemon-system libvirt-clients qemu-system-x86 xz-utils zstd gcc make)
 # QEMU 10 plus every package that ships QEMU modules: QEMU looks in QEMU_MODULE_DIR
 # first, then in the system's module dir, and aborts on a module of another build
 # (the distro's 7.2 ones), so the prefix must hold every module the system has.
@@ -113,5 +119,55 @@ if [[ ! -s $initrd ]]; then
   rm -f "$LAB_CACHE/initrd-$kernel-"*.img
   "$LAB_DIR/build-initrd.sh" "$kernel" "$initrd" >&2
 fi
+
+# ---------------------------------------------------------------- 4. netdevsim
+# build_netdevsim KERNEL KO: netdevsim.ko for KERNEL (e.g. 6.1.0-57-amd64), from the Debian
+# packages of the exact version of linux-image-KERNEL: its headers (linux-headers-KERNEL,
+# -common, linux-kbuild-MAJOR.MINOR, for Module.symvers and the config) and linux-source-MAJOR.MINOR
+# (for drivers/net/netdevsim). The headers' Makefile includes the -common one by its installed
+# path: pointed at the unpacked copy instead.
+build_netdevsim() {
+  local kernel=$1 ko=$2 version series flavour common dir work debs f hdr
+  version=$(dpkg-query -W -f='${Version}' "linux-image-$kernel" 2>/dev/null) ||
+    { lab_say "warning: no netdevsim: linux-image-$kernel is not a Debian package"; return 1; }
+  series=$(cut -d. -f1,2 <<< "$kernel")
+  flavour=${kernel##*-}
+  common=${kernel%-"$flavour"}-common
+  dir=$(dirname "$ko")
+  [[ -s $ko && $(cat "$dir/version" 2>/dev/null) == "$version" ]] && return 0
+  lab_say "building netdevsim for $kernel (Debian $version)"
+  work=$(mktemp -d "$LAB_CACHE/netdevsim-build.XXXXXX")
+  chmod 755 "$work" # apt downloads as _apt
+  debs=$work/debs
+  mkdir -p "$debs"
+  id _apt >/dev/null 2>&1 && chown _apt "$debs"
+  local pkgs=("linux-headers-$kernel=$version" "linux-headers-$common=$version" "linux-kbuild-$series=$version" "linux-source-$series=$version")
+  if ! (cd "$debs" && apt-get -q download "${pkgs[@]}" >/dev/null) &&
+    ! { apt-get -q update >/dev/null && (cd "$debs" && apt-get -q download "${pkgs[@]}" >/dev/null); }; then
+    lab_say "warning: no netdevsim: could not download ${pkgs[*]} (the archive may have moved on: upgrade the kernel with apt-get install linux-image-amd64)"
+    rm -rf "$work"
+    return 1
+  fi
+  for f in "$debs"/linux-headers-*.deb "$debs"/linux-kbuild-*.deb; do dpkg -x "$f" "$work/root"; done
+  hdr=$work/root/usr/src/linux-headers-$kernel
+  sed -i "s#^include /usr/src/#include $work/root/usr/src/#" "$hdr/Makefile"
+  mkdir -p "$work/src"
+  dpkg-deb --fsys-tarfile "$debs"/linux-source-*.deb | tar -xO "./usr/src/linux-source-$series.tar.xz" |
+    xz -dc | tar -x -C "$work/src" --strip-components=4 "linux-source-$series/drivers/net/netdevsim"
+  if ! nice make -s -C "$hdr" M="$work/src" CONFIG_NETDEVSIM=m -j"$(nproc)" modules > "$work/build.log" 2>&1 ||
+    [[ ! -s $work/src/netdevsim.ko ]]; then
+    tail -n 20 "$work/build.log" >&2
+    lab_say "warning: no netdevsim: the build failed (above)"
+    rm -rf "$work"
+    return 1
+  fi
+  strip --strip-debug "$work/src/netdevsim.ko"
+  mkdir -p "$dir"
+  mv "$work/src/netdevsim.ko" "$ko.new"
+  mv "$ko.new" "$ko"
+  echo "$version" > "$dir/version"
+  rm -rf "$work"
+}
+build_netdevsim "$kernel" "$(lab_netdevsim_ko "$kernel")" || true
 
 lab_say "prepared in $((SECONDS - t_start))s: $(lab_qemu_run "$qemu" --version | head -n 1) ($qemu), kernel $kernel"

@@ -123,6 +123,8 @@ export class FakeHost {
     const state: FakeHostState = { pfs: {}, calls: [] };
     for (const spec of pfs) {
       const driver = spec.driver ?? 'igb';
+      // a fake PF always makes PCI VFs: a driver whose VFs have no driver of their own
+      // (netdevsim) gets igbvf's stand-in, so every profile runs every hook path
       const full = {
         driver, vfDriver: profileOf(driver)?.vfDriver ?? 'igbvf', totalVfs: 7, numVfs: 0, up: true, refuses: [], mac: '52:54:00:12:34:56', ...spec,
       };
