@@ -46,12 +46,16 @@ export function transientTeaming(doc: XmlDocument, alias: string): XmlElement {
   return build(doc, { name: 'teaming', attrs: { type: 'transient', persistent: alias } }, null);
 }
 
-/** A user alias no device of the domain has: ua-sriov-standby, ua-sriov-standby1, ... */
-export function freeStandbyAlias(root: XmlElement, taken: Set<string> = new Set()): string {
-  const devices = child(root, 'devices');
-  for (const el of devices ? childElements(devices) : []) {
-    const name = child(el, 'alias')?.getAttribute('name');
-    if (name) taken.add(name);
+/**
+ * A user alias no device has in any of these XMLs (a domain's live and inactive definitions may
+ * differ): ua-sriov-standby, ua-sriov-standby1, ...
+ */
+export function freeStandbyAlias(roots: readonly XmlElement[], taken: Set<string> = new Set()): string {
+  for (const devices of roots.map((r) => child(r, 'devices'))) {
+    for (const el of devices ? childElements(devices) : []) {
+      const name = child(el, 'alias')?.getAttribute('name');
+      if (name) taken.add(name);
+    }
   }
   for (let i = 0; ; i++) {
     const alias = `ua-sriov-standby${i || ''}`;
@@ -95,7 +99,7 @@ export function pairForFailover(domain: DomainXml, devices: readonly SriovDevice
   for (const d of devices) macs.add(d.settings.mac ?? '');
   const aliases = new Set<string>();
   for (const d of devices.filter((x) => partner(x) === null)) {
-    const alias = freeStandbyAlias(domain.root, aliases);
+    const alias = freeStandbyAlias([domain.root], aliases);
     let mac = d.settings.mac;
     if (!mac) {
       mac = generateMac(macs);

@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander';
 import { buildDevice, metadataKey, placeSettings } from '../../convert/convert.js';
+import { describeStandby, freeStandbyAlias, parseStandbySource, standbySpec, transientTeaming, type StandbySource } from '../../convert/failover.js';
 import { InputError, OperationError, UsageError } from '../../errors.js';
 import { generateMac } from '../../model/mac.js';
 import { parsePciAddress } from '../../model/pci-address.js';
 import { domainDefinitions, withPoolLock } from '../../pool/host-pool.js';
 import { macsInUse } from '../../pool/vf-holders.js';
-import { whyUnsupported } from '../../versions/style-rules.js';
-import { child, childElements, childIndentOf, insertElement, type XmlElement } from '../../xml/dom.js';
+import { whyNoFailover, whyUnsupported } from '../../versions/style-rules.js';
+import { build, child, childElements, childIndentOf, insertElement, type XmlElement } from '../../xml/dom.js';
 import { STYLES, describeStyle, parseStyle, type DeviceFields, type Style } from '../../xml/devices/device-fields.js';
 import { DomainXml } from '../../xml/domain.js';
 import { withCommonOptions, withContext, type CommandContext } from '../context.js';
@@ -30,6 +31,7 @@ interface AttachOptions extends VfOptionValues, VirshFlagValues, PreviewOptions 
   pf?: string;
   network?: string;
   to?: string;
+  failover?: string;
 }
 
 export function attachCommand(io: CliIo): Command {
@@ -38,7 +40,9 @@ export function attachCommand(io: CliIo): Command {
     .argument('<domain>', 'the domain')
     .option('--pf <iface>', 'take a free VF of this PF')
     .option('--network <name>', 'use this hostdev network (a pool of VFs)')
-    .addOption(new Option('--to <style>', 'the style (default: the best the host runs)').choices([...STYLES]));
+    .addOption(new Option('--to <style>', 'the style (default: the best the host runs)').choices([...STYLES]))
+    .option('--failover <network>', 'pair the VF with a virtio-net standby on this libvirt network (bridge:NAME for a host bridge), '
+      + 'a <teaming> failover pair that plain `virsh migrate --live` moves (libvirt >= 6.1, qemu >= 4.2)');
   return withPreviewOptions(withVirshFlags(withVfOptions(cmd)), 'domain')
     .addHelpText('after', '\nA running guest gets the NIC now (--live, the default for a running domain): every setting is on the VF\n'
       + 'before the guest sees it, and a failure leaves the VF as it was. A domain that is not running gets it in its\n'
@@ -62,6 +66,9 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
   const style = o.to ? parseStyle(o.to) : o.network && supported.includes('network') ? 'network' : bestPinned;
   const why = whyUnsupported(style, versions.libvirt, versions.qemu ?? versions.libvirt);
   if (o.to && why) throw new InputError(`--to ${style}: ${why}`, `use one of: ${supported.join(', ')}`);
+  const standby = o.failover !== undefined ? parseStandbySource(o.failover) : undefined;
+  const noFailover = standby && whyNoFailover(versions.libvirt, versions.qemu ?? versions.libvirt);
+  if (noFailover) throw new InputError(`--failover: ${conn.uri} can't run it: ${noFailover}`, 'leave out --failover');
   if (target.live && style === 'network') {
     throw new UsageError(`domain ${name}: a network-style NIC can't be hot-plugged by virt-sriov yet (libvirt's pool picks its VF, and its settings would reach the guest late)`,
       `give --to interface (a VF of the network's PF, pinned), or --config (from the next start)`);
@@ -98,57 +105,100 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
       attributes: style === 'network' ? {} : { managed: 'yes' } as Record<string, string>, sourceAttributes: {}, children: [],
     };
     const key = metadataKey(style, placed.mac, address);
-    const what = `${describeStyle(style)}${vf ? ` on VF ${vf} (${pf})` : ` on network ${o.network}`}, MAC ${mac}${settings.vlan ? `, VLAN ${settings.vlan.id}` : ''}`;
+    const what = `${describeStyle(style)}${vf ? ` on VF ${vf} (${pf})` : ` on network ${o.network}`}, MAC ${mac}${settings.vlan ? `, VLAN ${settings.vlan.id}` : ''}`
+      + (standby ? `, in a failover pair with a virtio-net standby on ${describeStandby(standby)}` : '');
     const better = style === bestPinned || style === 'network' ? '' : ` (libvirt ${formatVersion(versions.libvirt)} could run ${supported[0]})`;
 
-    const definition = target.config ? withDevice(conn.domains.xml(name, { inactive: true }), name, style, fields, key, placed.rest) : undefined;
+    const configXml = target.config ? conn.domains.xml(name, { inactive: true }) : undefined;
+    const liveXml = target.live ? conn.domains.xml(name) : undefined;
+    // one alias for the standby in both definitions, taken by neither
+    const pair = standby && {
+      source: standby, mac,
+      alias: freeStandbyAlias([configXml, liveXml].flatMap((x) => (x ? [DomainXml.parse(x, `domain ${name}`).root] : []))),
+    };
+    const definition = configXml ? withDevice(configXml, name, style, fields, key, placed.rest, pair) : undefined;
     // libvirt sets an <interface>'s VLAN as it plugs it in, untagged (VLAN 0) when the XML has
     // none: a VLAN with a priority (kept in metadata) goes in the hot-plugged device's XML
     // without it, so the VF is never untagged in the guest; settleVf puts the priority back
     const liveVlan = placed.vlan ?? (style === 'interface' && vlanInXml && settings.vlan ? { id: settings.vlan.id } : undefined);
-    const live = target.live ? withDevice(conn.domains.xml(name), name, style, { ...fields, vlan: liveVlan }, key, placed.rest) : undefined;
+    const live = liveXml ? withDevice(liveXml, name, style, { ...fields, vlan: liveVlan }, key, placed.rest, pair) : undefined;
     const done = [live ? 'the running guest has it now' : '', definition ? 'it is there from the next start' : ''].filter(Boolean).join('; ');
     await applyOrPreview(ctx, o, {
       xml: definition?.xml ?? live?.xml,
       summary: `domain ${name}: added ${what}; ${done}${waitsForRestart(name, target, summary.active)}${better}`,
       apply: async () => {
-        if (live) await plugIn(ctx, { name, uuid: summary.uuid }, live.device, { label: key ? describeKey(key) : what, style, vf: vf!, settings: { ...settings, mac } });
+        if (live) {
+          await plugIn(ctx, { name, uuid: summary.uuid }, live, { label: key ? describeKey(key) : what, style, vf: vf!, settings: { ...settings, mac } });
+        }
         if (definition) conn.domains.define(definition.xml);
       },
     });
   });
 }
 
+interface StandbyPair {
+  readonly source: StandbySource;
+  readonly mac: string;
+  readonly alias: string;
+}
+
+interface WithDevice {
+  readonly xml: string;
+  /** The device alone, and its failover standby (to be plugged in first). */
+  readonly device: string;
+  readonly standby?: string;
+}
+
 /** The domain XML with the device added (next to its other NICs) and its settings in metadata; and the device alone. */
-function withDevice(text: string, name: string, style: Style, fields: DeviceFields, key: MetadataKey, rest: VfSettings): { xml: string; device: string } {
+function withDevice(text: string, name: string, style: Style, fields: DeviceFields, key: MetadataKey, rest: VfSettings, pair?: StandbyPair): WithDevice {
   const domain = DomainXml.parse(text, `domain ${name}`);
   const devices = child(domain.root, 'devices');
   if (!devices) throw new OperationError(`domain ${name} has no <devices>`, 'check the domain XML (virsh dumpxml)');
-  const el = buildDevice(domain.root.ownerDocument, style, fields, childIndentOf(devices));
+  const doc = domain.root.ownerDocument;
+  const teamed = pair ? { ...fields, children: [...fields.children, transientTeaming(doc, pair.alias)] } : fields;
+  const el = buildDevice(doc, style, teamed, childIndentOf(devices));
   // next to the domain's other NICs and host devices, else before the devices that end the list
   const siblings = childElements(devices);
   const lastNic = siblings.filter((e) => e.localName === 'interface' || e.localName === 'hostdev').pop();
   const ref = lastNic ? nextElement(siblings, lastNic) : siblings.find((e) => ['memballoon', 'rng', 'panic', 'watchdog'].includes(e.localName)) ?? null;
   insertElement(devices, el, ref);
+  const standby = pair && build(doc, standbySpec(pair.source, pair.mac, pair.alias), childIndentOf(devices));
+  if (standby) insertElement(devices, standby, el);
   domain.metadata.put(key, rest);
-  return { xml: domain.toString(), device: serializeElement(el) };
+  return { xml: domain.toString(), device: serializeElement(el), standby: standby && serializeElement(standby) };
 }
 
 /**
  * Hot-plug a VF into the running guest: ready the VF (claimed, every setting on it, checked),
  * then libvirt's attach; a refusal puts the VF back exactly as it was.
  */
-async function plugIn(ctx: CommandContext, owner: Owner, device: string, t: { label: string; style: Style; vf: string; settings: VfSettings }): Promise<void> {
+async function plugIn(ctx: CommandContext, owner: Owner, live: WithDevice, t: { label: string; style: Style; vf: string; settings: VfSettings }): Promise<void> {
+  const domains = ctx.libvirt.domains;
   await withLiveEnv(ctx, 'attach', owner.name, async (env) => {
     const vf = resolveVf(env, parsePciAddress(t.vf));
     if (!vf) throw new OperationError(`VF ${t.vf} is not on this host`, '`virt-sriov status` lists the VFs');
     const record = await readyVf(env, { owner, label: t.label, vf, style: t.style, network: null, settings: t.settings });
+    let standbyIn = false;
     try {
-      ctx.libvirt.domains.attachDevice(owner.name, device, { live: true, config: false });
+      // the VF's <teaming> names the standby: QEMU pairs them by id, so the standby goes in first
+      if (live.standby) {
+        domains.attachDevice(owner.name, live.standby, { live: true, config: false });
+        standbyIn = true;
+      }
+      domains.attachDevice(owner.name, live.device, { live: true, config: false });
     } catch (e) {
       await undoVf(env, record);
       const err = e as OperationError;
-      throw new OperationError(`${err.message}. ${describeVf(vf)} was put back as it was`, err.fix);
+      let standbyNote = '';
+      if (standbyIn) {
+        try {
+          domains.detachDevice(owner.name, live.standby!, { live: true, config: false });
+          standbyNote = '; its standby was asked out of the guest (the guest OS acknowledges the unplug)';
+        } catch (d) {
+          standbyNote = `; its standby stays in the guest (${(d as Error).message}): virsh detach-device ${owner.name} with its XML removes it`;
+        }
+      }
+      throw new OperationError(`${err.message}. ${describeVf(vf)} was put back as it was${standbyNote}`, err.fix);
     }
     await settleVf(env, record);
   });

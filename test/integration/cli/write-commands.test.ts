@@ -118,6 +118,23 @@ describe('attach and detach', () => {
     expect(xml).not.toContain('sriov:vf');
   });
 
+  test('attach --failover adds the VF and, right before it, a virtio-net standby with its MAC: a <teaming> pair libvirt takes', async () => {
+    conn.domains.define(domainXml('ha1'));
+    const r = await cli('attach', 'ha1', '--pf', 'eth0', '--vlan', '7', '--failover', 'default');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/in a failover pair with a virtio-net standby on network default/);
+    const xml = conn.domains.xml('ha1', { inactive: true });
+    const mac = /<mac address='([0-9a-f:]+)'/.exec(xml)![1]!;
+    const TARGET = "(\\s*<target dev='\\w+'/>)?"; // the test driver names each NIC's host side
+    expect(xml).toMatch(new RegExp(`<interface type='network'>\\s*<mac address='${mac}'/>\\s*<source network='default'/>${TARGET}\\s*<model type='virtio'/>\\s*`
+      + `<teaming type='persistent'/>\\s*<alias name='ua-sriov-standby'/>\\s*</interface>\\s*<interface type='hostdev' managed='yes'>\\s*<mac address='${mac}'/>`
+      + `[\\s\\S]*<tag id='7'/>\\s*</vlan>${TARGET}\\s*<teaming type='transient' persistent='ua-sriov-standby'/>`));
+    // the standby is no VF: detach finds the VF by the MAC both share
+    expect((await cli('detach', 'ha1', '--mac', mac, '--print-xml')).stdout).toContain("<teaming type='persistent'/>");
+    conn.domains.undefine('ha1');
+  });
+
   test('a MAC another domain uses is refused', async () => {
     const r = await cli('attach', 'fw1', '--pf', 'eth0', '--mac', '52:54:00:00:00:01');
     expect(r.code).toBe(2);
