@@ -136,6 +136,7 @@ build_netdevsim() {
   dir=$(dirname "$ko")
   [[ -s $ko && $(cat "$dir/version" 2>/dev/null) == "$version" ]] && return 0
   lab_say "building netdevsim for $kernel (Debian $version)"
+  rm -rf "$LAB_CACHE"/netdevsim-build.* # an interrupted build's (we hold the cache's lock)
   work=$(mktemp -d "$LAB_CACHE/netdevsim-build.XXXXXX")
   chmod 755 "$work" # apt downloads as _apt
   debs=$work/debs

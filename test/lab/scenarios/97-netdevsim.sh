@@ -56,14 +56,15 @@ VF=0000:0a:00.2 # VF 1
 vs_domain nsim-guest "<sriov:vf pci='$VF' mac='52:54:00:5e:00:01' vlan='100' qos='3' trust='on' spoofchk='off' link-state='enable' min-tx-rate='10' max-tx-rate='100' query-rss='on'/>" \
   "$(vs_hostdev_xml "$VF")" > "$LAB_SCENARIO_OUT/nsim-guest.xml"
 # the hook's words as libvirt gives them, replayed; exit status and output kept in $HOOK_OUT
-replay() { # OPERATION SUB-OPERATION
-  HOOK_OUT=$(virt-sriov hook qemu nsim-guest "$1" "$2" - --config-file "$CFG" < "$LAB_SCENARIO_OUT/nsim-guest.xml" 2>&1)
+replay() { # OPERATION SUB-OPERATION [DOMAIN]
+  local dom=${3:-nsim-guest}
+  HOOK_OUT=$(virt-sriov hook qemu "$dom" "$1" "$2" - --config-file "$CFG" < "$LAB_SCENARIO_OUT/$dom.xml" 2>&1)
   local rc=$?
   printf '%s\n' "$HOOK_OUT"
   return $rc
 }
-nsim_vf() { # VF 1 as netdevsim reports it, in one line
-  ip -j link show dev "$NPF" | jq -r '.[0].vfinfo_list[1] | "mac \(.address) vlan \(.vlan_list[0].vlan // 0) qos \(.vlan_list[0].qos // 0) trust \(.trust) spoofchk \(.spoofchk) state \(.link_state) min \(.rate.min_tx) max \(.rate.max_tx) query_rss \(.query_rss_en)"'
+nsim_vf() { # [INDEX]: VF INDEX (1) as netdevsim reports it, in one line
+  ip -j link show dev "$NPF" | jq -r --argjson i "${1:-1}" '.[0].vfinfo_list[$i] | "mac \(.address) vlan \(.vlan_list[0].vlan // 0) qos \(.vlan_list[0].qos // 0) trust \(.trust) spoofchk \(.spoofchk) state \(.link_state) min \(.rate.min_tx) max \(.rate.max_tx) query_rss \(.query_rss_en)"'
 }
 before=$(nsim_vf)
 lab_log "VF 1 before: $before"
@@ -79,6 +80,23 @@ check_eq "stopped put VF 1 back exactly as it was" "$before" "$(nsim_vf)"
 check "hook qemu release: nothing of the guest's is left (it would fail naming the VF)" replay release end
 check_eq "VF 1 is still as it was" "$before" "$(nsim_vf)"
 check_eq "release forgot the VF (no state file)" "" "$(ls "$STATE/vfs" 2> /dev/null)"
+
+# A refusal only the real driver knows of: in switchdev mode netdevsim refuses VF rates
+# (nsim_set_vf_rate: EOPNOTSUPP), which the table can't foresee (it says netdevsim sets rates,
+# as it does in legacy mode). start has set the MAC, VLAN and trust by then: it must put them
+# back and refuse the start, naming the command and the kernel's answer.
+check "eswitch of netdevsim$NSIM_ID to switchdev" devlink dev eswitch set "netdevsim/netdevsim$NSIM_ID" mode switchdev
+VF2=0000:0a:00.3 # VF 2
+vs_domain nsim-rate "<sriov:vf pci='$VF2' mac='52:54:00:5e:00:02' vlan='200' trust='on' max-tx-rate='100'/>" "$(vs_hostdev_xml "$VF2")" > "$LAB_SCENARIO_OUT/nsim-rate.xml"
+before=$(nsim_vf 2)
+check "hook qemu prepare nsim-rate" replay prepare begin nsim-rate
+check_fails "hook qemu start nsim-rate fails" replay start begin nsim-rate
+check_match "naming the rate command and the driver's answer, and that every VF was put back" \
+  "domain nsim-rate: $NPF vf 2 \($VF2\): \`ip link set dev $NPF vf 2 min_tx_rate 0 max_tx_rate 100\` failed: .*Operation not supported.*Every VF was put back" "$HOOK_OUT"
+check_eq "VF 2 is as it was (no MAC, VLAN or trust of nsim-rate)" "$before" "$(nsim_vf 2)"
+check "hook qemu release nsim-rate (libvirt's after a failed start)" replay release end nsim-rate
+check_eq "release forgot VF 2" "" "$(ls "$STATE/vfs" 2> /dev/null)"
+check "eswitch back to legacy" devlink dev eswitch set "netdevsim/netdevsim$NSIM_ID" mode legacy
 
 out=$(virt-sriov status --config-file "$CFG" 2>&1)
 printf '%s\n' "$out"
