@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { openLibvirt, type LibvirtConnection } from '../../libvirt/index.js';
 import { reconcileGuest, runningGuest } from '../../watch/act.js';
+import { monitorPfLinks } from '../../watch/link-monitor.js';
 import { eventOf, Watcher, type WatchedConnection } from '../../watch/watcher.js';
 import { DomainXml } from '../../xml/domain.js';
 import { contextOf, withCommonOptions, type CommandContext } from '../context.js';
@@ -11,7 +12,8 @@ export function watchCommand(io: CliIo): Command {
   return withCommonOptions(new Command('watch'))
     .description('Watch libvirt for what bypasses virt-sriov (plain virsh attach-device / detach-device) and put each VF right; runs in the foreground')
     .addHelpText('after', '\nA VF hot-plugged with plain virsh gets the settings its domain asks for (metadata or XML) and is recorded as a\n'
-      + 'hook would record it; a VF unplugged is restored and freed; a held VF whose settings drifted is put right.\n'
+      + 'hook would record it; a VF unplugged is restored and freed; a held VF whose settings drifted is put right,\n'
+      + 'and every guest is looked at again when a PF comes back up (a PF down and up, or a driver reset, wipes VF settings).\n'
       + 'At start, and whenever libvirtd comes back, every running guest is looked at. Stop it with SIGTERM or Ctrl-C.\n'
       + 'Run it as a service: systemctl enable --now virt-sriov-watch.')
     .action(async function (this: Command) {
@@ -34,10 +36,18 @@ async function watch(ctx: CommandContext): Promise<void> {
   // SIGHUP: look at every running guest again, as at start
   const again = () => watcher.lookAgain('SIGHUP');
   process.on('SIGHUP', again);
-  ctx.note(`watching ${uri ?? "libvirt's default URI"} for device and lifecycle events`);
+  const sysfs = ctx.host.sysfs;
+  const stopLinks = monitorPfLinks({
+    ip: ctx.config.ipCommand,
+    isPf: (ifname) => sysfs.exists(`class/net/${ifname}/device/sriov_totalvfs`),
+    onPfBack: (pf) => watcher.lookAgain(pf === '*' ? 'pf-monitor-restarted' : `pf-up ${pf}`),
+    say: (line) => ctx.note(line),
+  });
+  ctx.note(`watching ${uri ?? "libvirt's default URI"} for device and lifecycle events, and the PFs' links`);
   try {
     await watcher.run();
   } finally {
+    stopLinks();
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
     process.off('SIGHUP', again);
