@@ -1,11 +1,12 @@
 /**
  * qemu `migrate begin` and `restore begin`: the only operations whose stdout becomes the XML
- * libvirt uses. Where a VF-pinned device names a VF this host doesn't have, or one another
- * guest holds, point it at a free VF of the same PF (the device model stays: libvirt checks
- * ABI stability). Everything else is printed as it came.
+ * libvirt uses. Where a VF-pinned device names a VF another guest holds here, point it at a
+ * free VF of the same PF (the device model stays: libvirt checks ABI stability). A VF this host
+ * doesn't have is left as it is: `prepare` makes it when a PF here makes a VF at that address,
+ * and refuses otherwise; no PF is guessed. Everything else is printed as it came.
  */
 import { OperationError } from '../../errors.js';
-import { listPfNames, locateVf, pfNetdev, readPfSysfs } from '../../host/host-model.js';
+import { locateVf, pfNetdev, readPfSysfs } from '../../host/host-model.js';
 import { formatPciAddress, parsePciAddress, pciAddressAttributes, type PciAddress } from '../../model/pci-address.js';
 import { pickFreeVf } from '../../plan/pick-vf.js';
 import { holds, sameOwner } from '../../state/vf-record.js';
@@ -23,9 +24,10 @@ export async function migrateOrRestore(env: HookEnv, domain: DomainXml): Promise
     const pci = formatPciAddress(source.address);
     const exists = env.sysfs.exists(`bus/pci/devices/${pci}`);
     if (exists && !held.has(pci)) continue;
-    const pf = pfFor(env, source.address);
+    const pf = exists ? pfFor(env, source.address) : null;
     if (!pf) {
-      if (!exists) env.report.note(`${source.label}: not on this host, and no PF to take a VF from`);
+      // prepare makes it if a PF here makes a VF at that address, else refuses, naming the fix
+      if (!exists) env.report.note(`${source.label}: not on this host; left as it is (virt-sriov doesn't guess which PF here is on its network)`);
       continue;
     }
     const free = pickFreeVf(readPfSysfs(env.sysfs, pf).vfAddresses.filter((v) => env.sysfs.linkName(`bus/pci/devices/${v}/driver`) !== 'vfio-pci'), taken);
@@ -40,17 +42,14 @@ export async function migrateOrRestore(env: HookEnv, domain: DomainXml): Promise
   return { exitCode: 0, result: 'ok', stdout: domain.toString() };
 }
 
-/** The PF of a VF address: from sysfs when it exists here, else the PF whose VFs share its PCI bus, else the only one. */
+/**
+ * The PF of a VF that is on this host. Never a guess: a VF address this host doesn't have says
+ * nothing about which PF here is on the guest's physical network (the same PCI bus, the only PF,
+ * the only configured one can all be the wrong network).
+ */
 function pfFor(env: HookEnv, address: PciAddress): string | null {
   const here = locateVf(env.sysfs, address);
-  if (here) return pfNetdev(env.sysfs, here.pfPci);
-  const pfs = listPfNames(env.sysfs);
-  const bus = formatPciAddress(address).slice(0, 7);
-  const sameBus = pfs.filter((pf) => readPfSysfs(env.sysfs, pf).vfAddresses.some((v) => v.startsWith(bus)));
-  if (sameBus.length === 1) return sameBus[0]!;
-  const configured = Object.keys(env.config.pfs);
-  if (configured.length === 1) return configured[0]!;
-  return pfs.length === 1 ? pfs[0]! : null;
+  return here ? pfNetdev(env.sysfs, here.pfPci) : null;
 }
 
 /** Point the device at another VF; settings keyed by the old address follow it. */

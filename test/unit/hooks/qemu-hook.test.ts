@@ -283,6 +283,18 @@ describe('reconnect, VF creation, migrate and the rest', () => {
     expect(r.stdout).not.toContain('0000:01:10.2');
   });
 
+  test('migrate never guesses a PF for a VF this host doesn\'t have: the XML goes on unchanged, and prepare refuses it', async () => {
+    // eth0 is the only PF, with free VFs: still not the guest's network for all anyone knows
+    bench = HookBench.create([{ ...PF, numVfs: 3 }]);
+    const incoming = hostdevPrepare.replace(/bus='0x01'/, "bus='0x07'");
+    const r = await bench.run('qemu', 'l2-hostdev migrate begin -', incoming);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(incoming.endsWith('\n') ? incoming : incoming + '\n');
+    const p = await bench.run('qemu', 'l2-hostdev prepare begin -', r.stdout);
+    expect(p.exitCode).toBe(1);
+    expect(p.stderr).toContain('hostdev 0000:07:10.2 names a PCI device this host doesn\'t have');
+  });
+
   test('migrate of a domain whose VF is free here prints the XML unchanged', async () => {
     bench = HookBench.create([PF]);
     const r = await bench.run('qemu', 'l2-hostdev migrate begin -', hostdevPrepare);
