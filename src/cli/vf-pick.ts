@@ -4,8 +4,10 @@
  * domain that names the VF, which is what marks it taken for the next caller.
  */
 import { OperationError } from '../errors.js';
-import { domainDefinitions, pfVfs, usedByHost, withPoolLock } from '../pool/host-pool.js';
+import { readVfBinding } from '../host/host-model.js';
+import { domainDefinitions, pfVfs, withPoolLock } from '../pool/host-pool.js';
 import { vfHolders } from '../pool/vf-holders.js';
+import { describeVfUse, vfUse } from '../pool/vf-use.js';
 import { stateStore } from '../state/state-store.js';
 import type { CommandContext } from './context.js';
 
@@ -19,9 +21,10 @@ export async function withFreeVfs<T>(ctx: CommandContext, pfs: readonly string[]
     const picked = new Set<string>();
     const vfs = pfs.map((pf) => {
       const all = pfVfs(pf, local ? { sysfs: ctx.host.sysfs } : { conn });
-      const free = all.find((pci) => pci && !holders.has(pci) && !picked.has(pci) && !(local && usedByHost(ctx.host.sysfs, pci)));
+      const use = (pci: string) => vfUse(holders.get(pci), local ? readVfBinding(ctx.host.sysfs, pci) : null);
+      const free = all.find((pci) => pci && !picked.has(pci) && !use(pci));
       if (!free) {
-        const held = all.map((pci) => `${pci} (${holders.get(pci)?.domain ?? (picked.has(pci) ? 'this call' : 'the host')})`);
+        const held = all.map((pci) => `${pci} (${picked.has(pci) ? 'this call' : describeVfUse(use(pci)!)})`);
         throw new OperationError(`no free VF on ${pf}: ${all.length ? `all ${all.length} are taken: ${held.join(', ')}` : 'it has no VFs'}`,
           `free one (virt-sriov detach DOMAIN --vf PCI), or add VFs: virt-sriov vfs ${pf} --count N`);
       }

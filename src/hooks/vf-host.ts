@@ -6,11 +6,13 @@ import { configFileOf } from '../config/config-path.js';
 import { profileOf, ZERO_MAC, ZERO_MAC_FALLBACK, type DriverProfile } from '../drivers/driver-profiles.js';
 import { OperationError } from '../errors.js';
 import { isInterfaceName } from '../model/interface-name.js';
-import { locateVf, pfNetdev, readPfSysfs, waitForVfs } from '../host/host-model.js';
+import { locateVf, pfNetdev, readPfSysfs, readVfBinding, waitForVfs } from '../host/host-model.js';
 import { ipFailure } from '../host/ip.js';
 import type { PfLink } from '../host/ip-link.js';
 import { formatPciAddress, type PciAddress } from '../model/pci-address.js';
 import { planVfCount } from '../plan/vf-count.js';
+import { recordHolders } from '../pool/vf-holders.js';
+import { describeVfUse, inUseNow, vfUse } from '../pool/vf-use.js';
 import { describeVf, formatValue, mismatches, snapshotOf, writeAll, type VfChange, type VfDesired, type VfRef, type VfSnapshot } from '../plan/vf-snapshot.js';
 import type { HookEnv } from './hook-env.js';
 
@@ -132,13 +134,12 @@ export async function applyAllYouCan(env: HookEnv, changes: readonly VfChange[])
   return failed;
 }
 
-/** VF addresses on a PF that guests hold: bound to vfio-pci or claimed in the state. */
+/** The VFs of a PF in use now (pool/vf-use.ts; a hook knows the guests by their records), each with who uses it. */
 export function vfsInUse(env: HookEnv, pf: string): string[] {
-  const { vfAddresses } = readPfSysfs(env.sysfs, pf);
-  const held = new Map(env.state.all().filter((r) => r.pf === pf && r.phase !== 'stopped').map((r) => [r.pci, r.owner.name]));
-  return vfAddresses.flatMap((pci) => {
-    if (held.has(pci)) return [`${pci} (${held.get(pci)})`];
-    return env.sysfs.linkName(`bus/pci/devices/${pci}/driver`) === 'vfio-pci' ? [`${pci} (vfio-pci)`] : [];
+  const holders = recordHolders(env.state.all().filter((r) => r.pf === pf));
+  return readPfSysfs(env.sysfs, pf).vfAddresses.flatMap((pci) => {
+    const use = vfUse(holders.get(pci), readVfBinding(env.sysfs, pci));
+    return use && inUseNow(use) ? [`${pci} (${describeVfUse(use)})`] : [];
   });
 }
 

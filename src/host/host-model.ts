@@ -156,6 +156,13 @@ export function isVf(sysfs: Sysfs, address: PciAddress): boolean {
   return sysfs.exists(`bus/pci/devices/${formatPciAddress(address)}/physfn`);
 }
 
+/** A VF's driver, and its netdev when the host has it up (pool/vf-use.ts: whether it is in use). */
+export function readVfBinding(sysfs: Sysfs, pci: string): { driver: string | null; upNetdev: string | null } {
+  const dev = `bus/pci/devices/${pci}`;
+  const netdev = sysfs.list(`${dev}/net`)[0];
+  return { driver: sysfs.linkName(`${dev}/driver`), upNetdev: netdev && sysfs.read(`class/net/${netdev}/operstate`) === 'up' ? netdev : null };
+}
+
 /** The netdev name of a PF from its PCI address. */
 export function pfNetdev(sysfs: Sysfs, pfPci: string): string | null {
   return sysfs.list(`bus/pci/devices/${pfPci}/net`)[0] ?? null;

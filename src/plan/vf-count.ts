@@ -24,8 +24,12 @@ export function planVfCount(pf: string, current: number, wanted: number, total: 
 export interface VfHolderInfo {
   readonly index: number;
   readonly pci: string;
+  /** The guest, or who else uses the VF (pool/vf-use.ts describeVfUse). */
   readonly domain: string;
+  /** In use now (a running guest, vfio-pci, the host), not only named by a definition. */
   readonly running: boolean;
+  /** false: not a guest (vfio-pci, the host). */
+  readonly guest?: boolean;
 }
 
 /**
@@ -38,7 +42,7 @@ export function planVfCountChange(pf: string, current: number, wanted: number, t
   if (wanted === current) return { kind: 'ok', writes: [] };
   const destroyed = current === 0 ? [] : holders.filter((h) => h.running || h.index >= wanted);
   if (destroyed.length) {
-    const who = destroyed.map((h) => `VF ${h.index} (${h.pci}) held by ${h.domain}${h.running ? ' (running)' : ''}`).join(', ');
+    const who = destroyed.map((h) => `VF ${h.index} (${h.pci}) held by ${h.domain}${h.running && h.guest !== false ? ' (running)' : ''}`).join(', ');
     return { kind: 'impossible', why: `${pf}: changing ${current} to ${wanted} VFs would take away ${who}`,
       fix: 'stop those guests or detach their VFs (virt-sriov detach DOMAIN --vf PCI) first' };
   }

@@ -33,12 +33,6 @@ export function pfVfs(pf: string, source: { sysfs: Sysfs } | { conn: LibvirtConn
   return devices.virtualFunctions(net).map(formatPciAddress);
 }
 
-/** A VF the host itself uses: its netdev is up. Such a VF is not free for a guest. */
-export function usedByHost(sysfs: Sysfs, pci: string): boolean {
-  const netdev = sysfs.list(`bus/pci/devices/${pci}/net`)[0];
-  return !!netdev && sysfs.read(`class/net/${netdev}/operstate`) === 'up';
-}
-
 /** Run `f` holding the pool lock (state/host-lock.ts); waits its turn (64 attaches queue up). */
 export async function withPoolLock<T>(stateDir: string, f: () => Promise<T>): Promise<T> {
   return withLock(stateDir, 'pool', f);

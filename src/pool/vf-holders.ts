@@ -23,12 +23,7 @@ export interface VfHolder {
 
 export function vfHolders(domains: readonly DomainDefinition[], records: readonly VfRecord[] = []): Map<string, VfHolder> {
   const holders = new Map<string, VfHolder>();
-  const take = (pci: string, h: VfHolder) => {
-    const had = holders.get(pci);
-    if (!had || (h.running && !had.running)) holders.set(pci, h);
-    // the same guest seen again (its live XML, its record): keep what the first sighting lacked
-    else if (had.domain === h.domain) holders.set(pci, { ...had, mac: had.mac ?? h.mac, alias: had.alias ?? h.alias });
-  };
+  const take = taker(holders);
   for (const d of domains) {
     for (const text of d.xml) {
       let sources: ScannedPciSource[] = [];
@@ -41,8 +36,28 @@ export function vfHolders(domains: readonly DomainDefinition[], records: readonl
       for (const s of sources) take(formatPciAddress(s.address), { domain: d.name, running: d.running, mac: s.mac, alias: s.alias });
     }
   }
-  for (const r of records) if (holds(r)) take(r.pci, { domain: r.owner.name, running: true, mac: r.guest.mac ?? null, alias: null });
+  takeRecords(take, records);
   return holders;
+}
+
+/** Who holds which VF by the hooks' records alone: what a hook knows (it can't ask libvirt). */
+export function recordHolders(records: readonly VfRecord[]): Map<string, VfHolder> {
+  const holders = new Map<string, VfHolder>();
+  takeRecords(taker(holders), records);
+  return holders;
+}
+
+function taker(holders: Map<string, VfHolder>): (pci: string, h: VfHolder) => void {
+  return (pci, h) => {
+    const had = holders.get(pci);
+    if (!had || (h.running && !had.running)) holders.set(pci, h);
+    // the same guest seen again (its live XML, its record): keep what the first sighting lacked
+    else if (had.domain === h.domain) holders.set(pci, { ...had, mac: had.mac ?? h.mac, alias: had.alias ?? h.alias });
+  };
+}
+
+function takeRecords(take: (pci: string, h: VfHolder) => void, records: readonly VfRecord[]): void {
+  for (const r of records) if (holds(r)) take(r.pci, { domain: r.owner.name, running: true, mac: r.guest.mac ?? null, alias: null });
 }
 
 /** Every MAC the domains use, so a generated one is unique on the host. */

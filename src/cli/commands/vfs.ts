@@ -2,11 +2,12 @@ import { Command } from 'commander';
 import { configFileOf, type Config } from '../../config/config.js';
 import { recordVfCount } from '../../config/config-edit.js';
 import { InputError, OperationError } from '../../errors.js';
-import { listPfNames, readPfSysfs, waitForVfs } from '../../host/host-model.js';
+import { listPfNames, readPfSysfs, readVfBinding, waitForVfs } from '../../host/host-model.js';
 import { parseInteger } from '../../model/vf-settings.js';
 import { planVfCountChange } from '../../plan/vf-count.js';
 import { domainDefinitions, withPoolLock } from '../../pool/host-pool.js';
 import { vfHolders, type DomainDefinition, type VfHolder } from '../../pool/vf-holders.js';
+import { describeVfUse, inUseNow, vfUse } from '../../pool/vf-use.js';
 import { withLock } from '../../state/host-lock.js';
 import { stateStore } from '../../state/state-store.js';
 import { withCommonOptions, withContext, type CommandContext } from '../context.js';
@@ -36,8 +37,8 @@ export function vfsCommand(io: CliIo): Command {
           const pfInfo = readPfSysfs(sysfs, pf);
           if (wanted < 0) throw new InputError(`--count ${wanted}: a VF count can't be negative`, `give 0 to ${pfInfo.totalVfs}`);
           const held = pfInfo.vfAddresses.flatMap((pci, index) => {
-            const h = holders.get(pci);
-            return h ? [{ index, pci, domain: h.domain, running: h.running }] : [];
+            const use = vfUse(holders.get(pci), readVfBinding(sysfs, pci));
+            return use ? [{ index, pci, domain: describeVfUse(use), running: inUseNow(use), guest: use.by === 'guest' }] : [];
           });
           const plan = planVfCountChange(pf, pfInfo.numVfs, wanted, pfInfo.totalVfs, held);
           if (plan.kind === 'impossible') throw new OperationError(plan.why, plan.fix);
@@ -83,8 +84,9 @@ function holdersOf(ctx: CommandContext): Map<string, VfHolder> {
 function show(ctx: CommandContext, pf: string, holders: Map<string, VfHolder>): void {
   const info = readPfSysfs(ctx.host.sysfs, pf);
   const rows = info.vfAddresses.map((pci, i) => {
-    const h = holders.get(pci);
-    return [`vf ${i}`, pci, h ? `${h.domain} (${h.running ? 'running' : 'defined'})` : 'free'];
+    const use = vfUse(holders.get(pci), readVfBinding(ctx.host.sysfs, pci));
+    if (!use) return [`vf ${i}`, pci, 'free'];
+    return [`vf ${i}`, pci, use.by === 'guest' ? `${use.holder.domain} (${use.holder.running ? 'running' : 'defined'})` : describeVfUse(use)];
   });
   ctx.out([`${pf}: ${info.numVfs} of ${info.totalVfs} VFs; ${describeRecorded(ctx.config, pf, info.numVfs)}`, ...renderTable(rows, '  ')].join('\n'));
 }

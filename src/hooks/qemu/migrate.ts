@@ -6,10 +6,12 @@
  * and refuses otherwise; no PF is guessed. Everything else is printed as it came.
  */
 import { OperationError } from '../../errors.js';
-import { locateVf, pfNetdev, readPfSysfs } from '../../host/host-model.js';
+import { locateVf, pfNetdev, readPfSysfs, readVfBinding } from '../../host/host-model.js';
 import { formatPciAddress, parsePciAddress, pciAddressAttributes, type PciAddress } from '../../model/pci-address.js';
 import { pickFreeVf } from '../../plan/pick-vf.js';
-import { holds, sameOwner } from '../../state/vf-record.js';
+import { recordHolders } from '../../pool/vf-holders.js';
+import { vfUse } from '../../pool/vf-use.js';
+import { sameOwner } from '../../state/vf-record.js';
 import { child, type XmlElement } from '../../xml/dom.js';
 import type { DomainXml } from '../../xml/domain.js';
 import type { HookEnv, HookOutcome } from '../hook-env.js';
@@ -18,7 +20,8 @@ export async function migrateOrRestore(env: HookEnv, domain: DomainXml): Promise
   const owner = { name: domain.name, uuid: domain.uuid };
   // a device whose VF isn't here isn't recognised as a VF by sysfs: take every PCI source into account
   const inDomain = new Set(domain.pciSources().map((s) => formatPciAddress(s.address)));
-  const held = new Set(env.state.all().filter((r) => holds(r) && !sameOwner(r.owner, owner)).map((r) => r.pci));
+  const holders = recordHolders(env.state.all().filter((r) => !sameOwner(r.owner, owner)));
+  const held = new Set(holders.keys());
   const taken = new Set([...held, ...inDomain]);
   for (const source of domain.pciSources()) {
     const pci = formatPciAddress(source.address);
@@ -30,7 +33,7 @@ export async function migrateOrRestore(env: HookEnv, domain: DomainXml): Promise
       if (!exists) env.report.note(`${source.label}: not on this host; left as it is (virt-sriov doesn't guess which PF here is on its network)`);
       continue;
     }
-    const free = pickFreeVf(readPfSysfs(env.sysfs, pf).vfAddresses.filter((v) => env.sysfs.linkName(`bus/pci/devices/${v}/driver`) !== 'vfio-pci'), taken);
+    const free = pickFreeVf(readPfSysfs(env.sysfs, pf).vfAddresses.filter((v) => !vfUse(holders.get(v), readVfBinding(env.sysfs, v))), taken);
     if (!free) {
       throw new OperationError(`domain ${domain.name}: ${source.label} ${exists ? `is held by another guest` : `is not on this host`}, and ${pf} has no free VF`,
         `free a VF on ${pf} (stop a guest, or raise its VF count) and try again`);

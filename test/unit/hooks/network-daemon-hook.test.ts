@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { captureStdin } from '../../support/fake-host.js';
 import { HookBench, withMetadata } from '../../support/hook-bench.js';
 
@@ -40,6 +42,15 @@ describe('network hook, start begin of a hostdev network', () => {
     const r = await bench.run('network', 'sriov start begin -', netStart);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('would destroy VFs in use by 0000:01:10.0 (vfio-pci)');
+    expect(bench.host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('2');
+  });
+
+  test('a VF the host has up is in use too: never destroyed to reach a higher count', async () => {
+    bench = HookBench.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 2 }], { pfs: { eth0: { numVfs: 4 } } });
+    writeFileSync(join(bench.host.sysRoot, 'class/net/eth0v1/operstate'), 'up\n');
+    const r = await bench.run('network', 'sriov start begin -', netStart);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('would destroy VFs in use by 0000:01:10.2 (the host (eth0v1 is up))');
     expect(bench.host.sysfs.read('class/net/eth0/device/sriov_numvfs')).toBe('2');
   });
 
