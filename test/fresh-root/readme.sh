@@ -6,7 +6,7 @@
 #   2. doctor (it runs and judges; the chroot sees this machine's kernel) and status;
 #   3. hook replays: a domain without VFs (ok, and logs marks it as a replay), and empty input
 #      (refused, as libvirt never gives a hook nothing);
-#   4. the unit suite, on Debian's node;
+#   4. the unit suite, on Debian's node (with promtool, as .ci/run installs it);
 #   5. install.sh --uninstall, and what it leaves.
 #
 #   test/fresh-root/readme.sh [DIR]   DIR: where to make the root (default: a new one in /var/tmp;
@@ -82,7 +82,10 @@ step 3-hook-replay '
   cat /tmp/empty.err
   [ "$rc" = 2 ] && grep -q "no XML on stdin" /tmp/empty.err'
 
-step 4-unit-suite 'npm run test:unit'
+# the unit suite checks the Prometheus rules and text it makes with promtool, as .ci/run installs it
+step 4-unit-suite '
+  apt-get install -y --no-install-recommends prometheus > /dev/null
+  npm run test:unit'
 
 step 5-uninstall '
   ./install.sh --uninstall

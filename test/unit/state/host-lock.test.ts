@@ -3,19 +3,26 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockAddress, withLock } from '../../../src/state/host-lock.js';
+import { lockFile, withLock } from '../../../src/state/host-lock.js';
 
 let dir: string;
 let holder: ChildProcess | undefined;
 afterEach(() => {
-  holder?.kill('SIGKILL');
+  killAll(holder);
   holder = undefined;
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Another process that takes the lock as virt-sriov does (binds its address) and keeps it. */
-function holdInAnotherProcess(address: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-e', `require('node:net').createServer().listen({ path: ${JSON.stringify(address)}, exclusive: true }, () => console.log('held'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Kills a holder and what it runs (its process group). */
+function killAll(child: ChildProcess | undefined): void {
+  try {
+    if (child?.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch { /* gone already */ }
+}
+
+/** Another process that takes the lock as virt-sriov does (flock on its file) and keeps it. */
+function holdInAnotherProcess(file: string): Promise<ChildProcess> {
+  const child = spawn('flock', ['--exclusive', '--close', file, 'sh', '-c', 'echo held; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   return new Promise((done) => child.stdout!.once('data', () => done(child)));
 }
 
@@ -28,9 +35,9 @@ describe('the locks, held by the kernel', () => {
       order.push('first in');
       releaseFirst = () => (order.push('first out'), r());
     }));
-    await new Promise((r) => setTimeout(r, 20));
+    while (!order.length) await new Promise((r) => setTimeout(r, 5));
     const second = withLock(dir, 'vfs', async () => void order.push('second in'));
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 150));
     expect(order).toEqual(['first in']);
     releaseFirst();
     await Promise.all([first, second]);
@@ -41,23 +48,37 @@ describe('the locks, held by the kernel', () => {
     dir = mkdtempSync(join(tmpdir(), 'virt-sriov-lock-'));
     const inner = await withLock(dir, 'pool', () => withLock(dir, 'vfs', () => withLock(join(dir, 'other'), 'vfs', async () => 'all three', 0), 0), 0);
     expect(inner).toBe('all three');
-    expect(lockAddress(dir, 'vfs')).not.toBe(lockAddress(dir, 'pool'));
-    expect(Buffer.byteLength(lockAddress(`/${'x'.repeat(300)}`, 'vfs'))).toBeLessThanOrEqual(107);
   });
 
   test('held by a live process: refused after the wait, saying how to find the holder', async () => {
     dir = mkdtempSync(join(tmpdir(), 'virt-sriov-lock-'));
-    holder = await holdInAnotherProcess(lockAddress(dir, 'vfs'));
+    holder = await holdInAnotherProcess(lockFile(dir, 'vfs'));
     await expect(withLock(dir, 'vfs', async () => 'got it', 200)).rejects.toThrow(/vfs lock .* was held by another process for 0.2 s/);
   });
 
   test('a holder killed with SIGKILL takes the lock with it: the next one gets it at the first try', async () => {
     dir = mkdtempSync(join(tmpdir(), 'virt-sriov-lock-'));
-    holder = await holdInAnotherProcess(lockAddress(dir, 'vfs'));
+    holder = await holdInAnotherProcess(lockFile(dir, 'vfs'));
     const gone = new Promise((r) => holder!.once('exit', r));
-    holder.kill('SIGKILL');
+    killAll(holder);
     await gone;
-    // no wait at all (timeout 0): nothing stale to wait out
+    // no wait at all (--nonblock): nothing stale to wait out
     await expect(withLock(dir, 'vfs', async () => 'got it', 0)).resolves.toBe('got it');
+  });
+
+  test('a hook killed while holding the lock frees it: its pipe closes, cat and flock end', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'virt-sriov-lock-'));
+    // a hook's node, holding the lock as withLock does (flock ... cat, fed by a pipe), then killed
+    const child = spawn(process.execPath, ['-e', `
+      const { spawn } = require('node:child_process');
+      const h = spawn('flock', ['--exclusive', '--close', ${JSON.stringify(lockFile(dir, 'vfs'))}, 'cat'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      h.stdout.once('data', () => console.log('held'));
+      h.stdin.write('held\\n');`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    holder = child;
+    await new Promise((r) => child.stdout!.once('data', r));
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+    await expect(withLock(dir, 'vfs', async () => 'got it', 2_000)).resolves.toBe('got it');
   });
 });
