@@ -1,20 +1,22 @@
 /**
- * The locks virt-sriov takes, held by the kernel: flock(2) on a file in the state dir, taken by
- * util-linux's `flock(1)` (Essential on Debian, so on every host). The kernel drops a flock the
- * moment its holder exits, however it exits: a hook killed while holding it costs the next one
- * nothing, where a lock file must wait out a stale timeout (proper-lockfile's, 10 s).
+ * The locks virt-sriov takes, held by the kernel: flock(2) on a file in the state dir. The
+ * kernel drops a flock the moment its holder exits, however it exits: a hook killed while
+ * holding it costs the next one nothing, where a lock file must wait out a stale timeout
+ * (proper-lockfile's, 10 s).
  *
- * node cannot call flock(2) itself without a native module (koffi costs a hook 12-60 ms to
- * load); a child process costs a few ms. `flock FILE cat` holds the lock and runs cat, which
- * echoes our line once the lock is ours; closing cat's stdin (by us, or by the kernel when we
- * die) ends cat, then flock, then the lock.
+ * node cannot call flock(2) itself without a native module (koffi costs a hook 12-60 ms to load),
+ * so util-linux's `flock(1)` (Essential on Debian) takes it on a file we opened and hand it as fd
+ * 3, the shell's `exec 3>file; flock 3`: the lock belongs to the open file, so it stays ours after
+ * flock exits, until we close the file (or die). One child process, about a spawn's cost.
+ * node opens files close-on-exec, so no `ip` we run afterwards inherits the lock.
  *
- * An abstract-namespace socket would cost less, but node 18 (Debian 12's, our floor) binds every
- * abstract name as the empty name, so every lock of every state dir was one lock and a pool lock
- * waiting on the vfs lock waited on itself.
+ * An abstract-namespace socket would cost no child, but node 18 (Debian 12's, our floor) binds
+ * every abstract name as the same name, so every lock of every state dir was one lock and a pool
+ * lock waiting on the vfs lock waited on itself; and a lock must be one mechanism on a host,
+ * whichever node runs a hook or the CLI.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OperationError } from '../errors.js';
 
@@ -34,47 +36,33 @@ export function lockFile(stateDir: string, lock: LockName): string {
 const HELD = 75;
 
 /** Takes `lock`, waiting at most `timeoutMs`; resolves to its release. */
-function take(stateDir: string, lock: LockName, timeoutMs: number): Promise<() => Promise<void>> {
+async function take(stateDir: string, lock: LockName, timeoutMs: number): Promise<() => void> {
   const file = lockFile(stateDir, lock);
   const failed = (why: string) => new OperationError(`could not take virt-sriov's ${lock} lock (${file}): ${why}`,
     'check that util-linux (flock) is installed and that this process may write the state dir');
+  let fd: number;
   try {
     mkdirSync(resolve(stateDir), { recursive: true });
+    fd = openSync(file, 'a', 0o600);
   } catch (e) {
-    return Promise.reject(failed((e as Error).message));
+    throw failed((e as Error).message);
   }
   const wait = timeoutMs > 0 ? ['--timeout', String(timeoutMs / 1000)] : ['--nonblock'];
-  const holder = spawn('flock', ['--exclusive', '--close', '--conflict-exit-code', String(HELD), ...wait, file, 'cat'],
-    { stdio: ['pipe', 'pipe', 'pipe'] });
-  return new Promise((done, fail) => {
-    let stderr = '';
-    let held = false;
-    const exited = new Promise<void>((r) => holder.once('close', () => r()));
-    const refs = (how: 'ref' | 'unref') => {
-      holder[how]();
-      for (const s of [holder.stdin, holder.stdout, holder.stderr]) (s as unknown as Record<string, (() => void) | undefined>)[how]?.();
-    };
-    holder.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    holder.once('error', (e) => fail(failed(e.message)));
-    holder.stdout!.once('data', () => {
-      held = true;
-      // a held lock is no reason for node to keep running; the kernel frees it when we exit
-      refs('unref');
-      done(async () => {
-        refs('ref'); // keep node up until flock is gone, so nothing after us sees it still held
-        holder.stdin!.end();
-        await exited;
-      });
-    });
-    holder.once('close', (code) => {
-      if (held) return;
-      if (code === HELD) {
-        fail(new OperationError(`virt-sriov's ${lock} lock (${file}) was held by another process for ${timeoutMs / 1000} s`,
-          'another virt-sriov hook or command is stuck: find it with `ps -ef | grep virt-sriov` and end it (the lock goes with it)'));
-      } else fail(failed(stderr.trim() || `flock exited with ${code}`));
-    });
-    holder.stdin!.write('held\n');
+  const outcome = await new Promise<{ code: number | null; why: string }>((done) => {
+    let why = '';
+    const flock = spawn('flock', ['--exclusive', '--conflict-exit-code', String(HELD), ...wait, '3'],
+      { stdio: ['ignore', 'ignore', 'pipe', fd] });
+    flock.stderr!.on('data', (d: Buffer) => (why += d.toString()));
+    flock.once('error', (e) => done({ code: null, why: e.message }));
+    flock.once('close', (code) => done({ code, why }));
   });
+  if (outcome.code === 0) return () => closeSync(fd);
+  closeSync(fd);
+  if (outcome.code === HELD) {
+    throw new OperationError(`virt-sriov's ${lock} lock (${file}) was held by another process for ${timeoutMs / 1000} s`,
+      `another virt-sriov hook or command is stuck: \`fuser -v ${file}\` or \`ps -ef | grep virt-sriov\` finds it; end it (the lock goes with it)`);
+  }
+  throw failed(outcome.why.trim() || `flock exited with ${outcome.code}`);
 }
 
 /**
@@ -86,6 +74,6 @@ export async function withLock<T>(stateDir: string, lock: LockName, f: () => Pro
   try {
     return await f();
   } finally {
-    await release().catch(() => undefined);
+    release();
   }
 }

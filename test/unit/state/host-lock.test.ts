@@ -66,19 +66,26 @@ describe('the locks, held by the kernel', () => {
     await expect(withLock(dir, 'vfs', async () => 'got it', 0)).resolves.toBe('got it');
   });
 
-  test('a hook killed while holding the lock frees it: its pipe closes, cat and flock end', async () => {
+  test('a hook killed while holding the lock frees it: its open file closes', async () => {
     dir = mkdtempSync(join(tmpdir(), 'virt-sriov-lock-'));
-    // a hook's node, holding the lock as withLock does (flock ... cat, fed by a pipe), then killed
+    // a hook's node, holding the lock as withLock does (flock(1) on a file node opened), then killed
     const child = spawn(process.execPath, ['-e', `
-      const { spawn } = require('node:child_process');
-      const h = spawn('flock', ['--exclusive', '--close', ${JSON.stringify(lockFile(dir, 'vfs'))}, 'cat'], { stdio: ['pipe', 'pipe', 'inherit'] });
-      h.stdout.once('data', () => console.log('held'));
-      h.stdin.write('held\\n');`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const fd = require('node:fs').openSync(${JSON.stringify(lockFile(dir, 'vfs'))}, 'a');
+      require('node:child_process').spawn('flock', ['--exclusive', '3'], { stdio: ['ignore', 'ignore', 'inherit', fd] })
+        .once('close', () => { console.log('held'); setInterval(() => {}, 1000); });`], { stdio: ['ignore', 'pipe', 'inherit'] });
     holder = child;
     await new Promise((r) => child.stdout!.once('data', r));
     const gone = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await gone;
     await expect(withLock(dir, 'vfs', async () => 'got it', 2_000)).resolves.toBe('got it');
+  });
+
+  test('a process the holder starts does not inherit the lock: released means released, even while it runs', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'virt-sriov-lock-'));
+    await withLock(dir, 'vfs', async () => {
+      holder = spawn('sleep', ['60'], { stdio: 'ignore', detached: true }); // an `ip` that outlives the hook, say
+    });
+    await expect(withLock(dir, 'vfs', async () => 'got it', 0)).resolves.toBe('got it');
   });
 });
