@@ -51,6 +51,9 @@ function buildSchemas() {
     releasePolicy: v.optional(v.picklist(['restore', 'reset'])),
     /** Per hostdev network: VF settings for every guest on it, under the domain's own. */
     networks: v.optional(noArray('record', v.record(name, vfDefaults))),
+    /** Physical network -> host name -> that host's PFs on it (physical-networks.ts). One file for the fleet. */
+    physicalNetworks: v.optional(noArray('record', v.record(name,
+      noArray('record', v.record(name, v.pipe(v.array(v.pipe(v.string(), v.regex(IFNAME))), v.minLength(1))))))),
     logFile: v.optional(name),
     stateDir: v.optional(name),
     /** Where sysfs is, and how to run ip: a test host points these at a fake. */
@@ -73,6 +76,7 @@ export interface Config {
   readonly pfs: NonNullable<RawConfig['pfs']>;
   readonly releasePolicy: 'restore' | 'reset';
   readonly networks: NonNullable<RawConfig['networks']>;
+  readonly physicalNetworks: NonNullable<RawConfig['physicalNetworks']>;
   readonly logFile: string;
   readonly stateDir: string;
   readonly sysfsRoot: string;
@@ -85,6 +89,7 @@ export const DEFAULTS: Config = {
   pfs: {},
   releasePolicy: 'restore',
   networks: {},
+  physicalNetworks: {},
   logFile: '/var/log/libvirt/virt-sriov.log',
   stateDir: '/run/virt-sriov',
   sysfsRoot: '/sys',
@@ -104,6 +109,7 @@ function withDefaults(c: RawConfig, where: string): Config {
     pfs: c.pfs ?? DEFAULTS.pfs,
     releasePolicy: c.releasePolicy ?? DEFAULTS.releasePolicy,
     networks: c.networks ?? DEFAULTS.networks,
+    physicalNetworks: c.physicalNetworks ?? DEFAULTS.physicalNetworks,
     logFile: c.logFile ?? DEFAULTS.logFile,
     stateDir: c.stateDir ?? DEFAULTS.stateDir,
     sysfsRoot: c.sysfsRoot ?? DEFAULTS.sysfsRoot,

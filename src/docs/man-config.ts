@@ -32,7 +32,7 @@ export interface ConfigKey {
 }
 
 /** What each record's keys name, by the record's path. */
-const RECORD_KEYS: Readonly<Record<string, string>> = { pfs: 'PF', networks: 'NETWORK' };
+const RECORD_KEYS: Readonly<Record<string, string>> = { pfs: 'PF', networks: 'NETWORK', physicalNetworks: 'PHYSNET', 'physicalNetworks.PHYSNET': 'HOST' };
 
 /** What each key means; a network's VF settings say what attach's options of the same name say. */
 const KEY_MEANINGS: Readonly<Record<string, string>> = {
@@ -44,6 +44,9 @@ const KEY_MEANINGS: Readonly<Record<string, string>> = {
   networks: 'Settings for every guest on a hostdev network (a <forward mode=\'hostdev\'> VF pool), under the guest\'s own. Keyed by the network\'s name.',
   'networks.NETWORK.vlan': '802.1Q VLAN of every guest on the network.',
   'networks.NETWORK.qos': '802.1p priority with that VLAN.',
+  physicalNetworks: 'Which PFs of which host are on which physical network (a switch fabric or VLAN trunk), for moving guests between hosts: virt-sriov migrate takes a VF on the destination only from a PF mapped to the same physical network as the guest\'s VF on the source, and the qemu migrate hook repoints a VF that is taken only to a PF of the same physical network. Never a guess: a PF in no mapping is matched only by its hostdev network\'s name, or not at all. One file can serve the whole fleet. Keyed by a name of your choosing for the physical network.',
+  'physicalNetworks.PHYSNET': 'Keyed by host name, as libvirt reports it (virsh hostname; a short name matches the host\'s full name and the other way round).',
+  'physicalNetworks.PHYSNET.HOST': 'That host\'s PFs on the physical network, by interface name.',
   logFile: 'The hook log: one JSON line per hook call, read by virt-sriov logs.',
   stateDir: 'What virt-sriov remembers per VF (its owner and its state before the guest), and the versions last detected. What must survive a reboot (the VF counts) is in this file; what must not is under /run, gone after a reboot like the VFs themselves.',
   sysfsRoot: 'Where sysfs is mounted (a test host points it at a copy).',
@@ -72,7 +75,7 @@ install.sh --config.`),
     ...keys.map((k) => taggedParagraph(`${k.path} (${k.type}${k.required ? ', required' : ''})`, withDefault(meaning.get(k.path)!, k.path))),
     '.SH EXAMPLE',
     verbatim(JSON.stringify(CONFIG_EXAMPLE, null, 2)),
-    paragraph('Eight VFs on eth1 at every boot, with the bnx2x quirk; VLAN 403, trust off and a rate limit for every guest on the sriov network.'),
+    paragraph('Eight VFs on eth1 at every boot, with the bnx2x quirk; VLAN 403, trust off and a rate limit for every guest on the sriov network; eth1 of kvm1 and ens2f0 and ens2f1 of kvm2 are on one physical network, fabric-a, so a guest moves between them.'),
     '.SH FILES',
     taggedParagraph(DEFAULT_CONFIG_PATH, 'The config of the installed hooks and CLI.'),
     '.SH SEE ALSO',
@@ -92,13 +95,20 @@ export function configKeys(schema: Schema, path = ''): ConfigKey[] {
     const s = effective(entry.wrapped ?? entry);
     keys.push({ path: keyPath, type: typeOf(entry.wrapped ?? entry), required });
     if (s.type === 'strict_object' || s.type === 'object') keys.push(...configKeys(s, keyPath));
-    if (s.type === 'record') {
-      const keyName = RECORD_KEYS[keyPath];
-      if (!keyName) throw new Error(`config key ${keyPath} is a record: say in RECORD_KEYS what its keys name`);
-      keys.push(...configKeys(s.value!, `${keyPath}.${keyName}`));
-    }
+    if (s.type === 'record') keys.push(...recordKeys(s, keyPath));
   }
   return keys;
+}
+
+/** A record's values, named by what its keys name: an object's keys, or the value itself (and a record's, in turn). */
+function recordKeys(record: Schema, path: string): ConfigKey[] {
+  const keyName = RECORD_KEYS[path];
+  if (!keyName) throw new Error(`config key ${path} is a record: say in RECORD_KEYS what its keys name`);
+  const valuePath = `${path}.${keyName}`;
+  const value = effective(record.value!);
+  if (value.type === 'strict_object' || value.type === 'object') return configKeys(value, valuePath);
+  const key = { path: valuePath, type: typeOf(record.value!), required: false };
+  return value.type === 'record' ? [key, ...recordKeys(value, valuePath)] : [key];
 }
 
 /** The schema a pipe validates with: its last schema (noArray wraps one in unknown + check). */
@@ -154,5 +164,6 @@ export const CONFIG_EXAMPLE = {
   pfs: { eth1: { numVfs: 8, quirks: ['recreate-vfs-after-mac'] } },
   releasePolicy: 'restore',
   networks: { sriov: { vlan: 403, trust: false, maxTxRate: 1000 } },
+  physicalNetworks: { 'fabric-a': { kvm1: ['eth1'], kvm2: ['ens2f0', 'ens2f1'] } },
   logFile: '/var/log/libvirt/virt-sriov.log',
 };

@@ -1,10 +1,13 @@
 /**
  * qemu `migrate begin` and `restore begin`: the only operations whose stdout becomes the XML
  * libvirt uses. Where a VF-pinned device names a VF another guest holds here, point it at a
- * free VF of the same PF (the device model stays: libvirt checks ABI stability). A VF this host
- * doesn't have is left as it is: `prepare` makes it when a PF here makes a VF at that address,
+ * free VF of the same PF, else of another PF of this host that the config maps to the same
+ * physical network (config/physical-networks.ts; the device model stays: libvirt checks ABI
+ * stability). A VF this host doesn't have is left as it is: `prepare` makes it when a PF here makes a VF at that address,
  * and refuses otherwise; no PF is guessed. Everything else is printed as it came.
  */
+import { hostname } from 'node:os';
+import { samePhysnetPfs } from '../../config/physical-networks.js';
 import { OperationError } from '../../errors.js';
 import { locateVf, pfNetdev, readPfSysfs, readVfBinding } from '../../host/host-model.js';
 import { formatPciAddress, parsePciAddress, pciAddressAttributes, type PciAddress } from '../../model/pci-address.js';
@@ -33,14 +36,17 @@ export async function migrateOrRestore(env: HookEnv, domain: DomainXml): Promise
       if (!exists) env.report.note(`${source.label}: not on this host; left as it is (virt-sriov doesn't guess which PF here is on its network)`);
       continue;
     }
-    const free = pickFreeVf(readPfSysfs(env.sysfs, pf).vfAddresses.filter((v) => !vfUse(holders.get(v), readVfBinding(env.sysfs, v))), taken);
-    if (!free) {
-      throw new OperationError(`domain ${domain.name}: ${source.label} ${exists ? `is held by another guest` : `is not on this host`}, and ${pf} has no free VF`,
-        `free a VF on ${pf} (stop a guest, or raise its VF count) and try again`);
+    // its own PF first, then the PFs mapped to its physical network: never any other
+    const pfs = samePhysnetPfs(env.config.physicalNetworks, hostname(), pf).filter((p) => p === pf || env.sysfs.exists(`class/net/${p}/device/sriov_numvfs`));
+    const found = pfs.map((p) => ({ pf: p, free: pickFreeVf(readPfSysfs(env.sysfs, p).vfAddresses.filter((v) => !vfUse(holders.get(v), readVfBinding(env.sysfs, v))), taken) }))
+      .find((c) => c.free);
+    if (!found?.free) {
+      throw new OperationError(`domain ${domain.name}: ${source.label} is held by another guest, and ${pfs.length > 1 ? `no PF of its physical network here (${pfs.join(', ')}) has a free VF` : `${pf} has no free VF`}`,
+        `free a VF on ${pfs.join(' or ')} (stop a guest, or raise its VF count) and try again${pfs.length > 1 ? '' : `; a PF of the same physical network goes in the config's physicalNetworks`}`);
     }
-    taken.add(free);
-    repoint(domain, source.element, source.address, parsePciAddress(free));
-    env.report.note(`${source.label} -> VF ${free} on ${pf}`);
+    taken.add(found.free);
+    repoint(domain, source.element, source.address, parsePciAddress(found.free));
+    env.report.note(`${source.label} -> VF ${found.free} on ${found.pf}`);
   }
   return { exitCode: 0, result: 'ok', stdout: domain.toString() };
 }

@@ -80,7 +80,7 @@ describe('loading', () => {
 
   test('the defaults', () => {
     expect(DEFAULTS).toEqual({
-      pfs: {}, releasePolicy: 'restore', networks: {}, logFile: '/var/log/libvirt/virt-sriov.log', stateDir: '/run/virt-sriov',
+      pfs: {}, releasePolicy: 'restore', networks: {}, physicalNetworks: {}, logFile: '/var/log/libvirt/virt-sriov.log', stateDir: '/run/virt-sriov',
       sysfsRoot: '/sys', ipCommand: ['ip'], path: null,
     });
   });

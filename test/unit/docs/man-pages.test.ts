@@ -71,6 +71,9 @@ describe('virt-sriov.json(5)', () => {
     expect(page).toContain(roffText('releasePolicy ("restore" or "reset")'));
     expect(page).toContain(roffText('pfs.PF.numVfs (integer 0..4096, required)'));
     expect(page).toContain(roffText('networks.NETWORK.vlan (integer 1..4094)'));
+    // a record of records: each level named
+    expect(paths).toEqual(expect.arrayContaining(['physicalNetworks', 'physicalNetworks.PHYSNET', 'physicalNetworks.PHYSNET.HOST']));
+    expect(page).toContain(roffText('physicalNetworks.PHYSNET.HOST (array of string)'));
   });
 
   test('a network\'s VF settings say what attach\'s options of the same name say', () => {

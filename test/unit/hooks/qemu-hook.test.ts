@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { hostname } from 'node:os';
 import { captureStdin } from '../../support/fake-host.js';
 import { HookBench, withMetadata } from '../../support/hook-bench.js';
 
@@ -281,6 +282,34 @@ describe('reconnect, VF creation, migrate and the rest', () => {
     expect(r.stdout).toContain("<address domain='0x0000' bus='0x01' slot='0x10' function='0x0'/>");
     expect(r.stdout).toContain("<sriov:vf pci='0000:01:10.0' mac='de:ad:fe:ed:ff:01' vlan='403'");
     expect(r.stdout).not.toContain('0000:01:10.2');
+  });
+
+  test('migrate: a taken VF whose PF has no free VF goes to a PF the config maps to the same physical network, and to no other PF', async () => {
+    const ETH1 = { name: 'eth1', pci: '0000:02:00.0', numVfs: 1, refuses: ['state', 'proto'] };
+    const ETH2 = { name: 'eth2', pci: '0000:03:00.0', numVfs: 1, refuses: ['state', 'proto'] };
+    const holder = withMetadata(hostdevPrepare.replace(/l2-hostdev/g, 'holder').replace(/a867017f/g, 'bbbbbbbb'), []);
+    const incoming = withMetadata(hostdevPrepare, [HOSTDEV_SETTINGS]);
+    // eth0 (the VF's PF) and eth2 are on fabric-a here; eth1, with a free VF too, is not
+    const physicalNetworks = { 'fabric-a': { [hostname()]: ['eth0', 'eth2'] }, other: { [hostname()]: ['eth1'] } };
+    bench = HookBench.create([{ ...PF, numVfs: 2 }, ETH1, ETH2], { physicalNetworks });
+    expect((await bench.run('qemu', 'holder prepare begin -', holder)).exitCode).toBe(0);
+    bench.host.setVf('eth0', 0, { mac: '02:00:00:00:00:01' });
+    const other = withMetadata(hostdevPrepare.replace(/l2-hostdev/g, 'other').replace(/a867017f/g, 'cccccccc').replace(/function='0x2'/g, "function='0x0'"), []);
+    expect((await bench.run('qemu', 'other prepare begin -', other)).exitCode).toBe(0);
+    const r = await bench.run('qemu', 'l2-hostdev migrate begin -', incoming);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("<address domain='0x0000' bus='0x03' slot='0x10' function='0x0'/>");
+    expect(r.stdout).toContain("<sriov:vf pci='0000:03:10.0' mac='de:ad:fe:ed:ff:01' vlan='403'");
+
+    // without the mapping, eth1's and eth2's free VFs are no one's guess
+    bench.remove();
+    bench = HookBench.create([{ ...PF, numVfs: 2 }, ETH1, ETH2]);
+    expect((await bench.run('qemu', 'holder prepare begin -', holder)).exitCode).toBe(0);
+    expect((await bench.run('qemu', 'other prepare begin -', other)).exitCode).toBe(0);
+    const refused = await bench.run('qemu', 'l2-hostdev migrate begin -', incoming);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('hostdev 0000:01:10.2 is held by another guest, and eth0 has no free VF');
+    expect(refused.stderr).toContain("physicalNetworks");
   });
 
   test('migrate never guesses a PF for a VF this host doesn\'t have: the XML goes on unchanged, and prepare refuses it', async () => {
