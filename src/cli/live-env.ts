@@ -38,6 +38,7 @@ export async function withLiveEnv<T>(ctx: CommandContext, op: string, domain: st
         time: new Date(started).toISOString(), hook: o.hook ?? 'cli', op, subop: 'live', object: domain,
         result: error === undefined ? 'ok' : 'failed', durationMs: Date.now() - started, vfs: [...report.vfs],
         changes: report.changes, notes: report.notes, ...(message ? { error: message } : {}),
+        ...(report.repaired.length ? { repaired: report.repaired } : {}),
       });
     } catch (e) {
       ctx.note(`could not write the log ${ctx.config.logFile}: ${(e as Error).message}`);

@@ -35,7 +35,7 @@ const rate = (metric: string, matchers = '') => `rate(${metric}{${HOST}${matcher
 export const GRAFANA_DASHBOARD: Dashboard = {
   title: 'virt-sriov: traffic per guest',
   uid: 'virt-sriov-traffic',
-  description: 'SR-IOV VF traffic per libvirt guest, VF usage per PF and the hooks\' health, from `virt-sriov metrics` (docs/metrics.md).',
+  description: 'SR-IOV VF traffic per libvirt guest, VF usage per PF, the hooks\' health and the drift the watcher repaired, from `virt-sriov metrics` or the watcher\'s /metrics (docs/metrics.md).',
   tags: ['virt-sriov', 'sriov', 'libvirt'],
   timezone: 'browser',
   editable: true,
@@ -100,6 +100,10 @@ export const GRAFANA_DASHBOARD: Dashboard = {
       ],
       targets: targets([{ expr: `virt_sriov_vf_settings_info{${HOST}}` }], { instant: true, format: 'table' }),
     },
+    timeseries(10, 'Drift the watcher repaired',
+      'Settings of running guests\' VFs that virt-sriov watch found changed behind their back (a PF down and up, a driver reset, a hand-made ip link set) and put right, by guest and setting. A failed repair is a failed watch call in "Hook failures"; `virt-sriov logs` says what changed from what.',
+      'short', { h: 8, w: 24, x: 0, y: 32 },
+      [{ expr: `sum by (domain, setting) (increase(virt_sriov_drift_repaired_total{${HOST}}[$__rate_interval]))`, legend: '{{domain}} {{setting}}' }]),
   ],
 };
 

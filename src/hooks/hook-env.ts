@@ -2,7 +2,7 @@
 import type { Config } from '../config/config.js';
 import type { IpTool } from '../host/ip.js';
 import type { Sysfs } from '../host/sysfs.js';
-import type { LoggedChange } from '../log/hook-log.js';
+import type { LoggedChange, RepairedDrift } from '../log/hook-log.js';
 import type { StateStore } from '../state/state-store.js';
 
 export interface HookEnv {
@@ -22,6 +22,8 @@ export class HookReport {
   readonly changes: LoggedChange[] = [];
   readonly notes: string[] = [];
   readonly vfs = new Set<string>();
+  /** The watcher's repairs of drifted settings, for the log (and from it, the metrics). */
+  readonly repaired: RepairedDrift[] = [];
 
   note(text: string): void {
     this.notes.push(text);

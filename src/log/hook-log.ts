@@ -15,6 +15,15 @@ export interface LoggedChange {
   readonly to: string;
 }
 
+/** Settings of one held VF that the watcher found drifted from its guest's and put right. */
+export interface RepairedDrift {
+  readonly pf: string;
+  readonly vf: number;
+  readonly pci: string;
+  /** The settings put back, by their names in the state (vlan, trust, linkState, maxTxRate, ...). */
+  readonly settings: readonly string[];
+}
+
 /** ok; refused: a check failed and the guest was stopped; failed: an error; ignored: not our operation. */
 export const HOOK_RESULTS = ['ok', 'refused', 'failed', 'ignored'] as const;
 
@@ -35,6 +44,11 @@ export interface HookLogEntry {
   readonly changes: readonly LoggedChange[];
   readonly notes: readonly string[];
   readonly error?: string;
+  /**
+   * `watch`: the held VFs whose settings had drifted and were put right (each also in `changes`);
+   * counted by `virt-sriov metrics` as virt_sriov_drift_repaired_total. Absent when none.
+   */
+  readonly repaired?: readonly RepairedDrift[];
   /** Run by `virt-sriov hook ...` (an admin's replay), not by libvirt. */
   readonly replay?: boolean;
 }

@@ -6,6 +6,7 @@
  */
 import type { HostModel, PfInfo, VfInfo } from '../host/host-model.js';
 import { HOOK_RESULTS, type HookLogEntry } from '../log/hook-log.js';
+import { SNAPSHOT_KEYS, type SnapshotKey } from '../plan/vf-snapshot.js';
 import type { VfHolder } from '../pool/vf-holders.js';
 import type { Labels, MetricFamily, Sample } from './exposition.js';
 import { trafficOwner, vfCounters, type VfCounters } from './vf-counters.js';
@@ -94,7 +95,55 @@ export function buildMetrics(input: MetricsInput): MetricFamily[] {
     { name: 'virt_sriov_pf_up', type: 'gauge', help: 'Whether the PF is up (1) or down (0): a down PF carries no VF traffic.', samples: host.pfs.map((pf) => ({ labels: pfLabels(pf), value: pf.up ? 1 : 0 })) },
   );
   families.push(...hookMetrics(input.log));
+  const heldVfs = vfs.flatMap(({ pf, vf }) => {
+    const guest = guestOf(vf, holders);
+    return guest ? [{ domain: guest.domain, pf: pf.name, vf: vf.vf }] : [];
+  });
+  families.push(driftMetric(input.log, heldVfs));
   return families;
+}
+
+/**
+ * The `setting` label of virt_sriov_drift_repaired_total for each setting in the state (the
+ * names of virt_sriov_vf_settings_info's labels, without units). Part of the interface: a new
+ * setting gets a new value, none changes.
+ */
+export const DRIFT_SETTING_LABELS: Readonly<Record<SnapshotKey, string>> = {
+  mac: 'mac', vlan: 'vlan', spoofchk: 'spoofchk', trust: 'trust', linkState: 'link_state',
+  minTxRate: 'min_tx_rate', maxTxRate: 'max_tx_rate', queryRss: 'query_rss',
+};
+
+/**
+ * Drift the watcher repaired, by domain, VF and setting, from the log's `repaired` (so a one-shot
+ * `metrics` and the watcher's /metrics say the same). Every setting of every VF a running guest
+ * holds is there at 0 until it drifts: increase() misses a series' first sample, and a first
+ * repair is the one that matters.
+ */
+export function driftMetric(log: readonly HookLogEntry[], heldVfs: readonly { domain: string; pf: string; vf: number }[]): MetricFamily {
+  const counts = new Map<string, { labels: Labels; count: number }>();
+  const series = (domain: string, pf: string, vf: number, setting: string) => {
+    const labels = { domain, pf, vf: String(vf), setting };
+    const key = JSON.stringify(labels);
+    let c = counts.get(key);
+    if (!c) counts.set(key, (c = { labels, count: 0 }));
+    return c;
+  };
+  for (const h of heldVfs) for (const k of SNAPSHOT_KEYS) series(h.domain, h.pf, h.vf, DRIFT_SETTING_LABELS[k]);
+  for (const e of log) {
+    if (e.hook !== 'watch' || e.replay || !Array.isArray(e.repaired)) continue;
+    for (const r of e.repaired) {
+      // a hand-edited or foreign line is skipped, as parseLogLines skips one that is no entry
+      if (!r || typeof r.pf !== 'string' || typeof r.vf !== 'number' || !Array.isArray(r.settings)) continue;
+      for (const k of r.settings) {
+        if (typeof k === 'string') series(e.object, r.pf, r.vf, DRIFT_SETTING_LABELS[k as SnapshotKey] ?? k).count++;
+      }
+    }
+  }
+  return {
+    name: 'virt_sriov_drift_repaired_total', type: 'counter',
+    help: 'Settings of VFs held by running guests that the watcher (virt-sriov watch) found drifted from what the guest asked for (a driver reset, a PF down and up, a hand-made ip link set) and put right, by domain, VF and setting, from the hook log since it was last rotated.',
+    samples: [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => ({ labels: c.labels, value: c.count })),
+  };
 }
 
 /** Hook calls by hook, operation and result, and their durations, from the log. */

@@ -122,5 +122,7 @@ async function repairDrift(env: HookEnv, record: VfRecord, links: Map<string, Pf
   const changes: VfChange[] = planChanges(record, provenBy(now, profile), Object.fromEntries(drifted.map((k) => [k, record.guest[k]])));
   env.report.note(`${describeVf(record)} of ${record.owner.name} had drifted (${drifted.map((k) => `${k} ${formatValue(k, now)}, not ${formatValue(k, record.guest)}`).join('; ')}): repaired`);
   await applyAndCheck(env, changes, [{ vf: record, desired: record.guest, profile }]);
+  // only once the settings are back and read back so: a repair that failed is the call's failure
+  env.report.repaired.push({ pf: record.pf, vf: record.index, pci: record.pci, settings: drifted });
   return true;
 }

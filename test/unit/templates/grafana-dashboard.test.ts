@@ -43,9 +43,9 @@ describe('templates/grafana-dashboard.json', () => {
     expect(readFileSync(FILE, 'utf8')).toBe(grafanaDashboardJson());
   });
 
-  test('has the panels the issue asks for: traffic per guest, drops, VF usage per PF, hook failures', () => {
+  test('has the panels the issue asks for: traffic per guest, drops, VF usage per PF, hook failures, drift repaired', () => {
     const titles = (GRAFANA_DASHBOARD.panels ?? []).map((p) => p.title);
-    expect(titles).toEqual(expect.arrayContaining(['Received per guest', 'Sent per guest', 'Drops per guest', 'VFs per PF', 'Hook failures']));
+    expect(titles).toEqual(expect.arrayContaining(['Received per guest', 'Sent per guest', 'Drops per guest', 'VFs per PF', 'Hook failures', 'Drift the watcher repaired']));
   });
 
   test('every query names metrics `virt-sriov metrics` emits, and only labels they carry', () => {

@@ -7,7 +7,8 @@ import type { HookLogEntry } from '../../../src/log/hook-log.js';
 import { parseLogLines } from '../../../src/log/log-view.js';
 import type { VfHolder } from '../../../src/pool/vf-holders.js';
 import { renderExposition } from '../../../src/traffic/exposition.js';
-import { buildMetrics, hookMetrics, HOOK_DURATION_BUCKETS } from '../../../src/traffic/metrics.js';
+import { buildMetrics, driftMetric, DRIFT_SETTING_LABELS, hookMetrics, HOOK_DURATION_BUCKETS } from '../../../src/traffic/metrics.js';
+import { SNAPSHOT_KEYS } from '../../../src/plan/vf-snapshot.js';
 import { FakeHost } from '../../support/fake-host.js';
 
 let host: FakeHost;
@@ -30,7 +31,7 @@ const entry = (e: Partial<HookLogEntry>): HookLogEntry => ({
 });
 
 /** A host with a guest on each kind of PF: mlx5 counts per VF, igb does not. */
-async function scene() {
+async function scene(extraLog: readonly HookLogEntry[] = []) {
   host = FakeHost.create([
     { name: 'eth0', pci: '0000:01:00.0', numVfs: 2 },
     { name: 'ens1f0', pci: '0000:3b:00.0', driver: 'mlx5_core', numVfs: 3 },
@@ -49,6 +50,7 @@ async function scene() {
   const log = [
     entry({ op: 'prepare', durationMs: 80 }), entry({ op: 'start', durationMs: 420 }), entry({ op: 'start', durationMs: 3100, result: 'refused' }),
     entry({ hook: 'network', op: 'port-created', object: 'sriov', durationMs: 30 }), entry({ op: 'start', durationMs: 1, replay: true }),
+    ...extraLog,
   ];
   return renderExposition(buildMetrics({ host: model, holders, log }));
 }
@@ -151,6 +153,35 @@ describe('virt-sriov metrics: the exposition', () => {
     expect(buckets[0]).toBe(ms.filter((m) => m <= 50).length);
   });
 
+  test('drift the watcher repaired, by domain, VF and setting, counted from the log; every setting of a held VF at 0 until it drifts', async () => {
+    const repaired = (object: string, pf: string, vf: number, settings: string[], e: Partial<HookLogEntry> = {}) =>
+      entry({ hook: 'watch', op: 'pf-up ens1f0', subop: 'live', object, repaired: [{ pf, vf, pci: '', settings }], ...e });
+    const log = [
+      repaired('fw1', 'ens1f0', 1, ['vlan', 'trust']), repaired('fw1', 'ens1f0', 1, ['vlan']), repaired('fw1', 'ens1f0', 1, ['maxTxRate', 'linkState']),
+      // a guest gone since: its repairs stay counted (the log is the record)
+      repaired('old', 'eth0', 1, ['vlan']),
+      // not the watcher's, a replay, or a line someone edited: nothing
+      repaired('fw1', 'ens1f0', 1, ['vlan'], { hook: 'cli' }), repaired('fw1', 'ens1f0', 1, ['vlan'], { replay: true }),
+      entry({ hook: 'watch', object: 'fw1', repaired: [null, { pf: 'ens1f0' }, 'x'] as never }), entry({ hook: 'watch', object: 'fw1', repaired: 'vlan' as never }),
+    ];
+    const text = await scene(log);
+    expect(promtool(text)).toEqual({ code: 0, out: '' });
+    const drift = family(text, 'virt_sriov_drift_repaired_total')!;
+    expect(drift.type).toBe('COUNTER');
+    const counted = drift.metrics.filter((m) => m.value !== '0').map((m) => `${m.labels!.domain} ${m.labels!.pf} vf ${m.labels!.vf} ${m.labels!.setting} ${m.value}`);
+    expect(counted.sort()).toEqual(['fw1 ens1f0 vf 1 link_state 1', 'fw1 ens1f0 vf 1 max_tx_rate 1', 'fw1 ens1f0 vf 1 trust 1', 'fw1 ens1f0 vf 1 vlan 2', 'old eth0 vf 1 vlan 1']);
+    // the held VFs (fw1's and web1's), each setting there from the start
+    const zeros = drift.metrics.filter((m) => m.value === '0').map((m) => `${m.labels!.domain} ${m.labels!.setting}`);
+    expect(zeros.filter((z) => z.startsWith('web1 ')).sort()).toEqual(Object.values(DRIFT_SETTING_LABELS).map((l) => `web1 ${l}`).sort());
+    expect(zeros.filter((z) => z.startsWith('fw1 ')).sort()).toEqual(['fw1 mac', 'fw1 min_tx_rate', 'fw1 query_rss', 'fw1 spoofchk']);
+    expect(drift.metrics.every((m) => Object.keys(m.labels!).join() === 'domain,pf,vf,setting')).toBe(true);
+  });
+
+  test('every setting the state knows has its drift label, in the words of virt_sriov_vf_settings_info', () => {
+    expect(Object.keys(DRIFT_SETTING_LABELS).sort()).toEqual([...SNAPSHOT_KEYS].sort());
+    expect(driftMetric([], []).samples).toEqual([]);
+  });
+
   test('a host with no PF and no hook call yet: every family still says what it is, and promtool agrees', () => {
     const text = renderExposition(buildMetrics({ host: { pfs: [] }, holders: new Map(), log: [] }));
     expect(text).toMatch(/^# HELP virt_sriov_vf_info /);
@@ -171,6 +202,6 @@ describe('docs/metrics.md', () => {
     const names = parse(text).map((f) => f.name);
     expect(names.length).toBeGreaterThan(10);
     for (const name of names) expect(doc).toContain(`\`${name}\``);
-    for (const label of ['pf', 'vf', 'pci', 'domain', 'mac', 'counted_by', 'driver', 'vlan', 'trust', 'hook', 'operation', 'result']) expect(doc).toContain(`\`${label}\``);
+    for (const label of ['pf', 'vf', 'pci', 'domain', 'mac', 'counted_by', 'driver', 'vlan', 'trust', 'hook', 'operation', 'result', 'setting']) expect(doc).toContain(`\`${label}\``);
   });
 });

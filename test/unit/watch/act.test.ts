@@ -97,6 +97,19 @@ describe('drift', () => {
     expect(report.notes.join()).toMatch(/eth0 vf 1 \(0000:01:10\.2\) of l2-hostdev had drifted \(vlan none, not 403; trust off, not on\): repaired/);
   });
 
+  test('what was repaired is in the report by VF and setting, for the log line the metrics count; a repair that failed is not', async () => {
+    bench = HookBench.create([PF]);
+    await look(hostdevLive);
+    bench.host.setVf('eth0', 1, { vlan: 0, trust: false });
+    const failing = { ...bench.host.ip, batch: async () => { throw new Error('RTNETLINK answers: Device or resource busy'); } };
+    const failed = await look(hostdevLive, { ip: failing });
+    expect(failed.done).toMatchObject({ repaired: 0, failed: 1 });
+    expect(failed.report.repaired).toEqual([]);
+    const { report } = await look(hostdevLive);
+    expect(report.repaired).toEqual([{ pf: 'eth0', vf: 1, pci: '0000:01:10.2', settings: ['vlan', 'trust'] }]);
+    expect((await look(hostdevLive)).report.repaired).toEqual([]);
+  });
+
   test('a guest started by the hooks is in line: the watcher\'s look changes nothing', async () => {
     bench = HookBench.create([PF]);
     const prepare = withMetadata(captureStdin('qemu.l2-hostdev.prepare.begin.xml'), [HOSTDEV]);
