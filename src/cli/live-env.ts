@@ -4,7 +4,7 @@
  * one line in the hook log, as a hook call does: what changed on which VF, from what to what.
  */
 import { HookReport, type HookEnv } from '../hooks/hook-env.js';
-import { VirtSriovError } from '../errors.js';
+import { isVirtSriovError } from '../errors.js';
 import { definedHostdevNetworks } from '../host/libvirt-files.js';
 import { appendLog } from '../log/hook-log.js';
 import { stateStore } from '../state/state-store.js';
@@ -31,7 +31,7 @@ export async function withLiveEnv<T>(ctx: CommandContext, op: string, domain: st
     error = e;
     throw e;
   } finally {
-    const message = error === undefined ? undefined : error instanceof VirtSriovError ? error.describe() : `internal error: ${(error as Error).message}`;
+    const message = error === undefined ? undefined : isVirtSriovError(error) ? error.describe() : `internal error: ${(error as Error).message}`;
     const idle = error === undefined && report.changes.length === 0 && report.notes.length === 0;
     try {
       if (!(idle && o.skipIdle)) appendLog(ctx.config.logFile, {

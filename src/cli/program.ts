@@ -1,6 +1,6 @@
 /** The `virt-sriov` command line: commands, exit codes (0 ok, 1 failed, 2 bad usage/input), errors on stderr. */
 import { Command, CommanderError } from 'commander';
-import { VirtSriovError } from '../errors.js';
+import { isVirtSriovError } from '../errors.js';
 import { withCommonOptions } from './context.js';
 import { attachCommand } from './commands/attach.js';
 import { convertCommand } from './commands/convert.js';
@@ -53,7 +53,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // help and version exit 0; every parse error is bad usage
       return e.exitCode === 0 ? 0 : 2;
     }
-    if (e instanceof VirtSriovError) {
+    if (isVirtSriovError(e)) {
       io.stderr(`virt-sriov: ${e.describe()}\n`);
       return e.exitCode;
     }

@@ -4,7 +4,7 @@
  * and libvirt.
  */
 import type { Config } from '../config/config.js';
-import { VirtSriovError } from '../errors.js';
+import { isVirtSriovError } from '../errors.js';
 import { ipTool, type IpTool } from '../host/ip.js';
 import { sysfsAt, type Sysfs } from '../host/sysfs.js';
 import { ErrorCode, LibvirtError, openLibvirt, type LibvirtConnection } from '../libvirt/index.js';
@@ -66,7 +66,7 @@ function probeLibvirt(uri: string): LibvirtProbe {
   } catch (e) {
     if (e instanceof LibvirtError) throw new ProbeError(e.libvirtMessage, null);
     // no libvirt0: its error says what to install
-    throw new ProbeError((e as Error).message, e instanceof VirtSriovError ? (e.fix ?? null) : null);
+    throw new ProbeError((e as Error).message, isVirtSriovError(e) ? (e.fix ?? null) : null);
   }
   try {
     let qemu: Version | null = null;

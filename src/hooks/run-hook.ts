@@ -12,7 +12,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.js';
-import { VirtSriovError } from '../errors.js';
+import { isVirtSriovError, type VirtSriovError } from '../errors.js';
 import { appendLog } from '../log/hook-log.js';
 import { HookReport, IGNORED, OK, type HookEnv, type HookOutcome } from './hook-env.js';
 import { needsWork, NOTHING_TO_DO, operationRule } from './triage.js';
@@ -79,7 +79,7 @@ export async function runHook(call: HookCall, overrides: HostOverrides = {}): Pr
     }
   }
 
-  const message = error ? (error instanceof VirtSriovError ? error.describe() : `internal error: ${error.message}`) : '';
+  const message = error ? (isVirtSriovError(error) ? error.describe() : `internal error: ${error.message}`) : '';
   const logPath = config?.logFile ?? safeLogPath(call.configPath);
   try {
     appendLog(logPath, {

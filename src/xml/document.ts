@@ -6,7 +6,7 @@
  * domain XML) comes from readXml, which skips recording how each tag was written.
  */
 import { SaxesParser } from 'saxes';
-import { InputError } from '../errors.js';
+import { InputError, isVirtSriovError } from '../errors.js';
 import { CDATA_NODE, COMMENT_NODE, ELEMENT_NODE, PI_NODE, TEXT_NODE, type XmlDocument, type XmlElement, type XmlNode } from './dom.js';
 import { LightTreeBuilder } from './light-dom.js';
 
@@ -244,7 +244,7 @@ function checkWellFormed(text: string, what: string, tree?: LightTreeBuilder): v
   try {
     parser.write(text).close();
   } catch (e) {
-    if (e instanceof InputError) throw e;
+    if (isVirtSriovError(e, 'input')) throw e;
     const m = /^(?:[^:]*:)?(\d+):(\d+): (.*)$/s.exec((e as Error).message);
     // saxes reads a bare & as the start of an entity name up to the next ';' and reports the
     // damage far below ("unclosed tag" at the end of the file): point at the & itself

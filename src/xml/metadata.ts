@@ -26,7 +26,7 @@
  * `generated-mac`: the device had no MAC until `convert` gave it this one (network style needs one).
  * `default-managed`: `convert` wrote managed='yes' when it pinned the pool's VF; it goes on the way back.
  */
-import { InputError } from '../errors.js';
+import { InputError, isVirtSriovError } from '../errors.js';
 import {
   formatPciAddress, parsePciAddress, pciAddressAttributes, pciAddressFromAttributes, samePciAddress, type PciAddress,
 } from '../model/pci-address.js';
@@ -286,7 +286,7 @@ function named<T>(where: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof InputError && !e.message.startsWith(where)) throw new InputError(`${where}: ${e.message}`, e.fix);
+    if (isVirtSriovError(e, 'input') && !e.message.startsWith(where)) throw new InputError(`${where}: ${e.message}`, e.fix);
     throw e;
   }
 }

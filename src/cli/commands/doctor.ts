@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH, DEFAULTS, type Config } from '../../config/config.js';
-import { OperationError, VirtSriovError } from '../../errors.js';
+import { isVirtSriovError, OperationError } from '../../errors.js';
 import { diagnose, doctorJson, exitCodeOf, renderText } from '../../doctor/doctor.js';
 import type { ConfigFacts } from '../../doctor/facts.js';
 import { gather } from '../../doctor/gather.js';
@@ -40,7 +40,7 @@ function configFacts(ctx: CommandContext): { config: Config; facts: ConfigFacts 
     const config = ctx.config;
     return { config, facts: { path: config.path, error: null, pfs: config.pfs, networks: config.networks } };
   } catch (e) {
-    if (!(e instanceof VirtSriovError)) throw e;
+    if (!isVirtSriovError(e)) throw e;
     const path = ctx.configPath ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : null);
     return { config: DEFAULTS, facts: { path, error: { message: e.message, fix: e.fix ?? null }, pfs: {}, networks: {} } };
   }

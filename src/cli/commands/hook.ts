@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { InputError, UsageError } from '../../errors.js';
+import { InputError, isVirtSriovError, UsageError } from '../../errors.js';
 import { runHook, type HookName } from '../../hooks/run-hook.js';
 import { child, textOf } from '../../xml/dom.js';
 import { readXml } from '../../xml/document.js';
@@ -72,7 +72,7 @@ async function replayInput(io: CliIo, hook: 'qemu' | 'network', argv: readonly s
   try {
     name = hook === 'qemu' ? DomainXml.read(text, 'stdin').name : networkName(text);
   } catch (e) {
-    if (!(e instanceof InputError)) throw e;
+    if (!isVirtSriovError(e, 'input')) throw e;
     throw new InputError(`${words}: a replay needs ${what}, and ${e.message}`, fix);
   }
   if (name !== object) {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { InputError, OperationError, UsageError } from '../../errors.js';
+import { InputError, isVirtSriovError, OperationError, UsageError } from '../../errors.js';
 import { parseVlan, validateSettings } from '../../model/vf-settings.js';
 import { readTemplate } from '../../templates.js';
 import { renderHostdevNetwork } from '../../xml/network.js';
@@ -78,7 +78,7 @@ function missingPf(ctx: CommandContext, pf: string): OperationError | null {
     pfVfs(pf, { conn: ctx.libvirt });
     return null;
   } catch (e) {
-    if (e instanceof OperationError) return e;
+    if (isVirtSriovError(e, 'operation')) return e;
     throw e;
   }
 }

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { guestRates, vfRates, vfReadings, type VfReading } from '../../traffic/rates.js';
 import { renderTopLines, renderTopScreen } from '../../traffic/top-view.js';
-import { OperationError } from '../../errors.js';
+import { isVirtSriovError } from '../../errors.js';
 import { noCounterReasons } from '../../traffic/vf-counters.js';
 import { contextOf, withCommonOptions } from '../context.js';
 import { readHostWithHolders, selectPfs } from '../host-reading.js';
@@ -43,7 +43,7 @@ export function topCommand(io: CliIo): Command {
         } catch (e) {
           // a PF gone for a moment (its driver reloading) is said, and the view goes on; a host
           // that can't be read at all is an error at once
-          if (!readOnce || !(e instanceof OperationError)) throw e;
+          if (!readOnce || !isVirtSriovError(e, 'operation')) throw e;
           ctx.note(`${e.message.split('\n')[0]}; reading again in ${o.delay} s`);
           before = null;
           shown++;

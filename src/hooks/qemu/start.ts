@@ -4,7 +4,7 @@
  * <hostdev>) in one `ip -batch`, read it back, and on any failure put every VF back and stop
  * the start: a guest must not run on a VLAN it was not given.
  */
-import { OperationError } from '../../errors.js';
+import { isVirtSriovError, OperationError } from '../../errors.js';
 import { ipFailure } from '../../host/ip.js';
 import type { VfSettings } from '../../model/vf-settings.js';
 import { guestDesired, networkSettings } from '../../plan/guest-vf.js';
@@ -82,6 +82,6 @@ function startRefused(domain: DomainXml, e: unknown, changes: readonly VfChange[
       `domain ${domain.name}: ${describeVf(failed.vf)}: \`ip ${failed.argv.join(' ')}\` failed: ${reason}. Every VF was put back and the guest was not started`,
       `if the ${failed.vf.pf} driver can't do this ${failed.keys.join('/')} setting, remove it from the domain's virt-sriov metadata (virsh edit ${domain.name})`);
   }
-  const fix = e instanceof OperationError ? e.fix : undefined;
+  const fix = isVirtSriovError(e, 'operation') ? e.fix : undefined;
   return new OperationError(`domain ${domain.name}: ${message}. Every VF was put back and the guest was not started`, fix);
 }
