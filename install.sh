@@ -17,6 +17,7 @@ config=/etc/virt-sriov/config.json
 libvirt_version=
 node_path=
 build=1
+watcher=0
 action=install
 
 # the comment block above, up to the first line that is not a comment
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
     --libvirt-version) libvirt_version=$2; shift 2 ;;
     --node) node_path=$2; shift 2 ;;
     --no-build) build=0; shift ;;
+    --with-watcher) watcher=1; shift ;;
     --uninstall) action=uninstall; shift ;;
     -h|--help) usage 0 ;;
     *) echo "install.sh: unknown argument '$1'" >&2; usage 2 ;;
@@ -39,12 +41,27 @@ libdir="$prefix/lib/virt-sriov"
 manifest="$destdir$libdir/install-manifest"   # what we installed and what we moved aside
 hooks_dir="$destdir/etc/libvirt/hooks"
 marker='virt-sriov hook'                      # in every hook file we install
+# the watcher's unit, where systemd looks for units of this prefix (/usr/lib/systemd/system,
+# /usr/local/lib/systemd/system), and the link `systemctl enable` makes for it
+unit_name=virt-sriov-watch.service
+unit="$prefix/lib/systemd/system/$unit_name"
+unit_wants="/etc/systemd/system/multi-user.target.wants/$unit_name"
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 say() { echo "virt-sriov: $*"; }
 
+# systemd runs this machine (not a container without it, not a chroot, not a DESTDIR staging)
+systemd_runs() { [ -z "$destdir" ] && [ -d /run/systemd/system ] && command -v systemctl > /dev/null; }
+
 uninstall() {
   [ -f "$manifest" ] || { say "not installed under $destdir$prefix (no $manifest)"; return 0; }
+  if systemd_runs && systemctl is-active --quiet "$unit_name"; then
+    systemctl stop "$unit_name" && say "watcher stopped ($unit_name)"
+  fi
+  # enabled with systemctl rather than --with-watcher: the link would point at nothing
+  if [ -L "$destdir$unit_wants" ] && [ "$(readlink "$destdir$unit_wants")" = "$unit" ] && ! recorded "$unit_wants"; then
+    rm -f "$destdir$unit_wants"
+  fi
   local dirs_made
   dirs_made=$(awk -F'\t' -v lib="$libdir" '$1=="dir" && index(lib, $2)==1 {print $2}' "$manifest")
   # undo in reverse order: files we created are removed, files we moved aside come back
@@ -63,6 +80,7 @@ uninstall() {
   rm -f "$manifest"
   # the directories that held the manifest, made at install: they are empty now
   tac <<<"$dirs_made" | while read -r d; do [ -n "$d" ] && rmdir "$destdir$d" 2>/dev/null || true; done
+  ! systemd_runs || systemctl daemon-reload
   say "uninstalled; restart the libvirt daemon so it forgets the hooks"
 }
 
@@ -260,13 +278,49 @@ JSON
 ROT
   put "$tmp/logrotate" /etc/logrotate.d/virt-sriov 0644
 
+  sed "s|@BINDIR@|$prefix/bin|" "$here/packaging/systemd/$unit_name" > "$tmp/$unit_name"
+  put "$tmp/$unit_name" "$unit" 0644
+  if [ "$watcher" = 1 ]; then
+    # what `systemctl enable` does for WantedBy=multi-user.target, without needing systemd
+    # here (a chroot, a container, a DESTDIR); recorded, so --uninstall removes it
+    make_dir "$(dirname "$unit_wants")"
+    recorded "$unit_wants" || record file "$unit_wants" -
+    ln -sfn "$unit" "$destdir$unit_wants"
+  fi
+
   say "installed for libvirt $libvirt_version, node $node_version ($node)"
   say "hooks: $(version_at_least "$libvirt_version" 6.5.0 && echo '/etc/libvirt/hooks/{qemu,network,daemon}.d/virt-sriov' || echo '/etc/libvirt/hooks/{qemu,network,daemon}')"
   say "config: $config; CLI: $prefix/bin/virt-sriov"
+  watcher_said
   if [ -x /usr/sbin/virtqemud ] || [ -x /usr/bin/virtqemud ]; then
     say "now restart the daemons so libvirt finds the hooks: virtqemud and virtnetworkd (e.g. systemctl restart virtqemud virtnetworkd)"
   else
     say "now restart libvirtd so it finds the hooks (e.g. systemctl restart libvirtd)"
+  fi
+}
+
+# What became of the watcher's unit, said: enabled or not, started or why not.
+watcher_said() {
+  local enabled=0
+  [ -L "$destdir$unit_wants" ] && enabled=1
+  if systemd_runs; then
+    systemctl daemon-reload
+    if [ "$watcher" = 1 ]; then
+      # restart: a watcher already running runs the code just installed
+      systemctl restart "$unit_name" && say "watcher: $unit enabled and started (systemctl status ${unit_name%.service})" \
+        || say "watcher: $unit enabled, but it did not start: journalctl -u ${unit_name%.service}"
+    elif systemctl is-active --quiet "$unit_name"; then
+      systemctl try-restart "$unit_name"
+      say "watcher: $unit restarted on the new code"
+    elif [ "$enabled" = 1 ]; then
+      say "watcher: $unit enabled, not running: systemctl start ${unit_name%.service}"
+    else
+      say "watcher: $unit installed, not enabled: ./install.sh --with-watcher, or systemctl enable --now ${unit_name%.service}"
+    fi
+  elif [ "$enabled" = 1 ]; then
+    say "watcher: $unit enabled (linked from $unit_wants): it starts when systemd boots this root; systemd does not run here, so it was not started (run \`virt-sriov watch\` in the foreground meanwhile)"
+  else
+    say "watcher: $unit installed, not enabled (./install.sh --with-watcher enables it)"
   fi
 }
 

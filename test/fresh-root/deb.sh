@@ -5,11 +5,12 @@
 #      (libvirt's daemon, bash-completion) and man-db; then a snapshot of the root: every
 #      file's path, type, mode, owner and checksum (dpkg's and apt's own records aside);
 #   2. `apt-get install ./virt-sriov_*.deb`, literally: the hooks where libvirt runs them, the
-#      CLI at the package's version, the message about the daemon restart;
+#      CLI at the package's version, the message about the daemon restart; the watcher's unit
+#      shipped and not enabled;
 #   3. doctor and status; a hook call through the installed hook file, logged; the code caches
 #      it writes are root's and writable by no one else;
 #   4. `man virt-sriov`, `man virt-sriov.json`, and the completion as bash-completion loads it;
-#   5. `apt-get remove`: the hooks, the CLI and its caches gone, the config and the log kept;
+#   5. `apt-get remove`: the hooks, the CLI, the watcher's unit and the caches gone, the config and the log kept;
 #      `apt-get purge`: the root is file for file the snapshot of step 1.
 #
 #   test/fresh-root/deb.sh [DEB]   DEB: the package (default: npm run package, into $OUT)
@@ -80,6 +81,9 @@ step 2-install '
   [ "$(virt-sriov --version)" = "'"$version"'" ]
   for h in qemu network daemon; do [ -x /etc/libvirt/hooks/$h.d/virt-sriov ]; done
   grep -q "^#!/usr/bin/node" /usr/lib/virt-sriov/bin/virt-sriov.mjs
+  grep -q "the watcher .* is installed, not enabled: systemctl enable --now virt-sriov-watch" /tmp/install.log
+  grep -q "^ExecStart=/usr/bin/virt-sriov watch$" /usr/lib/systemd/system/virt-sriov-watch.service
+  [ ! -e /etc/systemd/system/multi-user.target.wants/virt-sriov-watch.service ]
   dpkg -L virt-sriov | grep -c . | xargs echo files:'
 
 # 3. the CLI and a hook, as root: what they log, the caches they write
@@ -113,7 +117,8 @@ step 4-man-completion '
 # 5. remove keeps the config and the log; purge leaves the root as it was before the package
 step 5-remove-purge "$snapshot"'
   apt-get remove -y virt-sriov
-  for f in /usr/bin/virt-sriov /usr/lib/virt-sriov /etc/libvirt/hooks/qemu.d/virt-sriov /usr/share/man/man8/virt-sriov.8.gz; do
+  for f in /usr/bin/virt-sriov /usr/lib/virt-sriov /etc/libvirt/hooks/qemu.d/virt-sriov /usr/share/man/man8/virt-sriov.8.gz \
+      /usr/lib/systemd/system/virt-sriov-watch.service; do
     [ ! -e "$f" ] || { echo "left behind by remove: $f"; exit 1; }
   done
   [ -f /etc/virt-sriov/config.json ] && [ -f /var/log/libvirt/virt-sriov.log ]

@@ -5,12 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
+import { DEFAULTS } from '../../../src/config/config.js';
+
 const PROJECT = resolve('.');
+const UNIT = 'usr/local/lib/systemd/system/virt-sriov-watch.service';
 const CONFIG = '/etc/virt-sriov-install-test/config.json';
 let root: string;
 const lib = () => join(root, 'usr/local/lib/virt-sriov');
@@ -18,6 +21,15 @@ const installSh = (...args: string[]) => spawnSync('bash', [join(PROJECT, 'insta
   encoding: 'utf8', env: { ...process.env, DESTDIR: root }, timeout: 60_000,
 });
 const cli = (...args: string[]) => spawnSync(process.execPath, [join(lib(), 'bin/virt-sriov.mjs'), ...args], { encoding: 'utf8', timeout: 30_000 });
+
+function lstatExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
@@ -92,9 +104,78 @@ describe('install.sh --config into DESTDIR', () => {
     expect(cli('--help').stdout.replace(/\s+/g, ' ')).toContain(`(default: $VIRT_SRIOV_CONFIG, else ${CONFIG})`);
   });
 
+  test('the watcher\'s unit where systemd looks for this prefix\'s units, running the installed CLI, disabled, and said so', () => {
+    const unit = readFileSync(join(root, UNIT), 'utf8');
+    expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/virt-sriov watch$/m);
+    expect(unit).not.toContain('@BINDIR@');
+    expect(existsSync(join(root, 'etc/systemd'))).toBe(false);
+  });
+
   test('--uninstall removes every file it installed, the code caches too', () => {
     const r = installSh('--uninstall');
     expect(r.status).toBe(0);
     expect(filesUnder(root)).toEqual([]);
+  });
+});
+
+describe('install.sh --with-watcher, where systemd does not run (a DESTDIR, a chroot, CI)', () => {
+  const wants = () => join(root, 'etc/systemd/system/multi-user.target.wants/virt-sriov-watch.service');
+
+  test('without it: the unit is installed, not enabled, and the output says how to enable it', () => {
+    const r = installSh('--no-build', '--libvirt-version', '9.0.0');
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    expect(r.stdout).toContain(`watcher: /${UNIT} installed, not enabled (./install.sh --with-watcher enables it)`);
+    expect(existsSync(join(root, UNIT))).toBe(true);
+    expect(existsSync(wants())).toBe(false);
+  });
+
+  test('with it: enabled as systemctl enables it (the multi-user.target.wants link), not started, and said so', () => {
+    const r = installSh('--no-build', '--libvirt-version', '9.0.0', '--with-watcher');
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    expect(readlinkSync(wants())).toBe(`/${UNIT}`);
+    expect(r.stdout).toContain(`watcher: /${UNIT} enabled (linked from /etc/systemd/system/multi-user.target.wants/virt-sriov-watch.service): `
+      + 'it starts when systemd boots this root; systemd does not run here, so it was not started');
+  });
+
+  test('installing again without it keeps it enabled; --uninstall removes the unit, the link and the directories it made', () => {
+    const r = installSh('--no-build', '--libvirt-version', '9.0.0');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('enabled (linked from');
+    expect(installSh('--uninstall').status).toBe(0);
+    expect(filesUnder(root)).toEqual([]);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  test('--uninstall removes a link made by systemctl enable too (it would point at nothing), and only ours', () => {
+    expect(installSh('--no-build', '--libvirt-version', '9.0.0').status).toBe(0);
+    mkdirSync(dirname(wants()), { recursive: true });
+    symlinkSync(`/${UNIT}`, wants());
+    const other = join(dirname(wants()), 'other.service');
+    symlinkSync('/usr/lib/systemd/system/other.service', other);
+    expect(installSh('--uninstall').status).toBe(0);
+    expect(existsSync(wants()) || lstatExists(wants())).toBe(false);
+    expect(readlinkSync(other)).toBe('/usr/lib/systemd/system/other.service');
+    rmSync(join(root, 'etc'), { recursive: true });
+  });
+});
+
+describe('the watcher\'s unit', () => {
+  const unit = readFileSync(join(PROJECT, 'packaging/systemd/virt-sriov-watch.service'), 'utf8');
+  const values = (key: string) => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1]!);
+
+  test('sandboxed: read-only but for the default state dir and the log\'s directory; CAP_NET_ADMIN its only capability', () => {
+    expect(values('ProtectSystem')).toEqual(['strict']);
+    expect(values('CapabilityBoundingSet')).toEqual(['CAP_NET_ADMIN']);
+    // the state dir is the hooks' too: created if missing, kept when the watcher stops
+    expect(`/run/${values('RuntimeDirectory')[0]}`).toBe(DEFAULTS.stateDir);
+    expect(values('RuntimeDirectoryPreserve')).toEqual(['yes']);
+    expect(values('ReadWritePaths').flatMap((v) => v.split(/\s+/)).map((p) => p.replace(/^-/, ''))).toContain(dirname(DEFAULTS.logFile));
+    // node's JIT writes the code it runs
+    expect(values('MemoryDenyWriteExecute')).toEqual([]);
+  });
+
+  test('its ExecStart is the CLI\'s watch command, at the prefix install.sh fills in', () => {
+    expect(values('ExecStart')).toEqual(['@BINDIR@/virt-sriov watch']);
+    expect(values('WantedBy')).toEqual(['multi-user.target']);
   });
 });

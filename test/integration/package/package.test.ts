@@ -51,9 +51,13 @@ describe('the .deb', () => {
     // what the tree has: the hooks where Debian 12's libvirt runs them, the CLI, the pages, the completion
     for (const f of ['/etc/libvirt/hooks/qemu.d/virt-sriov', '/etc/libvirt/hooks/network.d/virt-sriov', '/etc/libvirt/hooks/daemon.d/virt-sriov',
       '/usr/share/man/man8/virt-sriov.8.gz', '/usr/share/man/man5/virt-sriov.json.5.gz', '/usr/share/bash-completion/completions/virt-sriov',
-      '/usr/share/doc/virt-sriov/copyright', '/usr/share/doc/virt-sriov/changelog.gz', '/etc/virt-sriov/config.json']) {
+      '/usr/share/doc/virt-sriov/copyright', '/usr/share/doc/virt-sriov/changelog.gz', '/etc/virt-sriov/config.json',
+      '/usr/lib/systemd/system/virt-sriov-watch.service']) {
       expect(packaged.has(f)).toBe(true);
     }
+    // the watcher's unit, shipped disabled: no link enables it
+    expect([...packaged.keys()].filter((f) => f.startsWith('/etc/systemd/'))).toEqual([]);
+    expect(readFileSync(join(work, 'deb/usr/lib/systemd/system/virt-sriov-watch.service'), 'utf8')).toMatch(/^ExecStart=\/usr\/bin\/virt-sriov watch$/m);
     expect(packaged.get('/usr/bin/virt-sriov')).toBe('l 777 ../lib/virt-sriov/bin/virt-sriov.mjs');
     expect(packaged.get('/etc/libvirt/hooks/qemu.d/virt-sriov')).toMatch(/^f 755 /);
     // Debian's node, baked in
@@ -73,6 +77,14 @@ describe('the .deb', () => {
     expect(field('Recommends')).toContain('libvirt-daemon-system');
     expect(readFileSync(join(work, 'deb/DEBIAN/conffiles'), 'utf8')).toBe('/etc/logrotate.d/virt-sriov\n/etc/virt-sriov/config.json\n');
     for (const script of ['postinst', 'prerm', 'postrm']) expect(spawnSync('sh', ['-n', join(work, 'deb/DEBIAN', script)]).status).toBe(0);
+    // the watcher: its enable links recorded at configure (so purge removes them), stopped at remove; never enabled by the package
+    const script = (name: string) => readFileSync(join(work, 'deb/DEBIAN', name), 'utf8');
+    expect(script('postinst')).toContain('deb-systemd-helper update-state virt-sriov-watch.service');
+    const commands = script('postinst').split('\n').filter((l) => !/^\s*(#|echo )/.test(l));
+    expect(commands.filter((l) => /\benable\b|\bstart\b/.test(l))).toEqual([]);
+    expect(script('postinst')).toContain('echo "virt-sriov: the watcher (plain virsh attach-device / detach-device) is installed, not enabled: systemctl enable --now virt-sriov-watch"');
+    expect(script('prerm')).toContain('deb-systemd-invoke stop virt-sriov-watch.service');
+    expect(script('postrm')).toContain('deb-systemd-helper purge virt-sriov-watch.service');
   });
 
   test('lintian finds nothing, pedantic and informational tags included', () => {
