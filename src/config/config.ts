@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { InputError } from '../errors.js';
 import { otherWriters } from '../host/trusted-file.js';
 import { DEFAULT_CONFIG_PATH } from './config-path.js';
+import { isLoopback, LISTEN_SYNTAX, parseListenAddress } from './listen-address.js';
 
 export { bakedConfigPath, configFileOf, DEFAULT_CONFIG_PATH } from './config-path.js';
 
@@ -44,6 +45,18 @@ function buildSchemas() {
     quirks: v.optional(v.array(v.picklist(['recreate-vfs-after-mac']))),
   }));
 
+  /** The watcher's (virt-sriov watch): where it serves Prometheus metrics, if anywhere. */
+  const watch = noArray('object', v.pipe(
+    v.strictObject({
+      metricsListen: v.optional(v.pipe(v.string(), v.check((s) => parseListenAddress(s) !== null, `must be ${LISTEN_SYNTAX}`))),
+      metricsAllowRemote: v.optional(onOff),
+    }),
+    v.check((w) => {
+      const at = w.metricsListen === undefined ? null : parseListenAddress(w.metricsListen);
+      return at === null || w.metricsAllowRemote === true || isLoopback(at);
+    }, 'metricsListen is not a loopback address (127.0.0.1, ::1): /metrics names guests, their MACs and VLANs, and has no authentication; set metricsAllowRemote to true to serve it there all the same'),
+  ));
+
   const schema = noArray('object', v.strictObject({
     /** PFs whose VFs virt-sriov creates at daemon start and on demand. */
     pfs: v.optional(noArray('record', v.record(v.pipe(v.string(), v.regex(IFNAME)), pf))),
@@ -54,6 +67,7 @@ function buildSchemas() {
     /** Physical network -> host name -> that host's PFs on it (physical-networks.ts). One file for the fleet. */
     physicalNetworks: v.optional(noArray('record', v.record(name,
       noArray('record', v.record(name, v.pipe(v.array(v.pipe(v.string(), v.regex(IFNAME))), v.minLength(1))))))),
+    watch: v.optional(watch),
     logFile: v.optional(name),
     stateDir: v.optional(name),
     /** Where sysfs is, and how to run ip: a test host points these at a fake. */
@@ -77,6 +91,7 @@ export interface Config {
   readonly releasePolicy: 'restore' | 'reset';
   readonly networks: NonNullable<RawConfig['networks']>;
   readonly physicalNetworks: NonNullable<RawConfig['physicalNetworks']>;
+  readonly watch: NonNullable<RawConfig['watch']>;
   readonly logFile: string;
   readonly stateDir: string;
   readonly sysfsRoot: string;
@@ -90,6 +105,7 @@ export const DEFAULTS: Config = {
   releasePolicy: 'restore',
   networks: {},
   physicalNetworks: {},
+  watch: {},
   logFile: '/var/log/libvirt/virt-sriov.log',
   stateDir: '/run/virt-sriov',
   sysfsRoot: '/sys',
@@ -110,6 +126,7 @@ function withDefaults(c: RawConfig, where: string): Config {
     releasePolicy: c.releasePolicy ?? DEFAULTS.releasePolicy,
     networks: c.networks ?? DEFAULTS.networks,
     physicalNetworks: c.physicalNetworks ?? DEFAULTS.physicalNetworks,
+    watch: c.watch ?? DEFAULTS.watch,
     logFile: c.logFile ?? DEFAULTS.logFile,
     stateDir: c.stateDir ?? DEFAULTS.stateDir,
     sysfsRoot: c.sysfsRoot ?? DEFAULTS.sysfsRoot,

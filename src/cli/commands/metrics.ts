@@ -1,20 +1,17 @@
 import { Command } from 'commander';
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, OperationError } from '../../errors.js';
-import { parseLogLines } from '../../log/log-view.js';
-import { renderExposition } from '../../traffic/exposition.js';
-import { buildMetrics } from '../../traffic/metrics.js';
-import { contextOf, withCommonOptions, type CommandContext } from '../context.js';
-import { readHostWithHolders, selectPfs } from '../host-reading.js';
+import { contextOf, withCommonOptions } from '../context.js';
 import type { CliIo } from '../io.js';
+import { metricsText } from '../metrics-text.js';
 
 /** The file node_exporter's textfile collector reads (it reads *.prom only, so the temp file is skipped). */
 export const TEXTFILE_NAME = 'virt-sriov.prom';
 
 export function metricsCommand(io: CliIo): Command {
   return withCommonOptions(new Command('metrics'))
-    .description('Prometheus metrics: each VF\'s traffic by guest, VFs per PF, held VFs\' settings, hook calls and durations (docs/metrics.md)')
+    .description('Prometheus metrics: each VF\'s traffic by guest, VFs per PF, held VFs\' settings, hook calls and durations, drift the watcher repaired (docs/metrics.md; virt-sriov watch --metrics-listen serves them)')
     .option('--textfile <dir>', `write ${TEXTFILE_NAME} into node_exporter's textfile-collector directory, atomically (run it from a timer)`)
     .action(async function (this: Command, o: { textfile?: string }) {
       const ctx = contextOf(this, io);
@@ -23,26 +20,6 @@ export function metricsCommand(io: CliIo): Command {
       if (o.textfile === undefined) return io.stdout(text);
       writeAtomically(join(o.textfile, TEXTFILE_NAME), text);
     });
-}
-
-/**
- * One scrape: the host read once, rendered in the text format. The watcher's /metrics (issue 16)
- * serves the same.
- */
-export async function metricsText(ctx: CommandContext): Promise<string> {
-  const { host, holders } = await readHostWithHolders(ctx, selectPfs(ctx, undefined));
-  return renderExposition(buildMetrics({ host, holders, log: readHookLog(ctx) }));
-}
-
-/** The hook log's entries; none when no hook has run yet. */
-function readHookLog(ctx: CommandContext) {
-  const path = ctx.config.logFile;
-  try {
-    return parseLogLines(readFileSync(path, 'utf8'));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new OperationError(`cannot read the hook log ${path}: ${(e as Error).message}`, 'run virt-sriov metrics as root, or as a user in the adm group');
-  }
 }
 
 function checkDirectory(dir: string): void {

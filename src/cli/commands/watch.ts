@@ -1,12 +1,24 @@
 import { Command } from 'commander';
+import { listenAddressProblem, parseListenAddress, type ListenAddress } from '../../config/listen-address.js';
+import { InputError, VirtSriovError } from '../../errors.js';
 import { openLibvirt, type LibvirtConnection } from '../../libvirt/index.js';
 import { reconcileGuest, runningGuest } from '../../watch/act.js';
 import { monitorPfLinks } from '../../watch/link-monitor.js';
+import { serveMetrics } from '../../watch/metrics-server.js';
 import { eventOf, Watcher, type WatchedConnection } from '../../watch/watcher.js';
 import { DomainXml } from '../../xml/domain.js';
-import { contextOf, withCommonOptions, type CommandContext } from '../context.js';
+import { CommandContext, contextOf, withCommonOptions } from '../context.js';
 import type { CliIo } from '../io.js';
 import { withLiveEnv } from '../live-env.js';
+import { metricsText } from '../metrics-text.js';
+
+interface WatchFlags {
+  metricsListen?: string;
+  metricsAllowRemote?: boolean;
+}
+
+/** How long to wait before trying again an address /metrics could not have (taken, not on this host yet). */
+const METRICS_RETRY_MS = 10_000;
 
 export function watchCommand(io: CliIo): Command {
   return withCommonOptions(new Command('watch'))
@@ -15,14 +27,48 @@ export function watchCommand(io: CliIo): Command {
       + 'hook would record it; a VF unplugged is restored and freed; a held VF whose settings drifted is put right,\n'
       + 'and every guest is looked at again when a PF comes back up (a PF down and up, or a driver reset, wipes VF settings).\n'
       + 'At start, and whenever libvirtd comes back, every running guest is looked at. Stop it with SIGTERM or Ctrl-C.\n'
-      + 'Run it as a service: systemctl enable --now virt-sriov-watch.')
-    .action(async function (this: Command) {
+      + 'Run it as a service: systemctl enable --now virt-sriov-watch.\n\n'
+      + 'With --metrics-listen (or the config\'s watch.metricsListen) it also serves Prometheus metrics on /metrics:\n'
+      + 'what virt-sriov metrics prints, read afresh at each scrape (docs/metrics.md).')
+    .option('--metrics-listen <address>', 'serve Prometheus metrics on http://ADDRESS:PORT/metrics (127.0.0.1:9479, [::1]:9479; off: not at all); default: the config\'s watch.metricsListen, else off')
+    .option('--metrics-allow-remote', 'let the metrics address be one other hosts reach (not loopback): /metrics names guests, MACs and VLANs, and has no authentication')
+    .action(async function (this: Command, o: WatchFlags) {
       const ctx = contextOf(this, io);
-      await watch(ctx);
+      await watch(ctx, metricsAddress(ctx, o));
     });
 }
 
-async function watch(ctx: CommandContext): Promise<void> {
+/** Where /metrics listens: the flag, else the config (checked when it was read); null: nowhere. */
+function metricsAddress(ctx: CommandContext, o: WatchFlags): ListenAddress | null {
+  const { metricsListen, metricsAllowRemote } = ctx.config.watch;
+  const text = o.metricsListen ?? metricsListen;
+  if (text === undefined || text === 'off') return null;
+  const problem = listenAddressProblem(text, o.metricsAllowRemote === true || metricsAllowRemote === true);
+  if (problem) {
+    throw new InputError(`--metrics-listen ${problem}`, problem.includes('loopback')
+      ? 'give 127.0.0.1:PORT or [::1]:PORT, or add --metrics-allow-remote with a firewall or a TLS proxy in front'
+      : 'give --metrics-listen 127.0.0.1:PORT (a free port), or off');
+  }
+  return parseListenAddress(text);
+}
+
+/**
+ * The scrapes' own context: the same config and URI, its own libvirt connection (opened and
+ * closed by each scrape, never the watcher's), and a note said once while it repeats (libvirtd
+ * down: every scrape would say so).
+ */
+function scrapeContext(ctx: CommandContext): CommandContext {
+  let last = '';
+  return new CommandContext({
+    ...ctx.io,
+    stderr: (text) => {
+      if (text !== last) ctx.io.stderr(text);
+      last = text;
+    },
+  }, ctx.options);
+}
+
+async function watch(ctx: CommandContext, metricsAt: ListenAddress | null): Promise<void> {
   const uri = ctx.options.connect;
   const watcher = new Watcher({
     connect: () => watched(openLibvirt({ ...(uri ? { uri } : {}), events: true })),
@@ -43,10 +89,18 @@ async function watch(ctx: CommandContext): Promise<void> {
     onPfBack: (pf) => watcher.lookAgain(pf === '*' ? 'pf-monitor-restarted' : `pf-up ${pf}`),
     say: (line) => ctx.note(line),
   });
+  const scrapes = scrapeContext(ctx);
+  const metrics = metricsAt && serveMetrics(metricsAt, {
+    scrape: () => metricsText(scrapes),
+    say: (line) => ctx.note(line),
+    describe: (e) => (e instanceof VirtSriovError ? e.describe() : `internal error: ${(e as Error).message}`),
+    retryMs: METRICS_RETRY_MS,
+  });
   ctx.note(`watching ${uri ?? "libvirt's default URI"} for device and lifecycle events, and the PFs' links`);
   try {
     await watcher.run();
   } finally {
+    await metrics?.close();
     stopLinks();
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);

@@ -46,6 +46,11 @@ describe('a bad value is an error that names its key', () => {
     [{ networks: { sriov: { mtu: 9000 } } }, 'networks.sriov: unknown key mtu'],
     [{ ipCommand: [] }, 'ipCommand: must be at least 1'],
     [{ ipCommand: 'ip' }, 'ipCommand: expected array'],
+    [{ watch: { metricsListen: 'localhost:9479' } }, 'watch.metricsListen: must be ADDRESS:PORT with an IP address (127.0.0.1:9479, [::1]:9479)'],
+    [{ watch: { metricsListen: 9479 } }, 'watch.metricsListen: expected string'],
+    [{ watch: { metricsListen: '0.0.0.0:9479' } }, 'watch: metricsListen is not a loopback address (127.0.0.1, ::1): /metrics names guests, their MACs and VLANs, and has no authentication; set metricsAllowRemote to true to serve it there all the same'],
+    [{ watch: { metricsListen: '127.0.0.1:9479', port: 1 } }, 'watch: unknown key port'],
+    [{ watch: { metricsAllowRemote: 'yes' } }, 'watch.metricsAllowRemote: expected boolean'],
     [{ logfile: '/tmp/x' }, '(top level): unknown key logfile'],
     [{ colour: 'blue', size: 1 }, '(top level): unknown keys colour, size'],
     [[], '(top level): expected object'],
@@ -60,6 +65,17 @@ describe('a bad value is an error that names its key', () => {
     expect(refused({ pfs: { 'a-name-longer-than-15': { numVfs: 1 } } }).message)
       .toBe('config /etc/virt-sriov/config.json: pfs.a-name-longer-than-15: is not a valid name');
     expect(refused({ pfs: { 'eth1 ': { numVfs: 1 } } }).message).toBe('config /etc/virt-sriov/config.json: pfs.eth1 : is not a valid name');
+  });
+});
+
+describe('watch: where the watcher serves /metrics', () => {
+  test('a loopback address, IPv4 or IPv6; another only with metricsAllowRemote', () => {
+    const at = (watch: unknown) => parseConfig({ watch }, 'config x').watch;
+    expect(at({ metricsListen: '127.0.0.1:9479' })).toEqual({ metricsListen: '127.0.0.1:9479' });
+    expect(at({ metricsListen: '[::1]:9479' })).toEqual({ metricsListen: '[::1]:9479' });
+    expect(at({ metricsListen: '192.0.2.7:9479', metricsAllowRemote: true })).toEqual({ metricsListen: '192.0.2.7:9479', metricsAllowRemote: true });
+    expect(refused({ watch: { metricsListen: '192.0.2.7:9479', metricsAllowRemote: false } }).message).toMatch(/watch: metricsListen is not a loopback address/);
+    expect(refused({ watch: { metricsListen: '[::]:9479' } }).message).toMatch(/watch: metricsListen is not a loopback address/);
   });
 });
 
@@ -80,7 +96,7 @@ describe('loading', () => {
 
   test('the defaults', () => {
     expect(DEFAULTS).toEqual({
-      pfs: {}, releasePolicy: 'restore', networks: {}, physicalNetworks: {}, logFile: '/var/log/libvirt/virt-sriov.log', stateDir: '/run/virt-sriov',
+      pfs: {}, releasePolicy: 'restore', networks: {}, physicalNetworks: {}, watch: {}, logFile: '/var/log/libvirt/virt-sriov.log', stateDir: '/run/virt-sriov',
       sysfsRoot: '/sys', ipCommand: ['ip'], path: null,
     });
   });
