@@ -44,6 +44,8 @@ export interface NetInterface {
   /** "eth0" */
   readonly name: string;
   readonly mac: string | null;
+  /** `<link state='up'>`: the netdev is up with a carrier (libvirt >= 1.2.1 says; null when it doesn't). */
+  readonly linkUp: boolean | null;
 }
 
 const DUMPXML = 'give the output of `virsh nodedev-dumpxml NAME`';
@@ -108,5 +110,6 @@ function countAttribute(el: XmlElement, name: string): number | null {
 function parseNet(cap: XmlElement, where: string): NetInterface {
   const name = textOf(child(cap, 'interface'));
   if (!name) throw new InputError(`${where}: the net capability has no <interface>`, DUMPXML);
-  return { name, mac: textOf(child(cap, 'address')) || null };
+  const state = child(cap, 'link')?.getAttribute('state') ?? null;
+  return { name, mac: textOf(child(cap, 'address')) || null, linkUp: state === null ? null : state === 'up' };
 }

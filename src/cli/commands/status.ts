@@ -1,4 +1,6 @@
-import { Command } from 'commander';
+import { Command, type Option } from 'commander';
+import { isLocalUri } from '../../libvirt/uri.js';
+import { fleetStatus } from './status-fleet.js';
 import type { HostModel, PfInfo } from '../../host/host-model.js';
 import { contextOf, withCommonOptions } from '../context.js';
 import { readHostWithHolders, selectPfs } from '../host-reading.js';
@@ -9,12 +11,25 @@ import { noCounterReasons, vfCounters, whyNoCounters } from '../../traffic/vf-co
 import { formatBytes } from '../../traffic/units.js';
 
 export function statusCommand(io: CliIo): Command {
-  return withCommonOptions(new Command('status'))
-    .description('Every SR-IOV PF of this host, the state of each VF, who holds it and what it carried')
+  const cmd = withCommonOptions(new Command('status'));
+  // repeatable: -c URI -c URI ... is the fleet view
+  const connect = cmd.options.find((opt: Option) => opt.long === '--connect')!;
+  connect.argParser((uri: string, had: unknown) => [...(Array.isArray(had) ? had : []), uri]);
+  return cmd
+    .description('Every SR-IOV PF of this host, the state of each VF, who holds it and what it carried; with -c URI (repeatable), each host\'s PFs, VFs and holders through libvirt')
     .option('--json', 'print JSON')
     .option('--pf <iface>', 'only this PF')
+    .addHelpText('after', '\nWith one -c naming this host, or none, the host itself is read: every VF setting and its traffic. With -c naming\n'
+      + 'another host, or several -c, each host is read through libvirt alone (no shell there): its PFs, VFs, their drivers and\n'
+      + 'who holds them; a VF\'s VLAN, QoS, trust, spoofchk, link state, rates, the MAC set on it and its traffic show only in\n'
+      + 'a run on the host itself.')
     .action(async function (this: Command, o: { json?: boolean; pf?: string }) {
-      const ctx = contextOf(this, io);
+      const given = this.optsWithGlobals<{ connect?: string | string[] }>().connect;
+      const uris = given === undefined ? [] : Array.isArray(given) ? given : [given];
+      if (uris.length > 1 || (uris.length === 1 && !isLocalUri(uris[0]))) {
+        return fleetStatus(contextOf(this, io, { connect: undefined }), uris, !!o.json, o.pf);
+      }
+      const ctx = contextOf(this, io, { connect: uris[0] });
       const { host, holders } = await readHostWithHolders(ctx, selectPfs(ctx, o.pf));
       if (o.json) return ctx.out(JSON.stringify(statusJson(host, holders)));
       if (host.pfs.length === 0) {
@@ -74,7 +89,7 @@ function renderPf(pf: PfInfo, holders: ReadonlyMap<string, VfHolder>): string {
 }
 
 /** The guest and its NIC on the VF: `web1/ua-wan (running)`, `web1/52:54:00:... (defined)`. */
-function holderText(h: VfHolder | undefined): string {
+export function holderText(h: VfHolder | undefined): string {
   if (!h) return '-';
   const nic = h.alias ?? h.mac;
   return `${h.domain}${nic ? `/${nic}` : ''} (${h.running ? 'running' : 'defined'})`;

@@ -65,7 +65,7 @@ describe('node devices of a custom test-driver host', () => {
       parent: PF,
       capabilities: ['net'],
       pci: null,
-      net: { name: 'eth0', mac: '00:1b:21:aa:bb:cc' },
+      net: { name: 'eth0', mac: '00:1b:21:aa:bb:cc', linkUp: true },
     });
   });
 
