@@ -70,7 +70,6 @@ describe('-c URI: honoured, or refused where a command works on this host only',
   });
 
   test.each([
-    [['status'], 'status works on this host only (it reads this host\'s sysfs and `ip link`)'],
     [['vfs', 'eth1'], 'vfs works on this host only (it writes this host\'s sysfs)'],
     [['logs'], 'logs works on this host only (it reads this host\'s hook log)'],
     [['hook', 'qemu', 'fw', 'prepare', 'begin', '-'], 'hook works on this host only (hooks run on the host itself)'],
@@ -80,6 +79,15 @@ describe('-c URI: honoured, or refused where a command works on this host only',
       expect(r).toMatchObject({ code: 2, stdout: '' });
       expect(r.stderr).toContain(`virt-sriov: ${message}, and -c ${REMOTE} names another`);
       expect(r.stderr).toContain(`fix: run it on that host (ssh HOST virt-sriov ${argv[0]} ...)`);
+    }
+  });
+
+  test('status -c REMOTE is the fleet view: that host read through libvirt alone (here unreachable: named, exit 1)', async () => {
+    for (const args of [['status', '-c', REMOTE], ['-c', REMOTE, 'status']]) {
+      const r = await cli([...args, '--config-file', config]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`could not read ${REMOTE}`);
+      expect(r.stdout).toContain('Only `virt-sriov status` run on the host itself shows');
     }
   });
 
