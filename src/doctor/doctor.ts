@@ -6,6 +6,7 @@ import { checkKernelConfig, checkKernelVersion } from './checks/kernel.js';
 import { checkDomainCapabilities, checkLibvirtConnection, checkVersions } from './checks/libvirt.js';
 import { checkDriverQuirks, checkPfCapabilities, checkPfsUp, checkSriovNics } from './checks/nics.js';
 import { checkVfioPci } from './checks/vfio.js';
+import { checkWatcher } from './checks/watcher.js';
 import type { Check, DoctorFacts } from './facts.js';
 import { renderTable } from '../table.js';
 
@@ -27,6 +28,7 @@ export function diagnose(f: DoctorFacts): Check[] {
     checkDomainCapabilities(f),
     checkHooksInstalled(f),
     checkDaemonRestarted(f),
+    checkWatcher(f),
   ];
 }
 

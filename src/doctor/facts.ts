@@ -113,6 +113,35 @@ export interface DaemonProcess {
   readonly startedAtMs: number;
 }
 
+/** Whether `virt-sriov watch` runs (src/watch/running.ts), and what would run it. */
+export interface WatcherFacts {
+  /** Its lock in the state dir is held (the kernel's /proc/locks): it runs. */
+  readonly running: boolean;
+  /** The lock file looked at. */
+  readonly lockFile: string;
+  /** The pid its pid file names; null when there is none. */
+  readonly pid: number | null;
+  /** systemd runs this host (/run/systemd/system). */
+  readonly systemd: boolean;
+  /** Where virt-sriov-watch.service is installed; null when nowhere systemd looks. */
+  readonly unit: string | null;
+}
+
+/** One of a guest's <hostdev> or <interface type='hostdev'> devices, and what sysfs says its PCI address is. */
+export interface GuestPciDevice {
+  readonly pci: string;
+  readonly style: 'hostdev' | 'interface';
+  /** vf: a VF of this host; absent: no such device now (VFs don't survive a reboot: the hooks make them at start); other: a PF, a GPU. */
+  readonly device: 'vf' | 'absent' | 'other';
+}
+
+/** A defined domain with PCI devices assigned by address (hostdev or interface style). */
+export interface GuestFacts {
+  readonly name: string;
+  readonly running: boolean;
+  readonly devices: readonly GuestPciDevice[];
+}
+
 export interface DoctorFacts {
   readonly config: ConfigFacts;
   readonly cpuVendor: 'intel' | 'amd' | null;
@@ -129,4 +158,10 @@ export interface DoctorFacts {
   readonly binaryVersions: BinaryVersions | null;
   readonly hooks: HookFacts;
   readonly daemons: readonly DaemonProcess[];
+  readonly watcher: WatcherFacts;
+  /**
+   * The defined domains that assign PCI devices by address, from the persistent and the live
+   * XML; `error` when libvirt could not list them, `remote` when the URI names another host.
+   */
+  readonly guests: readonly GuestFacts[] | { readonly error: string } | 'remote';
 }

@@ -5,16 +5,20 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { listPfNames, readPfSysfs } from '../host/host-model.js';
+import { isVf, listPfNames, readPfSysfs } from '../host/host-model.js';
 import { isLocalUri } from '../libvirt/uri.js';
-import { isPciName } from '../model/pci-address.js';
+import { formatPciAddress, isPciName } from '../model/pci-address.js';
+import type { DomainDefinition } from '../pool/vf-holders.js';
+import { heldOn, parseProcLocks, readWatchPid, watchLockFile } from '../watch/running.js';
+import { scanPciSources, type ScannedPciSource } from '../xml/device-scan.js';
 import { parseKernelConfig } from './checks/kernel.js';
+import { WATCH_UNIT } from './checks/watcher.js';
 import {
   DAEMON_NAMES, HOOK_DRIVERS,
-  type BinaryVersions, type ConfigFacts, type DaemonName, type DaemonProcess, type DoctorFacts, type HookFacts, type HookFile,
-  type KernelConfig, type LibvirtFacts, type NicFacts, type VfioPciFacts,
+  type BinaryVersions, type ConfigFacts, type DaemonName, type DaemonProcess, type DoctorFacts, type GuestFacts, type GuestPciDevice,
+  type HookFacts, type HookFile, type KernelConfig, type LibvirtFacts, type NicFacts, type VfioPciFacts, type WatcherFacts,
 } from './facts.js';
-import { ProbeError, type DoctorHost } from './host.js';
+import { ProbeError, type DoctorHost, type LibvirtProbe } from './host.js';
 
 /** install.sh writes it into every hook file it installs. */
 export const HOOK_MARKER = 'virt-sriov hook';
@@ -31,7 +35,7 @@ export interface GatherOptions {
 export async function gather(host: DoctorHost, options: GatherOptions): Promise<DoctorFacts> {
   const proc = (p: string) => readText(join(host.procRoot, p));
   const kernelRelease = proc('sys/kernel/osrelease')?.trim() || null;
-  const [nics, libvirt] = await Promise.all([readNics(host), readLibvirt(host, options.uri)]);
+  const [nics, { libvirt, domains }] = await Promise.all([readNics(host), readLibvirt(host, options.uri)]);
   const binaryVersions = libvirt.connected && libvirt.qemu ? null : await readBinaryVersions(host);
   return {
     config: options.config,
@@ -46,6 +50,8 @@ export async function gather(host: DoctorHost, options: GatherOptions): Promise<
     binaryVersions,
     hooks: readHooks(host.hooksDir),
     daemons: readDaemons(host),
+    watcher: readWatcher(host),
+    guests: !libvirt.local ? 'remote' : 'error' in domains ? domains : readGuests(host, domains),
   };
 }
 
@@ -123,14 +129,64 @@ async function readNics(host: DoctorHost): Promise<NicFacts[]> {
   }));
 }
 
-async function readLibvirt(host: DoctorHost, uri: string): Promise<LibvirtFacts> {
+async function readLibvirt(host: DoctorHost, uri: string): Promise<{ libvirt: LibvirtFacts; domains: LibvirtProbe['domains'] }> {
   const local = isLocalUri(uri);
   try {
     const probe = await host.probeLibvirt(uri);
-    return { connected: true, local, uri: probe.uri, libvirt: probe.libvirt, qemu: probe.qemu, domainCapabilities: probe.domainCapabilities };
+    return {
+      libvirt: { connected: true, local, uri: probe.uri, libvirt: probe.libvirt, qemu: probe.qemu, domainCapabilities: probe.domainCapabilities },
+      domains: probe.domains,
+    };
   } catch (e) {
-    return { connected: false, local, uri, error: (e as Error).message, fix: e instanceof ProbeError ? e.fix : null };
+    const message = (e as Error).message;
+    return { libvirt: { connected: false, local, uri, error: message, fix: e instanceof ProbeError ? e.fix : null }, domains: { error: message } };
   }
+}
+
+/** The watcher's lock held or not (the kernel's list), its pid file, and what would run it. */
+function readWatcher(host: DoctorHost): WatcherFacts {
+  const lock = watchLockFile(host.stateDir);
+  let running = false;
+  try {
+    running = heldOn(parseProcLocks(readText(join(host.procRoot, 'locks')) ?? ''), statSync(lock));
+  } catch {
+    // no lock file: no watcher ever ran with this state dir
+  }
+  const exists = (p: string) => {
+    try {
+      statSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    running, lockFile: lock, pid: readWatchPid(host.stateDir),
+    systemd: exists(host.systemdRunDir),
+    unit: host.unitDirs.map((d) => join(d, WATCH_UNIT)).find(exists) ?? null,
+  };
+}
+
+/** Every domain that assigns PCI devices by address, each device with what sysfs says it is. */
+function readGuests(host: DoctorHost, domains: readonly DomainDefinition[]): GuestFacts[] {
+  return domains.flatMap((d) => {
+    const seen = new Map<string, GuestPciDevice>();
+    for (const text of d.xml) {
+      let sources: ScannedPciSource[];
+      try {
+        sources = scanPciSources(text);
+      } catch {
+        continue; // a domain we can't read names nothing we can see
+      }
+      for (const s of sources) {
+        const pci = formatPciAddress(s.address);
+        if (seen.has(pci)) continue;
+        const device = !host.sysfs.exists(`bus/pci/devices/${pci}`) ? 'absent' : isVf(host.sysfs, s.address) ? 'vf' : 'other';
+        seen.set(pci, { pci, style: s.style, device });
+      }
+    }
+    return seen.size ? [{ name: d.name, running: d.running, devices: [...seen.values()] }] : [];
+  });
 }
 
 async function readBinaryVersions(host: DoctorHost): Promise<BinaryVersions> {

@@ -8,6 +8,8 @@ import { isVirtSriovError } from '../errors.js';
 import { ipTool, type IpTool } from '../host/ip.js';
 import { sysfsAt, type Sysfs } from '../host/sysfs.js';
 import { ErrorCode, LibvirtError, openLibvirt, type LibvirtConnection } from '../libvirt/index.js';
+import { domainDefinitions } from '../pool/host-pool.js';
+import type { DomainDefinition } from '../pool/vf-holders.js';
 import { detectVersions, type HostVersions } from '../versions/detect.js';
 import type { Version } from '../versions/version.js';
 
@@ -17,6 +19,8 @@ export interface LibvirtProbe {
   readonly libvirt: Version;
   readonly qemu: Version | null;
   readonly domainCapabilities: { readonly xml: string } | { readonly error: string };
+  /** Every defined domain with its persistent XML, and the live one when it runs; or why they could not be read. */
+  readonly domains: readonly DomainDefinition[] | { readonly error: string };
 }
 
 /** Why no connection could be opened: libvirt's own message, and a fix when it is not "start the daemon". */
@@ -37,6 +41,12 @@ export interface DoctorHost {
   readonly modulesDir: string;
   /** /etc/libvirt/hooks. */
   readonly hooksDir: string;
+  /** The config's state dir, where the watcher holds its lock. */
+  readonly stateDir: string;
+  /** /run/systemd/system: there when systemd runs the host. */
+  readonly systemdRunDir: string;
+  /** Where systemd looks for system units, most local first. */
+  readonly unitDirs: readonly string[];
   now(): number;
   /** libvirt's and QEMU's versions from their binaries; throws when either is not found. */
   detectVersions(): Promise<HostVersions>;
@@ -45,7 +55,7 @@ export interface DoctorHost {
 }
 
 /** This machine, with the sysfs and `ip` the config names (a test host's, when it points at one). */
-export function localDoctorHost(config: Pick<Config, 'sysfsRoot' | 'ipCommand'>): DoctorHost {
+export function localDoctorHost(config: Pick<Config, 'sysfsRoot' | 'ipCommand' | 'stateDir'>): DoctorHost {
   return {
     sysfs: sysfsAt(config.sysfsRoot),
     ip: ipTool(config.ipCommand),
@@ -53,6 +63,9 @@ export function localDoctorHost(config: Pick<Config, 'sysfsRoot' | 'ipCommand'>)
     bootDir: '/boot',
     modulesDir: '/lib/modules',
     hooksDir: '/etc/libvirt/hooks',
+    stateDir: config.stateDir,
+    systemdRunDir: '/run/systemd/system',
+    unitDirs: ['/etc/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'],
     now: () => Date.now(),
     detectVersions,
     probeLibvirt: async (uri) => probeLibvirt(uri),
@@ -75,9 +88,17 @@ function probeLibvirt(uri: string): LibvirtProbe {
     } catch {
       // some drivers don't say; the binaries may
     }
-    return { uri: conn.uri, libvirt: conn.libraryVersion(), qemu, domainCapabilities: readDomainCapabilities(conn, uri) };
+    return { uri: conn.uri, libvirt: conn.libraryVersion(), qemu, domainCapabilities: readDomainCapabilities(conn, uri), domains: readDomains(conn) };
   } finally {
     conn.close();
+  }
+}
+
+function readDomains(conn: LibvirtConnection): LibvirtProbe['domains'] {
+  try {
+    return domainDefinitions(conn);
+  } catch (e) {
+    return { error: e instanceof LibvirtError ? e.libvirtMessage : (e as Error).message };
   }
 }
 

@@ -24,8 +24,10 @@ import { OperationError } from '../errors.js';
  * `vfs`: every change to a PF's VFs, by hooks and CLI alike: a claim, a release, a write of
  * sriov_numvfs. Never held across a call to libvirt (libvirt may be waiting on a hook for it).
  * `pool`: the CLI's picks of a free VF and its domain edits (`attach`, `detach`, `vfs --count`).
+ * `watch`: held by `virt-sriov watch` for as long as it runs: one watcher per state dir, and how
+ * `doctor` knows that one runs (src/watch/running.ts).
  */
-export type LockName = 'vfs' | 'pool';
+export type LockName = 'vfs' | 'pool' | 'watch';
 
 /** The file a lock is taken on: one per lock and state dir. */
 export function lockFile(stateDir: string, lock: LockName): string {
@@ -35,8 +37,8 @@ export function lockFile(stateDir: string, lock: LockName): string {
 /** flock(1)'s exit code when the lock stays held past the wait (--conflict-exit-code). */
 const HELD = 75;
 
-/** Takes `lock`, waiting at most `timeoutMs`; resolves to its release. */
-async function take(stateDir: string, lock: LockName, timeoutMs: number): Promise<() => void> {
+/** Takes `lock`, waiting at most `timeoutMs` (0: not at all); resolves to its release. Held past the wait: throws, or null when `orNull`. */
+async function take(stateDir: string, lock: LockName, timeoutMs: number, orNull = false): Promise<(() => void) | null> {
   const file = lockFile(stateDir, lock);
   const failed = (why: string) => new OperationError(`could not take virt-sriov's ${lock} lock (${file}): ${why}`,
     'check that util-linux (flock) is installed and that this process may write the state dir');
@@ -59,6 +61,7 @@ async function take(stateDir: string, lock: LockName, timeoutMs: number): Promis
   if (outcome.code === 0) return () => closeSync(fd);
   closeSync(fd);
   if (outcome.code === HELD) {
+    if (orNull) return null;
     throw new OperationError(`virt-sriov's ${lock} lock (${file}) was held by another process for ${timeoutMs / 1000} s`,
       `another virt-sriov hook or command is stuck: \`fuser -v ${file}\` or \`ps -ef | grep virt-sriov\` finds it; end it (the lock goes with it)`);
   }
@@ -70,10 +73,15 @@ async function take(stateDir: string, lock: LockName, timeoutMs: number): Promis
  * `timeoutMs`: a holder that long is stuck, and ps shows it.
  */
 export async function withLock<T>(stateDir: string, lock: LockName, f: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
-  const release = await take(stateDir, lock, timeoutMs);
+  const release = (await take(stateDir, lock, timeoutMs))!;
   try {
     return await f();
   } finally {
     release();
   }
+}
+
+/** Take `lock` if no one holds it, and keep it until the returned release is called (or the process ends); null when another process holds it. */
+export async function tryLock(stateDir: string, lock: LockName): Promise<(() => void) | null> {
+  return take(stateDir, lock, 0, true);
 }

@@ -17,8 +17,9 @@ export function doctorCommand(io: CliIo, makeHost: (config: Config) => DoctorHos
     .addHelpText('after', `
 Checks the IOMMU (VT-d / AMD-Vi), the kernel (version, CONFIG_PCI_IOV, VFIO, the NIC driver's
 SR-IOV option), vfio-pci, each NIC's SR-IOV capability and VF limit, PFs up, driver quirks,
-libvirt and qemu versions, libvirt's vfio support (domcapabilities), the hooks, and whether the
-libvirt daemon was restarted since they were installed.
+libvirt and qemu versions, libvirt's vfio support (domcapabilities), the hooks, whether the
+libvirt daemon was restarted since they were installed, and whether virt-sriov watch runs (a
+warning when guests assign VFs by address, <hostdev> or <interface type='hostdev'>, without it).
 Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.`)
     .action(async function (this: Command, o: { json?: boolean }) {
       const ctx = contextOf(this, io);

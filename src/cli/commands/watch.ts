@@ -1,10 +1,11 @@
 import { Command } from 'commander';
 import { listenAddressProblem, parseListenAddress, type ListenAddress } from '../../config/listen-address.js';
-import { InputError, VirtSriovError } from '../../errors.js';
+import { InputError, OperationError, VirtSriovError } from '../../errors.js';
 import { openLibvirt, type LibvirtConnection } from '../../libvirt/index.js';
 import { reconcileGuest, runningGuest } from '../../watch/act.js';
 import { monitorPfLinks } from '../../watch/link-monitor.js';
 import { serveMetrics } from '../../watch/metrics-server.js';
+import { holdWatch, readWatchPid, watchLockFile } from '../../watch/running.js';
 import { eventOf, Watcher, type WatchedConnection } from '../../watch/watcher.js';
 import { DomainXml } from '../../xml/domain.js';
 import { CommandContext, contextOf, withCommonOptions } from '../context.js';
@@ -70,6 +71,21 @@ function scrapeContext(ctx: CommandContext): CommandContext {
 
 async function watch(ctx: CommandContext, metricsAt: ListenAddress | null): Promise<void> {
   const uri = ctx.options.connect;
+  const { stateDir } = ctx.config;
+  const release = await holdWatch(stateDir, process.pid);
+  if (!release) {
+    const pid = readWatchPid(stateDir);
+    throw new OperationError(`another virt-sriov watch runs on this host${pid ? ` (pid ${pid})` : ''}: it holds ${watchLockFile(stateDir)}`,
+      'one watcher is enough: `systemctl status virt-sriov-watch` (or `fuser -v` on that file) finds it');
+  }
+  try {
+    await watchHolding(ctx, uri, metricsAt);
+  } finally {
+    release();
+  }
+}
+
+async function watchHolding(ctx: CommandContext, uri: string | undefined, metricsAt: ListenAddress | null): Promise<void> {
   const watcher = new Watcher({
     connect: () => watched(openLibvirt({ ...(uri ? { uri } : {}), events: true })),
     reconcile: (domain, xml, why) => reconcileFromXml(ctx, domain, xml, why),

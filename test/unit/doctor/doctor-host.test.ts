@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { diagnose } from '../../../src/doctor/doctor.js';
 import type { Check } from '../../../src/doctor/facts.js';
 import { gather } from '../../../src/doctor/gather.js';
 import { ProbeError } from '../../../src/doctor/host.js';
 import { OperationError } from '../../../src/errors.js';
 import { version } from '../../../src/versions/version.js';
-import { readFixture } from '../../support/fake-host.js';
-import { DEBIAN_KERNEL_CONFIG, FakeDoctorHost, healthy, NOW, type FakeDoctorSpec } from './fake-doctor-host.js';
+import { igbVfAddress, readFixture } from '../../support/fake-host.js';
+import { DEBIAN_KERNEL_CONFIG, FakeDoctorHost, healthy, hostdevDomain, networkDomain, NOW, type FakeDoctorSpec } from './fake-doctor-host.js';
 
 let fake: FakeDoctorHost | undefined;
 afterEach(() => {
@@ -33,7 +35,7 @@ const ALL_IDS = [
   'kernel-config:CONFIG_PCI_STUB', 'kernel-config:CONFIG_BNX2X_SRIOV',
   'vfio-pci', 'sriov-nics', 'sriov-nic:eth0', 'sriov-nic:eth1', 'pf-up:eth0', 'pf-up:eth1',
   'driver-quirk:eth0', 'driver-quirk:eth1',
-  'versions', 'libvirt-connection', 'domcapabilities-vfio', 'hooks-installed', 'daemon-restarted',
+  'versions', 'libvirt-connection', 'domcapabilities-vfio', 'hooks-installed', 'daemon-restarted', 'watcher',
 ];
 
 describe('doctor on a healthy fake host', () => {
@@ -182,6 +184,12 @@ const BROKEN: { name: string; change: (s: FakeDoctorSpec) => void; expected: str
     expected: ['fail daemon-restarted'],
     fix: /^systemctl restart libvirtd \(running guests keep running\)$/,
   },
+  {
+    name: 'a guest assigns a VF by address and the watcher does not run (its unit installed, under systemd)',
+    change: (s) => void (s.watcher = 'none'),
+    expected: ['warn watcher'],
+    fix: /^systemctl enable --now virt-sriov-watch$/,
+  },
 ];
 
 describe('doctor on fake hosts built to fail each check once', () => {
@@ -206,6 +214,66 @@ describe('doctor on fake hosts built to fail each check once', () => {
       if (id === 'kernel-config:CONFIG_PCI_STUB') continue; // not needed with libvirt 9: see checks.test.ts
       expect([...broken]).toContain(id.replace(/:eth\d$/, ''));
     }
+  });
+});
+
+describe('the watcher', () => {
+  const VF0 = igbVfAddress('0000:01:00.0', 0);
+
+  test('running: its lock held in the state dir, as the kernel lists it, with its pid', async () => {
+    const c = byId(await run(healthy()), 'watcher');
+    expect(c).toMatchObject({ status: 'ok', summary: expect.stringMatching(/^virt-sriov watch runs \(pid 4242\): it holds .*run\/virt-sriov\/\.watch\.lock$/) });
+  });
+
+  test('a pid file without the lock held is a watcher that ended: said, with where to read why', async () => {
+    const c = byId(await run({ ...healthy(), watcher: 'ended' }), 'watcher');
+    expect(c.status).toBe('warn');
+    expect(c.summary).toBe('1 guest assigns VFs by address (fw1) and virt-sriov watch does not run (its pid file names pid 4242, which ended without removing it): '
+      + 'a VF plugged into them with plain virsh attach-device keeps the VLAN and trust it had, and one unplugged with detach-device stays claimed');
+    expect(c.fix).toBe('journalctl -u virt-sriov-watch says why it ended; then systemctl enable --now virt-sriov-watch');
+  });
+
+  test('the fix fits the host: no unit installed, or no systemd at all', async () => {
+    expect(byId(await run({ ...healthy(), watcher: 'none', unit: false }), 'watcher').fix).toBe('./install.sh --with-watcher (installs virt-sriov-watch.service, enables and starts it)');
+    expect(byId(await run({ ...healthy(), watcher: 'none', systemd: false }), 'watcher').fix).toMatch(/^run `virt-sriov watch` \(it stays in the foreground\) under this host's service supervisor$/);
+  });
+
+  test('guests counted by what their addresses are: a VF, or no device now (VFs come back at start); a GPU or a network-style NIC needs no watcher', async () => {
+    const gpu = '0000:65:00.0';
+    const gone = '0000:01:10.6'; // a VF of a PF whose VFs are not made yet
+    const s: FakeDoctorSpec = {
+      ...healthy(), watcher: 'none',
+      domains: [
+        { name: 'fw1', running: false, xml: [hostdevDomain('fw1', VF0)] },
+        { name: 'after-boot', running: false, xml: [hostdevDomain('after-boot', gone)] },
+        { name: 'cad', running: true, xml: [hostdevDomain('cad', gpu), hostdevDomain('cad', gpu)] },
+        { name: 'web', running: true, xml: [networkDomain('web'), networkDomain('web')] },
+      ],
+    };
+    fake?.remove();
+    fake = FakeDoctorHost.create(s);
+    mkdirSync(join(fake.root, 'sys/bus/pci/devices', gpu), { recursive: true });
+    const facts = await gather(fake.host, { config: s.config, uri: 'qemu:///system' });
+    expect(facts.guests).toEqual([
+      { name: 'fw1', running: false, devices: [{ pci: VF0, style: 'hostdev', device: 'vf' }] },
+      { name: 'after-boot', running: false, devices: [{ pci: gone, style: 'hostdev', device: 'absent' }] },
+      { name: 'cad', running: true, devices: [{ pci: gpu, style: 'hostdev', device: 'other' }] },
+    ]);
+    const c = diagnose(facts).find((x) => x.id === 'watcher')!;
+    expect(c.status).toBe('warn');
+    expect(c.summary).toMatch(/^2 guests assign VFs by address \(fw1 and after-boot\) and virt-sriov watch does not run: /);
+  });
+
+  test('no guest that needs it: not running is fine', async () => {
+    const c = byId(await run({ ...healthy(), watcher: 'none', domains: [{ name: 'web', running: true, xml: [networkDomain('web')] }] }), 'watcher');
+    expect(c).toMatchObject({ status: 'ok', summary: expect.stringContaining('does not run, and no guest assigns a VF by address') });
+  });
+
+  test('libvirt could not list the domains, or the URI is another host: not running is said, the guests not guessed', async () => {
+    expect(byId(await run({ ...healthy(), watcher: 'none', domains: { error: 'access denied' } }), 'watcher'))
+      .toMatchObject({ status: 'ok', summary: expect.stringContaining('whether guests need it is unknown') });
+    expect(byId(await run({ ...healthy(), watcher: 'none' }, 'qemu+ssh://other.example/system'), 'watcher'))
+      .toMatchObject({ status: 'ok', summary: expect.stringContaining("whether qemu+ssh://other.example/system's guests need it is for doctor on that host") });
   });
 });
 

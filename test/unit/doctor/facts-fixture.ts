@@ -31,6 +31,8 @@ export function healthyFacts(patch: Partial<DoctorFacts> = {}): DoctorFacts {
     binaryVersions: null,
     hooks: { dir: '/etc/libvirt/hooks', installed: [hook('qemu'), hook('network'), hook('daemon')], foreign: [] },
     daemons: [{ name: 'libvirtd', pid: 812, startedAtMs: T0 - 600_000 }],
+    watcher: { running: true, lockFile: '/run/virt-sriov/.watch.lock', pid: 4242, systemd: true, unit: '/usr/lib/systemd/system/virt-sriov-watch.service' },
+    guests: [{ name: 'fw1', running: true, devices: [{ pci: '0000:01:10.0', style: 'hostdev', device: 'vf' }] }],
     ...patch,
   };
 }

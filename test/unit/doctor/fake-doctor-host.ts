@@ -3,7 +3,7 @@
  * plus a /proc, /boot, /lib/modules and /etc/libvirt/hooks laid out as on Debian 12, and a fake
  * libvirt and version detection. `healthy()` passes every check; each test breaks one thing.
  */
-import { chmodSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { symlinkSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -12,7 +12,7 @@ import { ProbeError } from '../../../src/doctor/host.js';
 import type { ConfigFacts, DaemonName, HookDriver } from '../../../src/doctor/facts.js';
 import type { HostVersions } from '../../../src/versions/detect.js';
 import { version } from '../../../src/versions/version.js';
-import { FakeHost, readFixture, type FakePfSpec } from '../../support/fake-host.js';
+import { FakeHost, igbVfAddress, readFixture, type FakePfSpec } from '../../support/fake-host.js';
 
 /** The fake clock: 2025-03-01 12:00 UTC, one day after boot. */
 export const NOW = Date.UTC(2025, 2, 1, 12, 0, 0);
@@ -30,13 +30,34 @@ export interface FakeDoctorSpec {
   kernelConfig: string | null;
   kernelConfigAt: 'boot' | 'proc';
   vfioPci: 'loaded' | 'module' | 'builtin' | 'absent';
-  libvirt: LibvirtProbe | ProbeError;
+  libvirt: Omit<LibvirtProbe, 'domains'> | ProbeError;
   versions: HostVersions | Error;
   hooks: { layout: 'dir' | 'main'; drivers: HookDriver[]; mode: number; installedAgoMs: number } | null;
   /** Main hook files of someone else's (no marker). */
   foreignHooks: HookDriver[];
   daemons: { name: DaemonName; pid: number; startedAgoMs: number }[];
   config: ConfigFacts;
+  /** The defined domains libvirt lists (the probe's), each with its persistent XML and, running, its live one. */
+  domains: { name: string; running: boolean; xml: string[] }[] | { error: string };
+  /** running: holds its lock (in /proc/locks) with its pid file; ended: a pid file, no lock; none: neither. */
+  watcher: 'running' | 'ended' | 'none';
+  /** /run/systemd/system exists. */
+  systemd: boolean;
+  /** virt-sriov-watch.service is in /usr/lib/systemd/system. */
+  unit: boolean;
+}
+
+/** A domain XML with one <hostdev> (a PCI device by address). */
+export function hostdevDomain(name: string, pci: string): string {
+  const [domain, bus, rest] = pci.split(':') as [string, string, string];
+  const [slot, fn] = rest.split('.') as [string, string];
+  return `<domain type='kvm'><name>${name}</name><devices><hostdev mode='subsystem' type='pci' managed='yes'><source>`
+    + `<address domain='0x${domain}' bus='0x${bus}' slot='0x${slot}' function='0x${fn}'/></source></hostdev></devices></domain>`;
+}
+
+/** A domain XML with a network-style NIC only (no PCI device named). */
+export function networkDomain(name: string): string {
+  return `<domain type='kvm'><name>${name}</name><devices><interface type='network'><source network='sriov'/></interface></devices></domain>`;
 }
 
 export const DEBIAN_KERNEL_CONFIG = readFixture('doctor', 'config-6.1.0-56-amd64');
@@ -63,6 +84,10 @@ export function healthy(): FakeDoctorSpec {
     hooks: { layout: 'dir', drivers: ['qemu', 'network', 'daemon'], mode: 0o755, installedAgoMs: 3_600_000 },
     foreignHooks: [],
     daemons: [{ name: 'libvirtd', pid: 812, startedAgoMs: 600_000 }],
+    domains: [{ name: 'fw1', running: true, xml: [hostdevDomain('fw1', igbVfAddress('0000:01:00.0', 0)), hostdevDomain('fw1', igbVfAddress('0000:01:00.0', 0))] }],
+    watcher: 'running',
+    systemd: true,
+    unit: true,
     config: {
       path: '/etc/virt-sriov/config.json', error: null,
       pfs: { eth0: { numVfs: 2 }, eth1: { numVfs: 2, quirks: ['recreate-vfs-after-mac'] } },
@@ -84,6 +109,9 @@ export class FakeDoctorHost {
       bootDir: join(root, 'boot'),
       modulesDir: join(root, 'lib/modules'),
       hooksDir: join(root, 'etc/libvirt/hooks'),
+      stateDir: join(root, 'run/virt-sriov'),
+      systemdRunDir: join(root, 'run/systemd/system'),
+      unitDirs: [join(root, 'etc/systemd/system'), join(root, 'usr/lib/systemd/system')],
       now: () => NOW,
       detectVersions: async () => {
         this.detectCalls.push(1);
@@ -92,7 +120,7 @@ export class FakeDoctorHost {
       },
       probeLibvirt: async (uri) => {
         if (spec.libvirt instanceof Error) throw spec.libvirt;
-        return { ...spec.libvirt, uri };
+        return { ...spec.libvirt, uri, domains: spec.domains };
       },
     };
   }
@@ -167,6 +195,20 @@ export class FakeDoctorHost {
         utimesSync(path, t, t);
       }
     }
+    if (spec.systemd) mkdirSync(at('run/systemd/system'), { recursive: true });
+    if (spec.unit) write(at('usr/lib/systemd/system/virt-sriov-watch.service'), '[Service]\nExecStart=/usr/bin/virt-sriov watch\n');
+    // the kernel's list of held locks: someone else's first; the watcher's on its lock file, by device and inode
+    let locks = '1: FLOCK  ADVISORY  WRITE 700 00:1a:99 0 EOF\n2: POSIX  ADVISORY  WRITE 701 fe:00:5 0 EOF\n';
+    if (spec.watcher !== 'none') {
+      write(at('run/virt-sriov/.watch.lock'), '');
+      write(at('run/virt-sriov/watch.pid'), '4242\n');
+      if (spec.watcher === 'running') {
+        const st = statSync(at('run/virt-sriov/.watch.lock'));
+        const dev = (n: number) => n.toString(16).padStart(2, '0');
+        locks += `3: FLOCK  ADVISORY  WRITE 4243 ${dev((st.dev >> 8) & 0xfff)}:${dev((st.dev & 0xff) | ((st.dev >> 12) & 0xfff00))}:${st.ino} 0 EOF\n`;
+      }
+    }
+    write(at('proc/locks'), locks);
     return new FakeDoctorHost(root, sys, spec);
   }
 
