@@ -1,11 +1,12 @@
 /**
  * The CLI's changes to running guests' VFs (attach, detach, set with --live) go through the
- * hooks' own core (src/live, src/hooks/vf-host.ts) with the host the config names, and leave
+ * hooks' own core (src/live, and the VF port of src/host/vf-port.ts) with the host the config names, and leave
  * one line in the hook log, as a hook call does: what changed on which VF, from what to what.
  */
 import { HookReport, type HookEnv } from '../hooks/hook-env.js';
 import { isVirtSriovError } from '../errors.js';
 import { definedHostdevNetworks } from '../host/libvirt-files.js';
+import { ipVfPort } from '../host/vf-port.js';
 import { appendLog } from '../log/hook-log.js';
 import { stateStore } from '../state/state-store.js';
 import type { CommandContext } from './context.js';
@@ -21,7 +22,7 @@ export async function withLiveEnv<T>(ctx: CommandContext, op: string, domain: st
   const started = Date.now();
   const report = new HookReport();
   const env: HookEnv = {
-    config: ctx.config, sysfs: ctx.host.sysfs, ip: ctx.host.ip, state: stateStore(ctx.config.stateDir),
+    config: ctx.config, sysfs: ctx.host.sysfs, vfPort: ipVfPort(ctx.host.ip), state: stateStore(ctx.config.stateDir),
     hostdevNetworks: () => definedHostdevNetworks(), definedDomains: () => [], report,
   };
   let error: unknown;

@@ -8,7 +8,10 @@ import { isVf, waitForVfs } from '../host/host-model.js';
 import { planChanges, type VfRef } from '../plan/vf-snapshot.js';
 import { DomainXml } from '../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from './hook-env.js';
-import { applyChanges, ensurePfUp, ensureVfCount, pfDriver, readPfs, resolveVf, snapshotIn, vfsInUse } from './vf-host.js';
+import { ensurePfUp, ensureVfCount, vfsInUse } from './pf-setup.js';
+import { pfDriver, resolveVf } from './vf-locate.js';
+import { readPfs, snapshotIn } from './vf-read.js';
+import { applyChanges } from './vf-write.js';
 
 export async function daemonStart(env: HookEnv): Promise<HookOutcome> {
   const problems: string[] = [];

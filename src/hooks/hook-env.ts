@@ -1,6 +1,6 @@
 /** What a hook works with: the config, the host behind its interfaces, the state, and a record of what it did. */
 import type { Config } from '../config/config.js';
-import type { IpTool } from '../host/ip.js';
+import type { VfPort } from '../host/vf-port.js';
 import type { Sysfs } from '../host/sysfs.js';
 import type { LoggedChange, RepairedDrift } from '../log/hook-log.js';
 import type { StateStore } from '../state/state-store.js';
@@ -8,7 +8,8 @@ import type { StateStore } from '../state/state-store.js';
 export interface HookEnv {
   readonly config: Config;
   readonly sysfs: Sysfs;
-  readonly ip: IpTool;
+  /** Every read and change of a VF goes through it (src/host/vf-port.ts). */
+  readonly vfPort: VfPort;
   readonly state: StateStore;
   /** Hostdev networks defined in libvirt (read from its files: a hook must not call libvirt). */
   readonly hostdevNetworks: () => Set<string>;

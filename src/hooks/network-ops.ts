@@ -20,7 +20,9 @@ import { DomainXml } from '../xml/domain.js';
 import type { HookData } from '../xml/network.js';
 import { OK, IGNORED, type HookEnv, type HookOutcome } from './hook-env.js';
 import { putBackVfs } from './qemu/stop.js';
-import { ensurePfUp, ensureVfCount, pfDriver, readPfs, resolveVf, snapshotIn } from './vf-host.js';
+import { ensurePfUp, ensureVfCount } from './pf-setup.js';
+import { pfDriver, resolveVf } from './vf-locate.js';
+import { readPfs, snapshotIn } from './vf-read.js';
 
 export async function networkStart(env: HookEnv, data: HookData): Promise<HookOutcome> {
   const net = data.network;

@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js';
 import { definedDomainXmls, definedHostdevNetworks } from '../host/libvirt-files.js';
 import { ipTool } from '../host/ip.js';
 import { sysfsAt } from '../host/sysfs.js';
+import { ipVfPort } from '../host/vf-port.js';
 import { stateStore } from '../state/state-store.js';
 import { child, textOf } from '../xml/dom.js';
 import { readXml } from '../xml/document.js';
@@ -58,15 +59,16 @@ const OPERATIONS: Record<HookName, Record<string, Operation>> = {
 };
 
 export function runOperation(hook: HookName, op: string, stdin: string, object: string, config: Config, report: HookReport, overrides: HostOverrides): Promise<HookOutcome> {
+  const { ip, ...host } = overrides;
   const env: HookEnv = {
     config,
     sysfs: sysfsAt(config.sysfsRoot),
-    ip: ipTool(config.ipCommand),
+    vfPort: ipVfPort(ip ?? ipTool(config.ipCommand)),
     state: stateStore(config.stateDir),
     hostdevNetworks: () => definedHostdevNetworks(),
     definedDomains: () => definedDomainXmls(),
     report,
-    ...overrides,
+    ...host,
   };
   return OPERATIONS[hook][op]!(env, stdin, object);
 }

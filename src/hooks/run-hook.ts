@@ -13,6 +13,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.js';
 import { isVirtSriovError, type VirtSriovError } from '../errors.js';
+import type { IpTool } from '../host/ip.js';
 import { appendLog } from '../log/hook-log.js';
 import { HookReport, IGNORED, OK, type HookEnv, type HookOutcome } from './hook-env.js';
 import { needsWork, NOTHING_TO_DO, operationRule } from './triage.js';
@@ -43,7 +44,8 @@ export interface HookResult {
 }
 
 /** Parts of the host a test hands in instead of the ones the config names. */
-export type HostOverrides = Partial<Pick<HookEnv, 'sysfs' | 'ip' | 'hostdevNetworks' | 'definedDomains'>>;
+/** The host a call acts on, for tests and benches: `ip` is the tool the VF port drives. */
+export type HostOverrides = Partial<Pick<HookEnv, 'sysfs' | 'hostdevNetworks' | 'definedDomains'> & { ip: IpTool }>;
 
 export async function runHook(call: HookCall, overrides: HostOverrides = {}): Promise<HookResult> {
   const started = Date.now();

@@ -1,6 +1,31 @@
-/** What `ip -j link show dev PF` says about a PF and its VFs (iproute2's vfinfo_list). */
+/**
+ * `ip link` both ways: what `ip -j link show dev PF` says about a PF and its VFs (iproute2's
+ * vfinfo_list), and the `ip link set dev PF vf N ...` words of a VF operation.
+ */
 import { OperationError } from '../errors.js';
 import type { LinkState } from '../model/vf-settings.js';
+import type { VfOp } from './vf-port.js';
+
+/** The words after `ip` (one line of `ip -batch`) that make one VF operation. */
+export function ipLinkWords(op: VfOp): string[] {
+  const base = ['link', 'set', 'dev', op.vf.pf, 'vf', String(op.vf.index)];
+  const onOff = (b: boolean) => (b ? 'on' : 'off');
+  switch (op.key) {
+    case 'mac':
+      return [...base, 'mac', op.value];
+    case 'vlan':
+      return [...base, 'vlan', ...(op.value ? [String(op.value.id), ...(op.value.qos !== undefined ? ['qos', String(op.value.qos)] : [])] : ['0'])];
+    case 'spoofchk':
+    case 'trust':
+      return [...base, op.key, onOff(op.value)];
+    case 'queryRss':
+      return [...base, 'query_rss', onOff(op.value)];
+    case 'linkState':
+      return [...base, 'state', op.value];
+    case 'txRate':
+      return [...base, 'min_tx_rate', String(op.value.min), 'max_tx_rate', String(op.value.max)];
+  }
+}
 
 /** A VF's state as the PF's driver reports it. */
 export interface VfState {

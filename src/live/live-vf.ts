@@ -1,6 +1,6 @@
 /**
  * A VF for a running guest, handled by virt-sriov itself: libvirt runs no qemu hook when a
- * device is hot-plugged or unplugged. The same rules as the hooks' (guest-vf.ts, vf-host.ts),
+ * device is hot-plugged or unplugged. The same rules as the hooks' (guest-vf.ts, vf-write.ts),
  * in three steps around libvirt's own call:
  *  - readyVf, before the device reaches the guest: claim the VF, save its state, put every
  *    setting on it and check it took them; any failure puts it back as it was and claims nothing;
@@ -21,7 +21,9 @@ import type { Style } from '../xml/devices/device-fields.js';
 import type { HookEnv } from '../hooks/hook-env.js';
 import { refuseUnsupported } from '../hooks/qemu/prepare.js';
 import { putBackVfs } from '../hooks/qemu/stop.js';
-import { applyAndCheck, pfDriver, putBackTouched, readPfs, snapshotIn } from '../hooks/vf-host.js';
+import { pfDriver } from '../hooks/vf-locate.js';
+import { readPfs, snapshotIn } from '../hooks/vf-read.js';
+import { applyAndCheck, putBackTouched } from '../hooks/vf-write.js';
 
 export interface LiveVf {
   readonly owner: Owner;

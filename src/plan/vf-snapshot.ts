@@ -1,10 +1,11 @@
 /**
- * A VF's full state as plain data, and the `ip` commands that take it from one state to another.
- * Pure: the hooks decide here and act in src/hooks.
+ * A VF's full state as plain data, and the typed operations (src/host/vf-port.ts) that take it
+ * from one state to another. Pure: the hooks decide here and act through the VF port.
  */
 import type { DriverProfile } from '../drivers/driver-profiles.js';
 import type { VfState } from '../host/ip-link.js';
-import { formatSetting, type LinkState, type VfSettings, type Vlan } from '../model/vf-settings.js';
+import type { VfOp, VfSetting } from '../host/vf-port.js';
+import { formatSetting, type VfSettings, type Vlan } from '../model/vf-settings.js';
 
 /**
  * Everything `ip -j link show` reports of a VF's settings (VfState without its index and
@@ -72,17 +73,19 @@ export function sameValue(key: SnapshotKey, a: VfDesired, b: VfDesired): boolean
   return formatValue(key, a) === formatValue(key, b);
 }
 
-/** One change to one VF: what it was, what it becomes, and the `ip` argv that does it. */
-export interface VfChange {
+/**
+ * One change to one VF, as a typed operation for the VF port (src/host/vf-port.ts), with the
+ * snapshot keys it changes and what they were and become, for the log.
+ */
+export type VfChange = VfOp & {
   readonly vf: VfRef;
   readonly keys: readonly SnapshotKey[];
   readonly from: string;
   readonly to: string;
-  readonly argv: readonly string[];
-}
+};
 
 /**
- * The commands that take `vf` from `current` to `desired`, one per setting (rates together),
+ * The operations that take `vf` from `current` to `desired`, one per setting (rates together),
  * so a driver that refuses one setting is pinned to that setting. Only what differs.
  */
 export function planChanges(vf: VfRef, current: VfDesired, desired: VfDesired): VfChange[] {
@@ -92,40 +95,34 @@ export function planChanges(vf: VfRef, current: VfDesired, desired: VfDesired): 
     if (want === null) return k === 'vlan' && current.vlan !== null && current.vlan !== undefined;
     return !sameValue(k, current, desired);
   };
-  return commands(vf, SNAPSHOT_KEYS.filter(differs), current, desired);
+  return operations(vf, SNAPSHOT_KEYS.filter(differs), current, desired);
 }
 
-/** The commands that write every setting `target` has, whatever the VF has now (to undo). */
+/** The operations that write every setting `target` has, whatever the VF has now (to undo). */
 export function writeAll(vf: VfRef, target: VfDesired): VfChange[] {
-  return commands(vf, SNAPSHOT_KEYS.filter((k) => target[k] !== undefined && (target[k] !== null || k === 'vlan')), {}, target);
+  return operations(vf, SNAPSHOT_KEYS.filter((k) => target[k] !== undefined && (target[k] !== null || k === 'vlan')), {}, target);
 }
 
-function commands(vf: VfRef, keys: readonly SnapshotKey[], current: VfDesired, desired: VfDesired): VfChange[] {
-  const base = ['link', 'set', 'dev', vf.pf, 'vf', String(vf.index)];
+function operations(vf: VfRef, keys: readonly SnapshotKey[], current: VfDesired, desired: VfDesired): VfChange[] {
   const out: VfChange[] = [];
-  const change = (ks: SnapshotKey[], args: string[]) => out.push({
-    vf, keys: ks,
+  const change = (ks: SnapshotKey[], setting: VfSetting) => out.push({
+    ...setting, vf, keys: ks,
     from: ks.map((k) => formatValue(k, current)).join('/'),
     to: ks.map((k) => formatValue(k, desired)).join('/'),
-    argv: [...base, ...args],
-  });
-  const onOff = (b: boolean | null | undefined) => (b ? 'on' : 'off');
+  } as VfChange);
   const has = (k: SnapshotKey) => keys.includes(k);
-  if (has('mac')) change(['mac'], ['mac', desired.mac!]);
-  if (has('vlan')) {
-    const v = desired.vlan;
-    change(['vlan'], v ? ['vlan', String(v.id), ...(v.qos !== undefined ? ['qos', String(v.qos)] : [])] : ['vlan', '0']);
-  }
-  if (has('spoofchk')) change(['spoofchk'], ['spoofchk', onOff(desired.spoofchk)]);
-  if (has('trust')) change(['trust'], ['trust', onOff(desired.trust)]);
-  if (has('linkState')) change(['linkState'], ['state', desired.linkState!]);
+  if (has('mac')) change(['mac'], { key: 'mac', value: desired.mac! });
+  if (has('vlan')) change(['vlan'], { key: 'vlan', value: desired.vlan ?? null });
+  if (has('spoofchk')) change(['spoofchk'], { key: 'spoofchk', value: !!desired.spoofchk });
+  if (has('trust')) change(['trust'], { key: 'trust', value: !!desired.trust });
+  if (has('linkState')) change(['linkState'], { key: 'linkState', value: desired.linkState! });
   if (has('minTxRate') || has('maxTxRate')) {
-    // both in one command: the kernel checks min <= max against the pair it is given
+    // both in one operation: the kernel checks min <= max against the pair it is given
     const min = desired.minTxRate ?? current.minTxRate ?? 0;
     const max = desired.maxTxRate ?? current.maxTxRate ?? 0;
-    change(['minTxRate', 'maxTxRate'], ['min_tx_rate', String(min), 'max_tx_rate', String(max)]);
+    change(['minTxRate', 'maxTxRate'], { key: 'txRate', value: { min, max } });
   }
-  if (has('queryRss')) change(['queryRss'], ['query_rss', onOff(desired.queryRss)]);
+  if (has('queryRss')) change(['queryRss'], { key: 'queryRss', value: !!desired.queryRss });
   return out;
 }
 

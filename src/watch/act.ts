@@ -4,7 +4,9 @@
  * libvirt. A VF hot-plugged behind virt-sriov's back is recorded before its settings go on, so a
  * watcher killed half way finds it at its next start and finishes it as drift.
  */
-import { pfDriver, readPfs, resolveVf, snapshotIn, applyAndCheck } from '../hooks/vf-host.js';
+import { pfDriver, resolveVf } from '../hooks/vf-locate.js';
+import { readPfs, snapshotIn } from '../hooks/vf-read.js';
+import { applyAndCheck } from '../hooks/vf-write.js';
 import { devicesOf, checkOwnVfs } from '../hooks/qemu/domain-devices.js';
 import { refuseUnsupported } from '../hooks/qemu/prepare.js';
 import { putBackVfs } from '../hooks/qemu/stop.js';

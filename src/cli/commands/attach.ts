@@ -19,7 +19,7 @@ import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../prev
 import { changeTarget, checkVirshFlags, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
 import { withLiveEnv } from '../live-env.js';
 import { readyVf, settleVf, undoVf } from '../../live/live-vf.js';
-import { resolveVf } from '../../hooks/vf-host.js';
+import { resolveVf } from '../../hooks/vf-locate.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
 import type { Owner } from '../../state/vf-record.js';
 import type { VfSettings } from '../../model/vf-settings.js';

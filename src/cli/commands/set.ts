@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import { buildElement, metadataKey, placeSettings } from '../../convert/convert.js';
 import { OperationError, UsageError } from '../../errors.js';
-import { resolveVf } from '../../hooks/vf-host.js';
+import { resolveVf } from '../../hooks/vf-locate.js';
 import { changeVf } from '../../live/live-vf.js';
 import { normalizeMac } from '../../model/mac.js';
 import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';

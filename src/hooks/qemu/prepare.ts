@@ -12,7 +12,9 @@ import { describeUnsupported, unsupportedSettings } from '../../drivers/vf-suppo
 import { describeVf, type VfRef, type VfSnapshot } from '../../plan/vf-snapshot.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { ensurePfUp, ensureVfCount, pfDriver, readPfs, snapshotIn } from '../vf-host.js';
+import { ensurePfUp, ensureVfCount } from '../pf-setup.js';
+import { pfDriver } from '../vf-locate.js';
+import { readPfs, snapshotIn } from '../vf-read.js';
 import { domainVfs, ownRecord } from './domain-devices.js';
 
 export async function prepare(env: HookEnv, domain: DomainXml): Promise<HookOutcome> {

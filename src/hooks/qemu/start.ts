@@ -5,14 +5,16 @@
  * the start: a guest must not run on a VLAN it was not given.
  */
 import { isVirtSriovError, OperationError } from '../../errors.js';
-import { ipFailure } from '../../host/ip.js';
+import { isVfOpsFailed } from '../../host/vf-port.js';
 import type { VfSettings } from '../../model/vf-settings.js';
 import { guestDesired, networkSettings } from '../../plan/guest-vf.js';
 import { describeVf, planChanges, provenBy, type VfChange, type VfDesired, type VfRef, type VfSnapshot } from '../../plan/vf-snapshot.js';
 import type { VfRecord } from '../../state/vf-record.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { applyAndCheck, pfDriver, putBackTouched, readPfs, snapshotIn } from '../vf-host.js';
+import { pfDriver } from '../vf-locate.js';
+import { readPfs, snapshotIn } from '../vf-read.js';
+import { applyAndCheck, putBackTouched } from '../vf-write.js';
 import { domainVfs, ownRecord } from './domain-devices.js';
 
 interface Target {
@@ -74,14 +76,12 @@ function withNetworkDefaults(env: HookEnv, record: VfRecord | null, asked: VfSet
 }
 
 function startRefused(domain: DomainXml, e: unknown, changes: readonly VfChange[]): OperationError {
-  const message = (e as Error).message;
-  const { command, reason } = ipFailure(message);
-  const failed = command === null ? undefined : changes[command];
-  if (failed) {
+  const failed = isVfOpsFailed(e) && e.failedAt !== null ? changes[e.failedAt] : undefined;
+  if (failed && isVfOpsFailed(e)) {
     return new OperationError(
-      `domain ${domain.name}: ${describeVf(failed.vf)}: \`ip ${failed.argv.join(' ')}\` failed: ${reason}. Every VF was put back and the guest was not started`,
+      `domain ${domain.name}: ${describeVf(failed.vf)}: \`${e.command}\` failed: ${e.reason}. Every VF was put back and the guest was not started`,
       `if the ${failed.vf.pf} driver can't do this ${failed.keys.join('/')} setting, remove it from the domain's virt-sriov metadata (virsh edit ${domain.name})`);
   }
   const fix = isVirtSriovError(e, 'operation') ? e.fix : undefined;
-  return new OperationError(`domain ${domain.name}: ${message}. Every VF was put back and the guest was not started`, fix);
+  return new OperationError(`domain ${domain.name}: ${(e as Error).message}. Every VF was put back and the guest was not started`, fix);
 }

@@ -11,7 +11,9 @@ import { cleanVf, releaseDesired } from '../../plan/guest-vf.js';
 import { describeVf, planChanges, provenBy } from '../../plan/vf-snapshot.js';
 import { sameOwner, type Owner, type VfRecord } from '../../state/vf-record.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { applyAllYouCan, pfDriver, readBackSettled, readPfs, resolveVf, snapshotIn } from '../vf-host.js';
+import { pfDriver, resolveVf } from '../vf-locate.js';
+import { readPfs, snapshotIn } from '../vf-read.js';
+import { applyAllYouCan, readBackSettled } from '../vf-write.js';
 
 export async function stopped(env: HookEnv, owner: Owner): Promise<HookOutcome> {
   return putBack(env, owner, 'stopped');

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/config.js';
 import { HookReport, type HookEnv } from '../../../src/hooks/hook-env.js';
-import { resolveVf } from '../../../src/hooks/vf-host.js';
+import { resolveVf } from '../../../src/hooks/vf-locate.js';
 import { changeVf, readyVf, releaseVf, settleVf, undoVf, type LiveVf } from '../../../src/live/live-vf.js';
+import { ipVfPort } from '../../../src/host/vf-port.js';
 import { parsePciAddress } from '../../../src/model/pci-address.js';
 import { stateStore } from '../../../src/state/state-store.js';
 import { FakeHost, type FakePfSpec, type FakeVfState } from '../../support/fake-host.js';
@@ -26,7 +27,7 @@ function setup(pf: Partial<FakePfSpec> = {}): HookEnv {
   host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 4, ...pf }]);
   dir = mkdtempSync(join(tmpdir(), 'virt-sriov-live-'));
   const config = { ...loadConfig(undefined), stateDir: join(dir, 'state'), logFile: join(dir, 'log') };
-  return { config, sysfs: host.sysfs, ip: host.ip, state: stateStore(config.stateDir), hostdevNetworks: () => new Set(), definedDomains: () => [], report: new HookReport() };
+  return { config, sysfs: host.sysfs, vfPort: ipVfPort(host.ip), state: stateStore(config.stateDir), hostdevNetworks: () => new Set(), definedDomains: () => [], report: new HookReport() };
 }
 
 const OWNER = { name: 'fw1', uuid: '7c1b9a52-3c2e-4b8f-9d41-0a6f5e2b7c11' };

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/config.js';
 import { HookReport, type HookEnv } from '../../../src/hooks/hook-env.js';
+import { ipVfPort } from '../../../src/host/vf-port.js';
 import { stateStore } from '../../../src/state/state-store.js';
 import { reconcileGuest, runningGuest } from '../../../src/watch/act.js';
 import { DomainXml } from '../../../src/xml/domain.js';
@@ -25,7 +26,7 @@ afterEach(() => bench?.remove());
 
 function envOf(b: HookBench, patch: Partial<HookEnv> = {}): HookEnv {
   const config = { ...loadConfig(undefined), stateDir: join(b.dir, 'state'), logFile: join(b.dir, 'virt-sriov.log'), sysfsRoot: b.host.sysRoot };
-  return { config, sysfs: b.host.sysfs, ip: b.host.ip, state: stateStore(config.stateDir), hostdevNetworks: () => new Set(['sriov']), definedDomains: () => [], report: new HookReport(), ...patch };
+  return { config, sysfs: b.host.sysfs, vfPort: ipVfPort(b.host.ip), state: stateStore(config.stateDir), hostdevNetworks: () => new Set(['sriov']), definedDomains: () => [], report: new HookReport(), ...patch };
 }
 
 async function look(xml: string, patch: Partial<HookEnv> = {}) {
@@ -102,7 +103,7 @@ describe('drift', () => {
     await look(hostdevLive);
     bench.host.setVf('eth0', 1, { vlan: 0, trust: false });
     const failing = { ...bench.host.ip, batch: async () => { throw new Error('RTNETLINK answers: Device or resource busy'); } };
-    const failed = await look(hostdevLive, { ip: failing });
+    const failed = await look(hostdevLive, { vfPort: ipVfPort(failing) });
     expect(failed.done).toMatchObject({ repaired: 0, failed: 1 });
     expect(failed.report.repaired).toEqual([]);
     const { report } = await look(hostdevLive);
@@ -139,7 +140,7 @@ describe('a watcher killed half way', () => {
   test('killed after the record, before the settings took: its next look finds the VF held and puts the settings on', async () => {
     bench = HookBench.create([PF]);
     const killed = { ...bench.host.ip, batch: async () => { throw new Error('killed'); } };
-    const first = await look(hostdevLive, { ip: killed });
+    const first = await look(hostdevLive, { vfPort: ipVfPort(killed) });
     expect(first.done.failed).toBe(1);
     expect(bench.records()).toMatchObject([{ pci: '0000:01:10.2', phase: 'running' }]);
     expect(bench.host.vf('eth0', 1)).toMatchObject({ vlan: 0 });
