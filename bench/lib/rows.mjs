@@ -352,3 +352,34 @@ export function row6() {
   const mtime = statSync(file).mtime.toISOString();
   return { lines: [{ row: 6, case: 'lab: hook start, 2 real VFs (own duration, from its log)', ms: entry.durationMs, note: `one lab run, ${mtime}: ${JSON.stringify(entry)}`, extra: { artifact: file, mtime } }] };
 }
+
+/**
+ * Row 7: the XML, in one process (bench/lib/xml-bench.ts): virt-sriov's own parts (parseXml's
+ * one saxes pass with source forms, readXml, the serializer, status's scan) beside
+ * @xmldom/xmldom on the same texts, and what each bound of document.ts takes to refuse a
+ * document libvirt never writes (the speed test/unit/xml/document.test.ts leaves to the bench).
+ * Then a node process that parses the start XML once with each parser, interleaved against
+ * `node -e 0`: the start-up a hook with work pays for its parser.
+ */
+export async function row7(ctx) {
+  const { measureXml } = await import(ctx.builds.xml);
+  const { FakeHost, FRESH_VF, igbVfAddress } = ctx.support;
+  const start = hookDomainXml('plain', []);
+  const vm64 = convertDomainXml('vm64', Array.from({ length: 64 }, (_, i) => igbVfAddress('0000:03:00.0', i)));
+  const { vfAddress } = bigHost(FakeHost, FRESH_VF, join(ctx.tmp, 'row7-host'), 4, 16);
+  const named = Array.from({ length: 50 }, (_, j) => vfAddress(j % 4, j >> 2));
+  // status reads each defined domain: 200 of them, as row 3 defines them, one in four naming a VF
+  const domains = testDriverNode(200, named).match(/ {2}<domain[\s\S]*?<\/domain>\n/g).map((d) => d.replace(/^ {2}/gm, ''));
+  const lines = measureXml({ start, vm64, domains }, ctx.runs).map((c) => ({ row: 7, case: c.label, ms: null, cpuMs: c.cpuMs, note: c.note }));
+  const once = (label, file) => ({ label, file: NODE, args: [file], input: start });
+  const cmds = [once('light', ctx.builds.xmlOnce.light), once('xmldom', ctx.builds.xmlOnce.xmldom), NODE0];
+  const r = interleaved(cmds, { runs: ctx.runs, progress: ctx.progress });
+  for (const [label, what] of [['light', 'saxes + light DOM'], ['xmldom', '@xmldom/xmldom']]) {
+    lines.push({
+      row: 7, case: `node process: load ${what}, parse the start XML once`, ms: r[label].median, cpuMs: r[label].cpuMedian,
+      vs: 'node -e 0', ratio: ratio(r, label, 'node -e 0'), cpuRatio: ratio(r, label, 'node -e 0', 'cpu'),
+    });
+  }
+  lines.push({ row: 7, case: '  node -e 0', ms: r['node -e 0'].median, cpuMs: r['node -e 0'].cpuMedian });
+  return { lines, raw: r };
+}

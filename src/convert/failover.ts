@@ -6,7 +6,8 @@
  */
 import { InputError } from '../errors.js';
 import { generateMac } from '../model/mac.js';
-import { build, child, childElements, childIndentOf, insertElement, type ElementSpec, type XmlDocument, type XmlElement } from '../xml/dom.js';
+import { child, childElements, type XmlDocument, type XmlElement } from '../xml/dom.js';
+import { build, childIndentOf, insertElement, type ElementSpec } from '../xml/edit.js';
 import { USER_ALIAS, failoverPartner, isFailoverStandby } from '../xml/devices/teaming.js';
 import type { DomainXml, SriovDevice } from '../xml/domain.js';
 import { buildElement } from './convert.js';

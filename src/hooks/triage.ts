@@ -7,8 +7,10 @@
  * the installed hook's shell entry (src/hooks/entry-script.ts generates it from this table), which
  * answers the calls with nothing to do without starting node. Text rules are regular
  * expressions in the part of the syntax that means the same to JavaScript and to POSIX ERE
- * (entry-script.ts refuses anything else): literals, bracket expressions, (?:a|b) and *.
+ * (entry-script.ts refuses anything else): literals, bracket expressions, (?:a|b) and *. Start
+ * tags are spelled as the XML tokenizer of src/xml/markup.ts spells them.
  */
+import { startTagWith } from '../xml/markup.js';
 import type { HookName } from './run-hook.js';
 
 export interface TriageFacts {
@@ -35,19 +37,16 @@ export interface OperationRule {
   readonly echoesXml?: true;
 }
 
-/** White space between a tag's name and its attributes, as XML has it (its `S`): no other. */
-const S = '[ \\t\\r\\n]';
-
 /** A PCI host device, a hostdev or network interface, or virt-sriov metadata. */
 export const DOMAIN_DEVICES: TextRule = {
   name: 'domain_devices',
-  source: `<hostdev[ \\t\\r\\n>]|<interface${S}[^>]*type${S}*=${S}*["'](?:hostdev|network)["']|virt-sriov\\.org/xmlns`,
+  source: `<hostdev[ \\t\\r\\n>]|${startTagWith('interface', 'type', ['hostdev', 'network'])}|virt-sriov\\.org/xmlns`,
 };
 
 /** A network whose forward mode is hostdev: a VF pool. */
 export const VF_POOL: TextRule = {
   name: 'vf_pool',
-  source: `<forward${S}[^>]*mode${S}*=${S}*["']hostdev["']`,
+  source: startTagWith('forward', 'mode', ['hostdev']),
 };
 
 const domain = { stdinMatches: DOMAIN_DEVICES } as const;

@@ -1,6 +1,6 @@
 /**
- * The PCI devices a domain XML names, read in one pass of a tokenizer without building a DOM:
- * who holds which VF needs only this of every defined domain, and `status` reads hundreds of
+ * The PCI devices a domain XML names, read in one pass of the markup tokenizer (markup.ts),
+ * without building a DOM: who holds which VF needs only this of every defined domain, and `status` reads hundreds of
  * them (a DOM per domain was most of its time, and saxes, a parser in JS char by char, still
  * ~5x this). It finds what DomainXml.pciSources finds, by the same rules
  * (devices/hostdev.ts, devices/interface-hostdev.ts): the first <source><address> of each
@@ -12,6 +12,7 @@ import { pciSourceFrom } from './devices/common.js';
 import { isPciHostdev } from './devices/hostdev.js';
 import { isHostdevInterface } from './devices/interface-hostdev.js';
 import type { ElementHead } from './dom.js';
+import { ATTRIBUTE, MARKUP_TOKEN } from './markup.js';
 import { declare, resolveName, TOP_SCOPE, type Scope } from './names.js';
 
 export interface ScannedPciSource {
@@ -23,14 +24,8 @@ export interface ScannedPciSource {
   readonly alias: string | null;
 }
 
-// markup by its first characters; a '<' that starts none of them (or a tag with an unquoted
-// attribute) is matched alone, as an error. Groups: 1 end tag name; 2 start tag name, 3 its
-// attributes, 4 '/' when self-closing.
-const TOKEN = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<\/([^\s>]+)\s*>|<([^\s/>!?]+)((?:\s+[^\s=/>]+\s*=\s*(?:'[^']*'|"[^"]*"))*)\s*(\/?)>|[^<]+|</g;
-const ATTRIBUTE = /([^\s=]+)\s*=\s*(?:'([^']*)'|"([^"]*)")/g;
 const ENTITY = /&(?:(lt|gt|amp|apos|quot)|#([0-9]+)|#x([0-9a-fA-F]+));/g;
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
-
 
 /**
  * Throws where the DOM parser would refuse the text: a DOCTYPE, markup that is no markup, an
@@ -75,8 +70,8 @@ export function scanPciSources(text: string): ScannedPciSource[] {
     if (open.length === 0) rootClosed = true;
   };
 
-  TOKEN.lastIndex = 0;
-  for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
+  MARKUP_TOKEN.lastIndex = 0;
+  for (let m = MARKUP_TOKEN.exec(text); m; m = MARKUP_TOKEN.exec(text)) {
     // by index, not destructured (an iterator per token), and names resolved only where a
     // namespace is in play: this loop runs cold, so every step per tag counts
     const name = m[2];

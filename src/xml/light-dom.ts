@@ -6,6 +6,12 @@
  * devices spent most of its own time in it. Built from the events of the parser that checks
  * the text (document.ts). test/unit/xml/light-dom.test.ts holds it to xmlbuilder2's DOM on
  * every capture and fixture and on generated documents.
+ *
+ * A node read from a text can also keep how it was written there (its source form, handed in by
+ * that same parser pass), so that the serializer gives back libvirt's quotes and escaping where
+ * nothing changed: virsh dumpxml writes <metadata> children in double quotes and the rest in
+ * single quotes, and escapes ' and " in text (&apos;), which one quote style and one escaping
+ * can't give back as is.
  */
 import {
   CDATA_NODE, COMMENT_NODE, ELEMENT_NODE, PI_NODE, TEXT_NODE,
@@ -75,6 +81,10 @@ function adopt(node: XmlNode): Node {
 }
 
 class CharacterData extends Node {
+  /** A text run as it was written (its entities, its line ends), while its data is what was read: `readData`. */
+  writtenAs: string | null = null;
+  readData = '';
+
   constructor(doc: LightDocument, readonly nodeType: number, public data: string) {
     super(doc);
   }
@@ -110,6 +120,10 @@ interface Attribute {
 class Element extends Node implements XmlElement {
   readonly nodeType = ELEMENT_NODE;
   readonly attributes: Attribute[] = [];
+  /** The start tag as it was written, without its closing `>` or `/>`. */
+  writtenAs: string | null = null;
+  /** The attributes as read, names and values flat, kept from their first change on (none: unchanged). */
+  private readAttributes: string[] | null = null;
 
   constructor(doc: LightDocument, readonly namespaceURI: string | null, readonly prefix: string | null, readonly localName: string) {
     super(doc);
@@ -144,6 +158,8 @@ class Element extends Node implements XmlElement {
 
   setAttribute(name: string, value: string): void {
     const had = this.attributes.find((a) => a.name === name);
+    if (had?.value === value) return;
+    this.keepReadAttributes();
     if (had) had.value = value;
     else this.attributes.push({ name, value });
   }
@@ -155,7 +171,25 @@ class Element extends Node implements XmlElement {
 
   removeAttribute(name: string): void {
     const at = this.attributes.findIndex((a) => a.name === name);
-    if (at >= 0) this.attributes.splice(at, 1);
+    if (at < 0) return;
+    this.keepReadAttributes();
+    this.attributes.splice(at, 1);
+  }
+
+  private keepReadAttributes(): void {
+    if (this.writtenAs === null || this.readAttributes !== null) return;
+    this.readAttributes = this.attributes.flatMap((a) => [a.name, a.value]);
+  }
+
+  /** Whether the attributes are, name for name and value for value, the ones read. */
+  attributesAsRead(): boolean {
+    const read = this.readAttributes;
+    if (read === null) return true;
+    if (this.attributes.length * 2 !== read.length) return false;
+    for (let i = 0; i < this.attributes.length; i++) {
+      if (this.attributes[i]!.name !== read[2 * i] || this.attributes[i]!.value !== read[2 * i + 1]) return false;
+    }
+    return true;
   }
 
   cloneNode(deep = false): XmlNode {
@@ -217,14 +251,41 @@ export class LightDocument extends Node implements XmlDocument {
   }
 }
 
-/** Builds the document from the checking parser's events (saxes with xmlns on), in document order. */
+/**
+ * How a node read from a text was written there, while it is as it was read: a start tag
+ * without its closing `>` or `/>` (its attributes unchanged since), a text run with its entities
+ * (its text unchanged since). null for a node built since, or forgotten.
+ */
+export function sourceFormOf(node: XmlNode): string | null {
+  if (node instanceof Element) return node.writtenAs !== null && node.attributesAsRead() ? node.writtenAs : null;
+  if (node instanceof CharacterData && node.nodeType === TEXT_NODE) return node.data === node.readData ? node.writtenAs : null;
+  return null;
+}
+
+/** The quotes a start tag was written in (its first attribute's), if it was read from a text. */
+export function writtenQuoteOf(el: XmlElement): "'" | '"' | null {
+  const written = (el as Element).writtenAs;
+  return written ? (/=\s*(['"])/.exec(written)?.[1] as "'" | '"' | undefined) ?? null : null;
+}
+
+/** Forget how a subtree was written, so it is written as new: in the quotes of where it goes now. */
+export function forgetSourceForms(node: XmlNode): void {
+  if (node instanceof Element || node instanceof CharacterData) node.writtenAs = null;
+  for (const c of node.childNodes) forgetSourceForms(c);
+}
+
+/**
+ * Builds the document from the checking parser's events (saxes with xmlns on), in document
+ * order, with each start tag's and text run's source form when the parser hands it in.
+ */
 export class LightTreeBuilder {
   readonly document = new LightDocument();
   private at: Node = this.document;
 
-  open(tag: { local: string; prefix: string; uri: string; attributes: Record<string, { name: string; value: string }> }): void {
+  open(tag: { local: string; prefix: string; uri: string; attributes: Record<string, { name: string; value: string }> }, writtenAs: string | null = null): void {
     const el = new Element(this.document, tag.uri || null, tag.prefix || null, tag.local);
     for (const name in tag.attributes) el.attributes.push({ name, value: tag.attributes[name]!.value });
+    el.writtenAs = writtenAs;
     this.at.appendChild(el);
     this.at = el;
   }
@@ -234,8 +295,12 @@ export class LightTreeBuilder {
   }
 
   /** Text outside the root element is only white space, which a document has none of. */
-  text(data: string): void {
-    if (this.at !== this.document) this.at.appendChild(this.document.createTextNode(data));
+  text(data: string, writtenAs: string | null = null): void {
+    if (this.at === this.document) return;
+    const node = new CharacterData(this.document, TEXT_NODE, data);
+    node.writtenAs = writtenAs;
+    node.readData = data;
+    this.at.appendChild(node);
   }
 
   cdata(data: string): void {

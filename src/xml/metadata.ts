@@ -35,10 +35,8 @@ import {
   compact, formatSetting, isEmpty, parseInteger, parseOnOff, parseVlan, validateSettings,
   type LinkState, type SettingName, type VfSettings,
 } from '../model/vf-settings.js';
-import {
-  build, childElements, child, childIndentOf, insertElement, isElement, removeElement, replaceElement, TEXT_NODE,
-  type ElementSpec, type XmlElement, type XmlNode,
-} from './dom.js';
+import { childElements, child, isElement, TEXT_NODE, type XmlElement, type XmlNode } from './dom.js';
+import { build, childIndentOf, insertElement, removeElement, replaceElement, type ElementSpec } from './edit.js';
 import type { DeviceParts } from './devices/device-fields.js';
 
 export const SRIOV_NS = 'http://virt-sriov.org/xmlns/domain/1.0';

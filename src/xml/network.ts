@@ -5,8 +5,10 @@
 import { InputError } from '../errors.js';
 import { pciAddressFromAttributes, type PciAddress } from '../model/pci-address.js';
 import type { Vlan } from '../model/vf-settings.js';
-import { build, child, childElements, insertElement, textOf, type XmlElement } from './dom.js';
-import { parseXml, readXml, serializeXml } from './document.js';
+import { child, childElements, textOf, type XmlElement } from './dom.js';
+import { build, insertElement } from './edit.js';
+import { parseXml, readXml } from './document.js';
+import { serializeXml } from './serialize.js';
 import { readMac, readVlan } from './devices/common.js';
 
 export interface HostdevNetwork {

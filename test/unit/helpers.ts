@@ -3,7 +3,8 @@
  * slots 0x10 and up), and small readers of the XML a conversion wrote.
  */
 import { formatPciAddress, parsePciAddress, type PciAddress } from '../../src/model/pci-address.js';
-import { childElements, child, isElement, removeElement, type XmlElement } from '../../src/xml/dom.js';
+import { childElements, child, isElement, type XmlElement } from '../../src/xml/dom.js';
+import { removeElement } from '../../src/xml/edit.js';
 import { DomainXml, type DeviceContext, type SriovDevice } from '../../src/xml/domain.js';
 import { SRIOV_NS } from '../../src/xml/metadata.js';
 import { readFixture } from '../support/fake-host.js';

@@ -7,7 +7,8 @@ import { parsePciAddress } from '../../model/pci-address.js';
 import { domainDefinitions, withPoolLock } from '../../pool/host-pool.js';
 import { macsInUse } from '../../pool/vf-holders.js';
 import { whyNoFailover, whyUnsupported } from '../../versions/style-rules.js';
-import { build, child, childElements, childIndentOf, insertElement, type XmlElement } from '../../xml/dom.js';
+import { child, childElements, type XmlElement } from '../../xml/dom.js';
+import { build, childIndentOf, insertElement } from '../../xml/edit.js';
 import { STYLES, describeStyle, parseStyle, type DeviceFields, type Style } from '../../xml/devices/device-fields.js';
 import { DomainXml } from '../../xml/domain.js';
 import { withCommonOptions, withContext, type CommandContext } from '../context.js';
@@ -23,7 +24,7 @@ import { resolveVf } from '../../hooks/vf-locate.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
 import type { Owner } from '../../state/vf-record.js';
 import type { VfSettings } from '../../model/vf-settings.js';
-import { serializeElement } from '../../xml/document.js';
+import { serializeElement } from '../../xml/serialize.js';
 import { describeKey, type MetadataKey } from '../../xml/metadata.js';
 import { formatVersion } from '../../versions/version.js';
 

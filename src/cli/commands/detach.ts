@@ -8,8 +8,9 @@ import { formatPciAddress, parsePciAddress, type PciAddress } from '../../model/
 import { describeVf } from '../../plan/vf-snapshot.js';
 import { sameOwner, type Owner } from '../../state/vf-record.js';
 import { stateStore } from '../../state/state-store.js';
-import { child, removeElement } from '../../xml/dom.js';
-import { serializeElement } from '../../xml/document.js';
+import { child } from '../../xml/dom.js';
+import { removeElement } from '../../xml/edit.js';
+import { serializeElement } from '../../xml/serialize.js';
 import type { SriovDevice } from '../../xml/domain.js';
 import { withPoolLock } from '../../pool/host-pool.js';
 import { withCommonOptions, withContext, type CommandContext } from '../context.js';

@@ -16,7 +16,7 @@ import { describeVf } from '../../plan/vf-snapshot.js';
 import { withPoolLock } from '../../pool/host-pool.js';
 import { sameOwner, type Owner } from '../../state/vf-record.js';
 import { stateStore } from '../../state/state-store.js';
-import { replaceElement } from '../../xml/dom.js';
+import { replaceElement } from '../../xml/edit.js';
 import type { SriovDevice } from '../../xml/domain.js';
 import { withCommonOptions, withContext, type CommandContext } from '../context.js';
 import type { CliIo } from '../io.js';

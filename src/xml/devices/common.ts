@@ -3,7 +3,8 @@ import { InputError } from '../../errors.js';
 import { normalizeMac } from '../../model/mac.js';
 import { pciAddressAttributes, pciAddressFromAttributes, type PciAddress } from '../../model/pci-address.js';
 import { parseInteger, type Vlan } from '../../model/vf-settings.js';
-import { build, child, childElements, isElement, TEXT_NODE, type ElementSpec, type XmlDocument, type XmlElement, type XmlNode } from '../dom.js';
+import { child, childElements, isElement, TEXT_NODE, type XmlDocument, type XmlElement, type XmlNode } from '../dom.js';
+import { build, type ElementSpec } from '../edit.js';
 import type { DeviceFields, DeviceParts, Style } from './device-fields.js';
 import { childRank, isKnownChild, OWN_CHILDREN, STYLE_TABLE } from './style-table.js';
 
