@@ -8,11 +8,14 @@ import { listPfNames, readHost, type HostModel } from '../host/host-model.js';
 import { domainDefinitions } from '../pool/host-pool.js';
 import { vfHolders, type VfHolder } from '../pool/vf-holders.js';
 import { stateStore } from '../state/state-store.js';
+import type { VfRecord } from '../state/vf-record.js';
 import type { CommandContext } from './context.js';
 
 export interface HostReading {
   readonly host: HostModel;
   readonly holders: Map<string, VfHolder>;
+  /** The hooks' (and the watcher's) records: what each held VF's guest asked for. */
+  readonly records: readonly VfRecord[];
 }
 
 /** `pfs`: the PFs to read (already checked). Closes the libvirt connection when done with it. */
@@ -21,16 +24,16 @@ export async function readHostWithHolders(ctx: CommandContext, pfs: readonly str
   const reading = readHost(sysfs, ip, pfs, { traffic: true });
   reading.catch(() => undefined); // awaited below; not an unhandled rejection if libvirt throws first
   let holders = new Map<string, VfHolder>();
+  const records = pfs.length ? stateStore(ctx.config.stateDir).all() : [];
   try {
-    if (pfs.length) holders = holdersOrNote(ctx);
+    if (pfs.length) holders = holdersOrNote(ctx, records);
   } finally {
     ctx.close();
   }
-  return { host: await reading, holders };
+  return { host: await reading, holders, records };
 }
 
-function holdersOrNote(ctx: CommandContext): Map<string, VfHolder> {
-  const records = stateStore(ctx.config.stateDir).all();
+function holdersOrNote(ctx: CommandContext, records: readonly VfRecord[]): Map<string, VfHolder> {
   try {
     return vfHolders(domainDefinitions(ctx.libvirt), records);
   } catch (e) {

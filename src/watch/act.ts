@@ -14,9 +14,10 @@ import type { HookEnv } from '../hooks/hook-env.js';
 import type { PfLink } from '../host/ip-link.js';
 import { formatPciAddress } from '../model/pci-address.js';
 import { guestDesired } from '../plan/guest-vf.js';
-import { describeVf, formatValue, mismatches, planChanges, provenBy, type VfChange } from '../plan/vf-snapshot.js';
+import { describeVf, planChanges, provenBy, type VfChange } from '../plan/vf-snapshot.js';
 import type { VfRecord } from '../state/vf-record.js';
 import type { DomainXml } from '../xml/domain.js';
+import { describeDrift, driftOf } from './drift.js';
 import { planGuest, type GuestVf, type RunningGuest, type WatchAction } from './reconcile.js';
 
 /** The guest's VF-pinned devices from its live XML; what can't be located is a note, not an error. */
@@ -118,13 +119,13 @@ async function plugged(env: HookEnv, { owner, device }: Extract<WatchAction, { k
 async function repairDrift(env: HookEnv, record: VfRecord, links: Map<string, PfLink>): Promise<boolean> {
   const { profile } = pfDriver(env, record.pf);
   const now = snapshotIn(links, record);
-  const drifted = mismatches(record.guest, now, profile);
-  if (drifted.length === 0) return false;
+  const drift = driftOf(record, now, profile) ?? [];
+  if (drift.length === 0) return false;
   env.report.vfs.add(describeVf(record));
-  const changes: VfChange[] = planChanges(record, provenBy(now, profile), Object.fromEntries(drifted.map((k) => [k, record.guest[k]])));
-  env.report.note(`${describeVf(record)} of ${record.owner.name} had drifted (${drifted.map((k) => `${k} ${formatValue(k, now)}, not ${formatValue(k, record.guest)}`).join('; ')}): repaired`);
+  const changes: VfChange[] = planChanges(record, provenBy(now, profile), Object.fromEntries(drift.map((d) => [d.setting, record.guest[d.setting]])));
+  env.report.note(`${describeVf(record)} of ${record.owner.name} had drifted (${describeDrift(drift)}): repaired`);
   await applyAndCheck(env, changes, [{ vf: record, desired: record.guest, profile }]);
   // only once the settings are back and read back so: a repair that failed is the call's failure
-  env.report.repaired.push({ pf: record.pf, vf: record.index, pci: record.pci, settings: drifted });
+  env.report.repaired.push({ pf: record.pf, vf: record.index, pci: record.pci, settings: drift.map((d) => d.setting) });
   return true;
 }

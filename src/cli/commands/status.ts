@@ -1,7 +1,11 @@
 import { Command, type Option } from 'commander';
 import { isLocalUri } from '../../libvirt/uri.js';
 import { fleetStatus } from './status-fleet.js';
-import type { HostModel, PfInfo } from '../../host/host-model.js';
+import { profileOf } from '../../drivers/driver-profiles.js';
+import type { HostModel, PfInfo, VfInfo } from '../../host/host-model.js';
+import { snapshotOf } from '../../plan/vf-snapshot.js';
+import type { VfRecord } from '../../state/vf-record.js';
+import { describeDrift, driftOf, type Drift } from '../../watch/drift.js';
 import { contextOf, withCommonOptions } from '../context.js';
 import { readHostWithHolders, selectPfs } from '../host-reading.js';
 import type { VfHolder } from '../../pool/vf-holders.js';
@@ -30,17 +34,28 @@ export function statusCommand(io: CliIo): Command {
         return fleetStatus(contextOf(this, io, { connect: undefined }), uris, !!o.json, o.pf);
       }
       const ctx = contextOf(this, io, { connect: uris[0] });
-      const { host, holders } = await readHostWithHolders(ctx, selectPfs(ctx, o.pf));
-      if (o.json) return ctx.out(JSON.stringify(statusJson(host, holders)));
+      const { host, holders, records } = await readHostWithHolders(ctx, selectPfs(ctx, o.pf));
+      if (o.json) return ctx.out(JSON.stringify(statusJson(host, holders, records)));
       if (host.pfs.length === 0) {
         return ctx.out('No SR-IOV NIC on this host: no network interface offers VFs (sriov_totalvfs).\n'
           + 'Run `virt-sriov doctor`: it checks the IOMMU, the kernel, the NIC drivers and the BIOS settings, and says what to fix.');
       }
-      ctx.out(host.pfs.map((pf) => renderPf(pf, holders)).join('\n'));
+      ctx.out(host.pfs.map((pf) => renderPf(pf, holders, records)).join('\n'));
     });
 }
 
-export function statusJson(host: HostModel, holders: ReadonlyMap<string, VfHolder> = new Map()) {
+/**
+ * Whether a VF carries what its guest asked for, by the watcher's own rule (watch/drift.ts):
+ * null for a VF no running guest holds through virt-sriov (or whose settings can't be read).
+ */
+export function guestMatch(pf: PfInfo, vf: VfInfo, records: readonly VfRecord[]): { matches: boolean; drift: Drift[] } | null {
+  const record = records.find((r) => r.pci === vf.pci);
+  if (!record || !vf.state) return null;
+  const drift = driftOf(record, snapshotOf(vf.state), profileOf(pf.driver));
+  return drift && { matches: drift.length === 0, drift };
+}
+
+export function statusJson(host: HostModel, holders: ReadonlyMap<string, VfHolder> = new Map(), records: readonly VfRecord[] = []) {
   return {
     pfs: host.pfs.map((pf) => ({
       name: pf.name,
@@ -64,6 +79,8 @@ export function statusJson(host: HostModel, holders: ReadonlyMap<string, VfHolde
         minTxRate: vf.state?.minTxRate ?? null,
         maxTxRate: vf.state?.maxTxRate ?? null,
         domain: holders.get(vf.pci) ?? null,
+        // what the guest asked for, matched or not (null: no running guest's record for it)
+        guestSettings: guestMatch(pf, vf, records),
         counters: vfCounters(pf, vf),
         noCounters: whyNoCounters(pf, vf),
       })),
@@ -71,7 +88,7 @@ export function statusJson(host: HostModel, holders: ReadonlyMap<string, VfHolde
   };
 }
 
-function renderPf(pf: PfInfo, holders: ReadonlyMap<string, VfHolder>): string {
+function renderPf(pf: PfInfo, holders: ReadonlyMap<string, VfHolder>, records: readonly VfRecord[]): string {
   const head = `${pf.name} (${pf.pci}, ${pf.driver ?? 'no driver'}, ${pf.up ? 'up' : 'DOWN'}): ${pf.numVfs} of ${pf.totalVfs} VFs`;
   const onOff = (b: boolean | null | undefined) => (b === null || b === undefined ? '-' : b ? 'on' : 'off');
   const rows = pf.vfs.map((vf) => [
@@ -80,12 +97,24 @@ function renderPf(pf: PfInfo, holders: ReadonlyMap<string, VfHolder>): string {
     onOff(vf.state?.spoofchk), onOff(vf.state?.trust), vf.state?.linkState ?? '-',
     vf.state ? `${vf.state.minTxRate}/${vf.state.maxTxRate}` : '-',
     holderText(holders.get(vf.pci)),
+    matchText(guestMatch(pf, vf, records)),
     ...countersText(vfCounters(pf, vf)),
   ]);
   // one line per reason a VF shows no counters (the driver's, or an old kernel's), not a row of zeros
   const notes = noCounterReasons([pf]);
-  return [head, ...renderTable([['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX MIN/MAX', 'DOMAIN', 'RX', 'TX', 'DROPPED'], ...rows], '  '),
-    ...notes.map((n) => `  n/a: ${n}`)].join('\n');
+  // one line per VF that is not as its guest asked: what differs, and who puts it right
+  const drifts = pf.vfs.flatMap((vf) => {
+    const m = guestMatch(pf, vf, records);
+    const owner = records.find((r) => r.pci === vf.pci)?.owner.name;
+    return m && !m.matches ? [`  drift: VF ${vf.vf} (${owner}): ${describeDrift(m.drift)}; virt-sriov watch puts it right (\`systemctl reload virt-sriov-watch\` makes it look now)`] : [];
+  });
+  return [head, ...renderTable([['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX MIN/MAX', 'DOMAIN', 'SETTINGS', 'RX', 'TX', 'DROPPED'], ...rows], '  '),
+    ...drifts, ...notes.map((n) => `  n/a: ${n}`)].join('\n');
+}
+
+/** ok: as its guest asked; DRIFT: not (a line under the table says how); -: no running guest's record to compare with. */
+function matchText(m: ReturnType<typeof guestMatch>): string {
+  return m === null ? '-' : m.matches ? 'ok' : 'DRIFT';
 }
 
 /** The guest and its NIC on the VF: `web1/ua-wan (running)`, `web1/52:54:00:... (defined)`. */

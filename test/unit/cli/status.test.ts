@@ -66,16 +66,60 @@ describe('virt-sriov status --json', () => {
   });
 });
 
+describe('virt-sriov status: each held VF against what its guest asked for (the watcher\'s rule for drift)', () => {
+  /** eth0 VF 0 set as fw1 asked (VLAN 403, trust on, spoof checking off); VF 1 claimed by web1 while it starts. */
+  function heldHost(): string {
+    const config = igbHost();
+    const state = join(host.root, 'state');
+    mkdirSync(state, { recursive: true });
+    const record = { pf: 'eth0', owner: { name: 'fw1', uuid: null }, style: 'hostdev' as const, network: null, original: null, updated: new Date().toISOString() };
+    stateStore(state).put({ ...record, index: 0, pci: '0000:01:10.0', guest: { mac: 'de:ad:fe:ed:ff:01', vlan: { id: 403, qos: 3 }, trust: true, spoofchk: false }, phase: 'running' });
+    stateStore(state).put({ ...record, owner: { name: 'web1', uuid: null }, index: 1, pci: '0000:01:10.2', guest: { vlan: { id: 12 } }, phase: 'claimed' });
+    return config;
+  }
+  const settingsColumn = (stdout: string, row: number) => {
+    const lines = stdout.split('\n');
+    const at = lines[1]!.indexOf('SETTINGS');
+    return lines[row]!.slice(at).split(/\s+/)[0];
+  };
+
+  test('as asked: ok in the table, matches in --json; a VF still being set up (claimed) is not judged', async () => {
+    const config = heldHost();
+    const table = await cli(['status', '-c', 'test:///default', '--config-file', config]);
+    expect(table.stderr).toBe('');
+    expect(settingsColumn(table.stdout, 2)).toBe('ok');
+    expect(settingsColumn(table.stdout, 3)).toBe('-');
+    expect(table.stdout).not.toContain('drift:');
+    const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--config-file', config])).stdout);
+    expect(json.pfs[0].vfs[0].guestSettings).toEqual({ matches: true, drift: [] });
+    expect(json.pfs[0].vfs[1].guestSettings).toBeNull();
+    expect(json.pfs[1].vfs).toEqual([]);
+  });
+
+  test('drifted (a driver reset wiped the VLAN, trust turned off by hand): DRIFT, a line saying what and who puts it right, the same in --json', async () => {
+    const config = heldHost();
+    host.setVf('eth0', 0, { vlan: 0, qos: 0, trust: false });
+    const table = await cli(['status', '-c', 'test:///default', '--config-file', config]);
+    expect(settingsColumn(table.stdout, 2)).toBe('DRIFT');
+    expect(table.stdout).toContain('  drift: VF 0 (fw1): vlan none, not 403:3; trust off, not on; virt-sriov watch puts it right (`systemctl reload virt-sriov-watch` makes it look now)');
+    const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--config-file', config])).stdout);
+    expect(json.pfs[0].vfs[0].guestSettings).toEqual({
+      matches: false,
+      drift: [{ setting: 'vlan', asked: '403:3', live: 'none' }, { setting: 'trust', asked: 'on', live: 'off' }],
+    });
+  });
+});
+
 describe('virt-sriov status', () => {
   test('a table per PF: its state, then one row per VF', async () => {
     const r = await cli(['status', '-c', 'test:///default', '--config-file', igbHost()]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('eth0 (0000:01:00.0, igb, up): 2 of 7 VFs');
-    expect(lines[1]!.split(/\s+/).filter(Boolean)).toEqual(['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX', 'MIN/MAX', 'DOMAIN', 'RX', 'TX', 'DROPPED']);
+    expect(lines[1]!.split(/\s+/).filter(Boolean)).toEqual(['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX', 'MIN/MAX', 'DOMAIN', 'SETTINGS', 'RX', 'TX', 'DROPPED']);
     // igb counts no traffic per VF: VF 0's counters are its netdev's (bound to igbvf), VF 1 (vfio-pci) has none
-    expect(lines[2]!.split(/\s+/).filter(Boolean)).toEqual(['0', '0000:01:10.0', 'eth0v0', 'igbvf', 'de:ad:fe:ed:ff:01', '403:3', 'off', 'on', 'auto', '0/100', '-', '0', 'B', '0', 'B', '0']);
-    expect(lines[3]!.split(/\s+/).filter(Boolean)).toEqual(['1', '0000:01:10.2', '-', 'vfio-pci', '00:00:00:00:00:00', '-', 'on', 'off', 'auto', '0/0', '-', 'n/a', 'n/a', 'n/a']);
+    expect(lines[2]!.split(/\s+/).filter(Boolean)).toEqual(['0', '0000:01:10.0', 'eth0v0', 'igbvf', 'de:ad:fe:ed:ff:01', '403:3', 'off', 'on', 'auto', '0/100', '-', '-', '0', 'B', '0', 'B', '0']);
+    expect(lines[3]!.split(/\s+/).filter(Boolean)).toEqual(['1', '0000:01:10.2', '-', 'vfio-pci', '00:00:00:00:00:00', '-', 'on', 'off', 'auto', '0/0', '-', '-', 'n/a', 'n/a', 'n/a']);
     expect(lines[4]).toMatch(/^ {2}n\/a: igb does not count traffic per VF \(no ndo_get_vf_stats\)/);
     expect(lines[5]).toBe('eth1 (0000:02:00.0, igb, up): 0 of 7 VFs');
   });
@@ -95,7 +139,8 @@ describe('virt-sriov status', () => {
     const table = await cli(['status', '-c', 'test:///default', '--config-file', config]);
     expect(table.stderr).toBe('');
     const row0 = table.stdout.split('\n')[2]!.split(/\s+/).filter(Boolean);
-    expect(row0.slice(-7)).toEqual(['fw1/52:54:00:fe:00:01', '(running)', '3', 'MiB', '1.5', 'KiB', '3']);
+    // the VF has no MAC: not what fw1 asked for
+    expect(row0.slice(-8)).toEqual(['fw1/52:54:00:fe:00:01', '(running)', 'DRIFT', '3', 'MiB', '1.5', 'KiB', '3']);
     expect(table.stdout).not.toMatch(/n\/a/);
     const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--config-file', config])).stdout);
     expect(json.pfs[0].vfs[0]).toMatchObject({
