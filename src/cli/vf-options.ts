@@ -1,6 +1,7 @@
 /** The VF settings options `attach` takes, parsed and validated into VfSettings. */
 import type { Command } from 'commander';
-import { compact, parseInteger, parseLinkState, parseMac, parseOnOff, parseVlan, validateSettings, type VfSettings } from '../model/vf-settings.js';
+import { compact, validateSettings, type VfSettings } from '../model/vf-settings.js';
+import { parseInteger, parseLinkState, parseMac, parseOnOff, parseVlan } from '../model/admin-values.js';
 
 export interface VfOptionValues {
   mac?: string;

@@ -1,5 +1,10 @@
+/**
+ * What a VF's settings are (everything `ip link set PF vf N ...` can set), the rules their
+ * values follow, and how each reads to an admin. Reading them from what admins write is
+ * admin-values.ts's.
+ */
 import { InputError } from '../errors.js';
-import { macProblem, normalizeMac } from './mac.js';
+import { macProblem } from './mac.js';
 
 export type LinkState = 'auto' | 'enable' | 'disable';
 export const LINK_STATES: readonly LinkState[] = ['auto', 'enable', 'disable'];
@@ -110,36 +115,4 @@ export function formatSetting(key: SettingName, s: VfSettings): string | undefin
   }
   if (typeof v === 'boolean') return v ? 'on' : 'off';
   return String(v);
-}
-
-// ---- parsing values as admins write them (metadata attributes, CLI options) ----
-
-export function parseOnOff(text: string, what: string): boolean {
-  const t = text.trim().toLowerCase();
-  if (t === 'on' || t === 'yes' || t === 'true') return true;
-  if (t === 'off' || t === 'no' || t === 'false') return false;
-  throw new InputError(`${what} '${text}' is neither on nor off`, `write ${what}='on' or ${what}='off'`);
-}
-
-export function parseInteger(text: string, what: string): number {
-  const t = text.trim();
-  if (!/^-?[0-9]+$/.test(t)) throw new InputError(`${what} '${text}' is not a whole number`, `write ${what} in decimal, e.g. 100`);
-  return Number(t);
-}
-
-/** `403` or `403:3` (tag:qos). */
-export function parseVlan(text: string, what = 'VLAN'): Vlan {
-  const [id, qos, extra] = text.split(':');
-  if (extra !== undefined || id === undefined) {
-    throw new InputError(`${what} '${text}' is not a VLAN`, 'write TAG or TAG:QOS, e.g. 403 or 403:3');
-  }
-  return qos === undefined ? { id: parseInteger(id, what) } : { id: parseInteger(id, what), qos: parseInteger(qos, `${what} QoS`) };
-}
-
-export function parseLinkState(text: string): LinkState {
-  return text.trim().toLowerCase() as LinkState; // validateSettings names the allowed values
-}
-
-export function parseMac(text: string): string {
-  return normalizeMac(text);
 }

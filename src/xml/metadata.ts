@@ -31,10 +31,8 @@ import {
   formatPciAddress, parsePciAddress, pciAddressAttributes, pciAddressFromAttributes, samePciAddress, type PciAddress,
 } from '../model/pci-address.js';
 import { normalizeMac } from '../model/mac.js';
-import {
-  compact, formatSetting, isEmpty, parseInteger, parseOnOff, parseVlan, validateSettings,
-  type LinkState, type SettingName, type VfSettings,
-} from '../model/vf-settings.js';
+import { compact, formatSetting, isEmpty, validateSettings, type LinkState, type SettingName, type VfSettings } from '../model/vf-settings.js';
+import { parseInteger, parseOnOff, parseVlan } from '../model/admin-values.js';
 import { childElements, child, isElement, TEXT_NODE, type XmlElement, type XmlNode } from './dom.js';
 import { build, childIndentOf, insertElement, removeElement, replaceElement, type ElementSpec } from './edit.js';
 import type { DeviceParts } from './devices/device-fields.js';

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { InputError, isVirtSriovError, OperationError, UsageError } from '../../errors.js';
-import { parseVlan, validateSettings } from '../../model/vf-settings.js';
+import { validateSettings } from '../../model/vf-settings.js';
+import { parseVlan } from '../../model/admin-values.js';
 import { readTemplate } from '../../templates.js';
 import { renderHostdevNetwork } from '../../xml/network.js';
 import { listPfNames } from '../../host/host-model.js';

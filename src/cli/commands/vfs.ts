@@ -3,7 +3,7 @@ import { configFileOf, type Config } from '../../config/config.js';
 import { recordVfCount } from '../../config/config-edit.js';
 import { InputError, OperationError } from '../../errors.js';
 import { listPfNames, readPfSysfs, readVfBinding, waitForVfs } from '../../host/host-model.js';
-import { parseInteger } from '../../model/vf-settings.js';
+import { parseInteger } from '../../model/admin-values.js';
 import { planVfCountChange } from '../../plan/vf-count.js';
 import { domainDefinitions, withPoolLock } from '../../pool/host-pool.js';
 import { vfHolders, type DomainDefinition, type VfHolder } from '../../pool/vf-holders.js';

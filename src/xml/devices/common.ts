@@ -2,7 +2,8 @@
 import { InputError } from '../../errors.js';
 import { normalizeMac } from '../../model/mac.js';
 import { pciAddressAttributes, pciAddressFromAttributes, type PciAddress } from '../../model/pci-address.js';
-import { parseInteger, type Vlan } from '../../model/vf-settings.js';
+import type { Vlan } from '../../model/vf-settings.js';
+import { parseInteger } from '../../model/admin-values.js';
 import { child, childElements, isElement, TEXT_NODE, type XmlDocument, type XmlElement, type XmlNode } from '../dom.js';
 import { build, type ElementSpec } from '../edit.js';
 import type { DeviceFields, DeviceParts, Style } from './device-fields.js';

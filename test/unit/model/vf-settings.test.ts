@@ -1,8 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { InputError } from '../../../src/errors.js';
-import {
-  formatSetting, isEmpty, omit, parseInteger, parseOnOff, parseVlan, pick, RATE_MAX, validateSettings, type VfSettings,
-} from '../../../src/model/vf-settings.js';
+import { formatSetting, isEmpty, omit, pick, RATE_MAX, validateSettings, type VfSettings } from '../../../src/model/vf-settings.js';
+import { parseInteger, parseOnOff, parseVlan } from '../../../src/model/admin-values.js';
 
 const DEVICE = 'domain vm1, hostdev 0000:01:10.2';
 
