@@ -9,7 +9,7 @@ import { domainDefinitions } from '../pool/host-pool.js';
 import { vfHolders, type VfHolder } from '../pool/vf-holders.js';
 import { stateStore } from '../state/state-store.js';
 import type { VfRecord } from '../state/vf-record.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from './command-context.js';
 
 export interface HostReading {
   readonly host: HostModel;

@@ -6,7 +6,7 @@ import { styleSupport, type StyleSupport } from '../versions/style-rules.js';
 import { ANY_QEMU, type Version } from '../versions/version.js';
 import type { DeviceContext } from '../xml/domain.js';
 import { parseNetworkXml, type HostdevNetwork } from '../xml/network.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from './command-context.js';
 
 export interface ConnectedVersions {
   readonly libvirt: Version;

@@ -8,7 +8,7 @@ import { OperationError } from '../errors.js';
 import { parseLogLines } from '../log/log-view.js';
 import { renderExposition } from '../traffic/exposition.js';
 import { buildMetrics } from '../traffic/metrics.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from './command-context.js';
 import { readHostWithHolders, selectPfs } from './host-reading.js';
 
 export async function metricsText(ctx: CommandContext): Promise<string> {

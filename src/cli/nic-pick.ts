@@ -2,7 +2,7 @@
 import { InputError } from '../errors.js';
 import { formatPciAddress, samePciAddress, type PciAddress } from '../model/pci-address.js';
 import { DomainXml, type SriovDevice } from '../xml/domain.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from './command-context.js';
 import { connectedDeviceContext } from './libvirt-host.js';
 
 export interface NicChoice {

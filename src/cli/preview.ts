@@ -4,7 +4,7 @@
  * checks, the VF picked, the MAC generated) runs as for the change itself.
  */
 import type { Command } from 'commander';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from './command-context.js';
 
 export interface PreviewOptions {
   printXml?: boolean;

@@ -1,7 +1,7 @@
 /** The `virt-sriov` command line: commands, exit codes (0 ok, 1 failed, 2 bad usage/input), errors on stderr. */
 import { Command, CommanderError } from 'commander';
 import { isVirtSriovError } from '../errors.js';
-import { withCommonOptions } from './context.js';
+import { withCommonOptions } from './common-options.js';
 import { attachCommand } from './commands/attach.js';
 import { convertCommand } from './commands/convert.js';
 import { defineCommand } from './commands/define.js';

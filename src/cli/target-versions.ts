@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { detectVersions } from '../versions/detect.js';
 import { ANY_QEMU, formatVersion, parseVersion, type Version } from '../versions/version.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from './command-context.js';
 import { connectedVersions } from './libvirt-host.js';
 
 export interface VersionOptionValues {

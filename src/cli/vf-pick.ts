@@ -9,7 +9,7 @@ import { domainDefinitions, pfVfs, withPoolLock } from '../pool/host-pool.js';
 import { vfHolders } from '../pool/vf-holders.js';
 import { describeVfUse, vfUse } from '../pool/vf-use.js';
 import { stateStore } from '../state/state-store.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from './command-context.js';
 
 export async function withFreeVfs<T>(ctx: CommandContext, pfs: readonly string[], use: (vfs: string[]) => Promise<T> | T): Promise<T> {
   if (pfs.length === 0) return use([]);

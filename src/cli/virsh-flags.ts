@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { CONFIG_ENV } from './context.js';
+import { CONFIG_ENV } from './common-options.js';
 
 export interface VirshFlagValues {
   config?: boolean;

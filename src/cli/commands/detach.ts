@@ -13,10 +13,11 @@ import { removeElement } from '../../xml/edit.js';
 import { serializeElement } from '../../xml/serialize.js';
 import type { SriovDevice } from '../../xml/domain.js';
 import { withPoolLock } from '../../pool/host-pool.js';
-import { withCommonOptions, withContext, type CommandContext } from '../context.js';
+import { withContext, type CommandContext } from '../command-context.js';
+import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 import { findNic } from '../nic-pick.js';
-import { withLiveEnv } from '../live-env.js';
+import { withLiveEnv } from '../live-change.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 import { changeTarget, checkVirshFlags, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
 

@@ -6,7 +6,8 @@ import { diagnose, doctorJson, exitCodeOf, renderText } from '../../doctor/docto
 import type { ConfigFacts } from '../../doctor/facts.js';
 import { gather } from '../../doctor/gather.js';
 import { localDoctorHost, type DoctorHost } from '../../doctor/host.js';
-import { contextOf, withCommonOptions, type CommandContext } from '../context.js';
+import { contextOf, type CommandContext } from '../command-context.js';
+import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 
 /** `makeHost` is where doctor looks: this machine, or a fake one in tests. */

@@ -4,7 +4,8 @@ import { runHook, type HookName } from '../../hooks/run-hook.js';
 import { child, textOf } from '../../xml/dom.js';
 import { readXml } from '../../xml/document.js';
 import { DomainXml } from '../../xml/domain.js';
-import { contextOf, oldConfigOption, withCommonOptions, type CommonOptions } from '../context.js';
+import { contextOf } from '../command-context.js';
+import { oldConfigOption, withCommonOptions, type CommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 
 export const HOOKS: readonly HookName[] = ['qemu', 'network', 'daemon'];

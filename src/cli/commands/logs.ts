@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { OperationError } from '../../errors.js';
 import { filterLog, parseLogLines, parseSince, renderEntry, type LogFilter } from '../../log/log-view.js';
-import { contextOf, withCommonOptions } from '../context.js';
+import { contextOf } from '../command-context.js';
+import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 
 interface LogsOptions {

@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, OperationError } from '../../errors.js';
-import { contextOf, withCommonOptions } from '../context.js';
+import { contextOf } from '../command-context.js';
+import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 import { metricsText } from '../metrics-text.js';
 

@@ -6,7 +6,8 @@ import { readTemplate } from '../../templates.js';
 import { renderHostdevNetwork } from '../../xml/network.js';
 import { listPfNames } from '../../host/host-model.js';
 import { pfVfs } from '../../pool/host-pool.js';
-import { withCommonOptions, withContext, type CommandContext } from '../context.js';
+import { withContext, type CommandContext } from '../command-context.js';
+import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 

@@ -9,7 +9,7 @@ import { readHostFacts } from '../../fleet/read-host.js';
 import { openLibvirt } from '../../libvirt/index.js';
 import { describeVfUse } from '../../pool/vf-use.js';
 import { renderTable } from '../../table.js';
-import type { CommandContext } from '../context.js';
+import type { CommandContext } from '../command-context.js';
 import { holderText } from './status.js';
 
 export const LOCAL_ONLY_NOTE = `Read through libvirt (node devices and domains). Only \`virt-sriov status\` run on the host itself shows a VF's ${LOCAL_ONLY_FIELDS.join(', ')}: they are in the PF's netlink VF table, which libvirt's API doesn't expose.`;

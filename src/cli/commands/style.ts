@@ -3,7 +3,8 @@ import { STYLE_RULES, styleSupport, VLAN_IN_XML_SINCE } from '../../versions/sty
 import { atLeast, formatVersion, version } from '../../versions/version.js';
 import { styleTableJson } from '../../xml/devices/style-table.js';
 import { describeStyle } from '../../xml/devices/device-fields.js';
-import { withCommonOptions, withContext } from '../context.js';
+import { withContext } from '../command-context.js';
+import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 import { describeVersions, targetVersions, withVersionOptions, type VersionOptionValues } from '../target-versions.js';
 

@@ -4,7 +4,8 @@ import { guestRates, vfRates, vfReadings, type VfReading } from '../../traffic/r
 import { renderTopLines, renderTopScreen } from '../../traffic/top-view.js';
 import { isVirtSriovError } from '../../errors.js';
 import { noCounterReasons } from '../../traffic/vf-counters.js';
-import { contextOf, withCommonOptions } from '../context.js';
+import { contextOf } from '../command-context.js';
+import { withCommonOptions } from '../common-options.js';
 import { readHostWithHolders, selectPfs } from '../host-reading.js';
 import type { CliIo } from '../io.js';
 

@@ -10,7 +10,8 @@ import { vfHolders, type DomainDefinition, type VfHolder } from '../../pool/vf-h
 import { describeVfUse, inUseNow, vfUse } from '../../pool/vf-use.js';
 import { withLock } from '../../state/host-lock.js';
 import { stateStore } from '../../state/state-store.js';
-import { withCommonOptions, withContext, type CommandContext } from '../context.js';
+import { withContext, type CommandContext } from '../command-context.js';
+import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 import { renderTable } from '../../table.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';

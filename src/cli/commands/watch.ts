@@ -8,9 +8,10 @@ import { serveMetrics } from '../../watch/metrics-server.js';
 import { holdWatch, readWatchPid, watchLockFile } from '../../watch/running.js';
 import { eventOf, Watcher, type WatchedConnection } from '../../watch/watcher.js';
 import { DomainXml } from '../../xml/domain.js';
-import { CommandContext, contextOf, withCommonOptions } from '../context.js';
+import { CommandContext, contextOf } from '../command-context.js';
+import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
-import { withLiveEnv } from '../live-env.js';
+import { withLiveEnv } from '../live-change.js';
 import { metricsText } from '../metrics-text.js';
 
 interface WatchFlags {

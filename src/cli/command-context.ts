@@ -1,19 +1,17 @@
-/** What every command gets: where to write, and the config and host, loaded when first needed. */
-import { Option, type Command } from 'commander';
-import { bakedConfigPath, DEFAULT_CONFIG_PATH, loadConfig, type Config } from '../config/config.js';
-import { InputError, UsageError } from '../errors.js';
+/**
+ * What every command gets: where to write, and the config, this host (its sysfs and `ip`) and
+ * the libvirt connection, each loaded when first needed; and the rule that keeps the commands
+ * that work on this host only from running against a connection to another.
+ */
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../config/config.js';
+import { InputError } from '../errors.js';
+import { ipTool, type IpTool } from '../host/ip.js';
+import { sysfsAt, type Sysfs } from '../host/sysfs.js';
 import { openLibvirt, type LibvirtConnection } from '../libvirt/index.js';
 import { isLocalUri } from '../libvirt/uri.js';
-import { hostFor, type Host } from './host-context.js';
+import { configPathOf, type CommonOptions } from './common-options.js';
 import type { CliIo } from './io.js';
-
-export interface CommonOptions {
-  connect?: string;
-  configFile?: string;
-}
-
-/** The environment variable that names the config file, as --config-file does. */
-export const CONFIG_ENV = 'VIRT_SRIOV_CONFIG';
 
 /**
  * The commands that work on this host only, and why: with -c naming another host they would
@@ -29,15 +27,14 @@ const LOCAL_ONLY: Readonly<Record<string, string>> = {
   watch: "it sets this host's VFs as their guests ask",
 };
 
-/** Where the config is: --config-file, else $VIRT_SRIOV_CONFIG, else what install.sh baked in. */
-function configPathOf(options: CommonOptions): string | undefined {
-  return options.configFile ?? (process.env[CONFIG_ENV] || undefined) ?? bakedConfigPath();
+export interface Host {
+  readonly sysfs: Sysfs;
+  readonly ip: IpTool;
 }
 
-/** virt-sriov's own config file was `--config FILE`, which virsh uses for the persistent definition. */
-export function oldConfigOption(): UsageError {
-  return new UsageError('--config no longer names virt-sriov\'s config file: as in virsh, it means a domain\'s persistent definition (attach, detach)',
-    `give --config-file FILE, or set ${CONFIG_ENV}=FILE`);
+/** This host as the config names it: its sysfs root and `ip` command. */
+export function hostFor(config: Config): Host {
+  return { sysfs: sysfsAt(config.sysfsRoot), ip: ipTool(config.ipCommand) };
 }
 
 export class CommandContext {
@@ -89,23 +86,6 @@ export class CommandContext {
   note(text: string): void {
     this.io.stderr(`virt-sriov: ${text}\n`);
   }
-}
-
-/**
- * -c/--connect and --config-file, accepted by every command as well as before it. `--config`
- * is virsh's (the persistent definition) on the commands that take it (`virshConfig`); on the
- * others the old spelling of --config-file gets a message that says so.
- */
-export function withCommonOptions(cmd: Command, { virshConfig = false } = {}): Command {
-  cmd
-    .option('-c, --connect <uri>', 'libvirt connection URI (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)')
-    .option('--config-file <file>', `virt-sriov's config file (default: $${CONFIG_ENV}, else ${bakedConfigPath() ?? DEFAULT_CONFIG_PATH})`);
-  if (!virshConfig) {
-    cmd.addOption(new Option('--config <file>').hideHelp().argParser(() => {
-      throw oldConfigOption();
-    }));
-  }
-  return cmd;
 }
 
 /** `extra`: options a command found itself (after libvirt's words, for `hook`). */

@@ -1,21 +1,13 @@
-/** The host facts the CLI's pure core needs, read from the host the config points at. */
+/**
+ * Which devices convert and define take for VFs, and which networks for VF pools: this host's
+ * sysfs and libvirt's network files, and what the command line names (--vf, --network).
+ */
 import type { Config } from '../config/config.js';
-import { ipTool, type IpTool } from '../host/ip.js';
 import { isVf } from '../host/host-model.js';
-import { formatPciAddress, parsePciAddress } from '../model/pci-address.js';
-import { sysfsAt, type Sysfs } from '../host/sysfs.js';
-import type { DeviceContext } from '../xml/domain.js';
 import { definedHostdevNetworks } from '../host/libvirt-files.js';
-
-export interface Host {
-  readonly sysfs: Sysfs;
-  readonly ip: IpTool;
-}
-
-export function hostFor(config: Config): Host {
-  return { sysfs: sysfsAt(config.sysfsRoot), ip: ipTool(config.ipCommand) };
-}
-
+import { formatPciAddress, parsePciAddress } from '../model/pci-address.js';
+import type { DeviceContext } from '../xml/domain.js';
+import type { Host } from './command-context.js';
 
 /**
  * Which PCI devices are VFs (this host's sysfs) and which networks are VF pools (in the config,

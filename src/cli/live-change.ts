@@ -9,7 +9,7 @@ import { definedHostdevNetworks } from '../host/libvirt-files.js';
 import { ipVfPort } from '../host/vf-port.js';
 import { appendLog } from '../log/hook-log.js';
 import { stateStore } from '../state/state-store.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from './command-context.js';
 
 export interface LiveLogOptions {
   /** Who logs: `cli` (attach, detach, set) or `watch` (the watcher). */
