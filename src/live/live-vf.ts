@@ -15,7 +15,7 @@
 import { OperationError } from '../errors.js';
 import type { VfSettings } from '../model/vf-settings.js';
 import { guestDesired } from '../plan/guest-vf.js';
-import { describeVf, desiredFromSettings, planChanges, provenBy, type VfChange, type VfRef } from '../plan/vf-snapshot.js';
+import { describeVf, desiredFromSettings, planChanges, provenBy, type VfChange, type VfDesired, type VfRef } from '../plan/vf-snapshot.js';
 import { holds, sameOwner, type Owner, type VfRecord } from '../state/vf-record.js';
 import type { Style } from '../xml/devices/device-fields.js';
 import type { HookEnv } from '../hooks/hook-env.js';
@@ -106,8 +106,9 @@ export async function releaseVf(env: HookEnv, pci: string, owner: Owner): Promis
  * can't do is refused before anything changes; a change the VF doesn't take puts back all this
  * call changed. The record keeps what the guest now has, for `release` to take away. A VF with
  * no record (a guest started before virt-sriov was installed) is adopted as `reconnect` adopts.
+ * `untag`: take the VLAN away (`set --vlan none`): the VF untagged, and the guest asking for none.
  */
-export async function changeVf(env: HookEnv, owner: Owner, label: string, vf: VfRef, asked: VfSettings): Promise<VfChange[]> {
+export async function changeVf(env: HookEnv, owner: Owner, label: string, vf: VfRef, asked: VfSettings, untag = false): Promise<VfChange[]> {
   env.report.vfs.add(describeVf(vf));
   return env.state.locked(async () => {
     const held = env.state.get(vf.pci);
@@ -118,7 +119,7 @@ export async function changeVf(env: HookEnv, owner: Owner, label: string, vf: Vf
     const now = snapshotIn(await readPfs(env, [vf.pf]), vf);
     refuseUnsupported(env, owner.name, { device: { label, settings: asked }, vf }, now);
     const { profile } = pfDriver(env, vf.pf);
-    const wanted = desiredFromSettings(asked);
+    const wanted: VfDesired = untag ? { ...desiredFromSettings(asked), vlan: null } : desiredFromSettings(asked);
     const changes = planChanges(vf, provenBy(now, profile), wanted);
     try {
       await applyAndCheck(env, changes, [{ vf, desired: wanted, profile }]);

@@ -11,7 +11,7 @@ import { resolveVf } from '../../hooks/vf-locate.js';
 import { changeVf } from '../../live/live-vf.js';
 import { normalizeMac } from '../../model/mac.js';
 import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';
-import { describeSetting, formatSetting, isEmpty, SETTING_NAMES, validateSettings, type VfSettings } from '../../model/vf-settings.js';
+import { describeSetting, formatSetting, isEmpty, omit, SETTING_NAMES, validateSettings, type SettingName, type VfSettings } from '../../model/vf-settings.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
 import { withPoolLock } from '../../pool/host-pool.js';
 import { sameOwner, type Owner } from '../../state/vf-record.js';
@@ -39,7 +39,8 @@ export function setCommand(io: CliIo): Command {
     .option('--mac <mac>', 'the NIC with this MAC')
     .option('--vf <pci>', 'the NIC on this VF');
   return withPreviewOptions(withVirshFlags(withVfOptions(cmd, { mac: false })), 'domain')
-    .addHelpText('after', '\nOnly the settings given change; each change is logged from what to what (virt-sriov logs).')
+    .addHelpText('after', '\nOnly the settings given change; each change is logged from what to what (virt-sriov logs).\n'
+      + '--vlan none takes the NIC\'s VLAN away: its VF untagged, and none in the definition (a network-style NIC then gets its network\'s).')
     .action(async function (this: Command, name: string, o: SetOptions) {
       checkVirshFlags(this, o);
       await withContext(this, io, (ctx) => set(ctx, name, o));
@@ -48,8 +49,10 @@ export function setCommand(io: CliIo): Command {
 
 async function set(ctx: CommandContext, name: string, o: SetOptions): Promise<void> {
   if (!!o.mac === !!o.vf) throw new UsageError('give either --mac MAC or --vf PCI: the NIC to change', 'see virt-sriov set --help');
-  const asked = vfSettingsFrom({ ...o, mac: undefined }, `domain ${name}`);
-  if (isEmpty(asked)) throw new UsageError('nothing to change: give at least one setting (--vlan, --trust, ...)', 'see virt-sriov set --help');
+  // --vlan none: the NIC untagged, on the VF and in the definition
+  const untag = o.vlan?.trim().toLowerCase() === 'none';
+  const asked = vfSettingsFrom({ ...o, mac: undefined, vlan: untag ? undefined : o.vlan }, `domain ${name}`);
+  if (isEmpty(asked) && !untag) throw new UsageError('nothing to change: give at least one setting (--vlan, --trust, ...)', 'see virt-sriov set --help');
   const nic = { mac: o.mac ? normalizeMac(o.mac) : undefined, vf: o.vf ? parsePciAddress(o.vf) : undefined };
   const conn = ctx.libvirt;
   const summary = conn.domains.lookup(name);
@@ -63,8 +66,8 @@ async function set(ctx: CommandContext, name: string, o: SetOptions): Promise<vo
     if (!live.device) throw live.missing();
     if (!ctx.local) throw new UsageError(`--live changes a VF of this host, and ${conn.uri} names another`, `run it on that host, or give --config`);
     const device = live.device;
-    if (o.dryRun || o.printXml) said.push(`would set ${describeAsked(asked)} on the running guest's ${device.label}`);
-    else said.push(await setLive(ctx, owner, device, asked));
+    if (o.dryRun || o.printXml) said.push(`would set ${describeAsked(asked, untag)} on the running guest's ${device.label}`);
+    else said.push(await setLive(ctx, owner, device, asked, untag));
   }
   if (!target.config) {
     ctx.out(o.dryRun || o.printXml ? `nothing changed (--dry-run): domain ${name}: ${said.join('; ')}` : `domain ${name}: ${said.join('; ')}`);
@@ -75,7 +78,7 @@ async function set(ctx: CommandContext, name: string, o: SetOptions): Promise<vo
     const found = findNic(ctx, name, conn.domains.xml(name, { inactive: true }), nic, '');
     if (!found.device) throw found.missing();
     const d = found.device;
-    const merged = validateSettings({ ...d.settings, ...asked }, `domain ${name}, ${d.label}`);
+    const merged = validateSettings(untag ? omit({ ...d.settings, ...asked }, ['vlan']) : { ...d.settings, ...asked }, `domain ${name}, ${d.label}`);
     const placed = placeSettings(d.style, merged, connectedSupport(connectedVersions(conn)).vlanInXml);
     replaceElement(d.element, buildElement(d.element, d.style, { ...d.fields, vlan: placed.vlan }));
     found.domain.metadata.put(metadataKey(d.style, placed.mac ?? d.fields.mac, d.fields.vf), placed.rest, d.entry?.key, d.entry?.kept);
@@ -86,7 +89,7 @@ async function set(ctx: CommandContext, name: string, o: SetOptions): Promise<vo
 }
 
 /** Set the VF the running guest has; returns what changed on it, from what to what. */
-async function setLive(ctx: CommandContext, owner: Owner, device: SriovDevice, asked: VfSettings): Promise<string> {
+async function setLive(ctx: CommandContext, owner: Owner, device: SriovDevice, asked: VfSettings, untag: boolean): Promise<string> {
   return withLiveEnv(ctx, 'set', owner.name, async (env) => {
     // a network-style NIC's VF is the one libvirt's pool gave it: its record says which
     const pci = device.fields.vf ? formatPciAddress(device.fields.vf)
@@ -96,16 +99,18 @@ async function setLive(ctx: CommandContext, owner: Owner, device: SriovDevice, a
       throw new OperationError(`domain ${owner.name}: ${device.label}: ${pci ? `VF ${pci} is not on this host` : 'virt-sriov does not know which VF libvirt gave it'}`,
         '`virt-sriov status` shows the VFs and who holds them');
     }
-    const changes = await changeVf(env, owner, device.label, vf, asked);
+    const changes = await changeVf(env, owner, device.label, vf, asked, untag);
     return `${describeVf(vf)} now: ${changes.length ? changes.map((c) => `${c.keys.join('/')} ${c.from} -> ${c.to}`).join(', ') : 'it had these settings already'}`;
   });
 }
 
-function describeAsked(s: VfSettings): string {
-  return SETTING_NAMES.filter((k) => s[k] !== undefined).map((k) => `${describeSetting(k)} ${formatSetting(k, s)}`).join(', ');
+function describeAsked(s: VfSettings, untag: boolean): string {
+  return SETTING_NAMES.filter((k) => s[k] !== undefined || (k === 'vlan' && untag))
+    .map((k) => `${describeSetting(k)} ${formatSetting(k, s) ?? 'none'}`).join(', ');
 }
 
 function describeChanges(before: VfSettings, after: VfSettings): string {
   const changed = SETTING_NAMES.filter((k) => formatSetting(k, before) !== formatSetting(k, after));
-  return changed.length ? changed.map((k) => `${describeSetting(k)} ${formatSetting(k, before) ?? '-'} -> ${formatSetting(k, after)}`).join(', ') : 'it had these settings already';
+  const shown = (k: SettingName, v: VfSettings) => formatSetting(k, v) ?? (k === 'vlan' ? 'none' : '-');
+  return changed.length ? changed.map((k) => `${describeSetting(k)} ${shown(k, before)} -> ${shown(k, after)}`).join(', ') : 'it had these settings already';
 }

@@ -302,6 +302,18 @@ describe('attach and detach', () => {
     expect(metadataEntries(await inactiveXml('fw1'))).toEqual(metadataEntries(before));
   }, 60_000);
 
+  test('set --vlan none takes the VLAN away in the definition: no <vlan> in the XML, none in the metadata; a VLAN given again comes back', async () => {
+    const mac = vfNics(await inactiveXml('fw1'))[0]!.mac!;
+    const r = await cli(['set', 'fw1', '--mac', mac, '--vlan', 'none', '--config']);
+    expect(r).toMatchObject({ exitCode: 0, stderr: '', stdout: `domain fw1: interface ${mac} in the definition: VLAN 403 -> none` });
+    const xml = await inactiveXml('fw1');
+    expect(vfNics(xml)[0]!.text).not.toContain('<vlan>');
+    expect(metadataEntries(xml)[0]).not.toContain('vlan=');
+    expect((await cli(['set', 'fw1', '--mac', mac, '--vlan', 'none'])).stdout).toBe(`domain fw1: interface ${mac} in the definition: it had these settings already`);
+    expect(await cli(['set', 'fw1', '--mac', mac, '--vlan', '403'])).toMatchObject({ exitCode: 0, stdout: `domain fw1: interface ${mac} in the definition: VLAN none -> 403` });
+    expect(vfNics(await inactiveXml('fw1'))[0]!.text).toMatch(/<vlan>\s*<tag id='403'\/>\s*<\/vlan>/);
+  });
+
   test('attach --network sriov: network style on libvirt 9.0, no VF taken', async () => {
     const r = await cli(['attach', 'fw2', '--network', 'sriov', '--mac', '52:54:00:aa:00:20', '--vlan', '20', '--trust', 'on']);
     expect(r).toMatchObject({ exitCode: 0, stderr: '' });

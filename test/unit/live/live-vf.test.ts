@@ -138,6 +138,20 @@ describe('changeVf: set --live on a VF the running guest has', () => {
     expect(host.vf('eth0', 1)).toEqual(before);
   });
 
+  test('untag (set --vlan none): the VF untagged, the guest recorded as asking for no VLAN (so the watcher keeps it so); release still restores', async () => {
+    const env = setup();
+    host.setVf('eth0', 1, { vlan: 7 });
+    const before = host.vf('eth0', 1);
+    const t = target(env, 1, ASKED);
+    await settleVf(env, await readyVf(env, t));
+    const changes = await changeVf(env, OWNER, t.label, t.vf, {}, true);
+    expect(changes.map((c) => `${c.keys.join('/')} ${c.from} -> ${c.to}`)).toEqual(['vlan 403:3 -> none']);
+    expect(host.vf('eth0', 1)).toMatchObject({ ...GIVEN, vlan: 0, qos: 0 });
+    expect(env.state.get(t.vf.pci)).toMatchObject({ phase: 'running', guest: { vlan: null, trust: true } });
+    expect(await releaseVf(env, t.vf.pci, OWNER)).toBe(true);
+    expect(host.vf('eth0', 1)).toEqual(before);
+  });
+
   test('what the driver cannot do is refused before anything changes; a change the driver refuses half way puts back what this call changed', async () => {
     const env = setup({ refuses: ['max_tx_rate'] });
     const t = target(env, 2, { mac: '52:54:00:aa:00:02' });
