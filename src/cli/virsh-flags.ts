@@ -5,7 +5,9 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { withContext, type CommandContext } from './command-context.js';
 import { CONFIG_ENV } from './common-options.js';
+import type { CliIo } from './io.js';
 
 export interface VirshFlagValues {
   config?: boolean;
@@ -63,4 +65,12 @@ export function changeTarget(f: VirshFlagValues, name: string, running: boolean)
 export function waitsForRestart(name: string, target: ChangeTarget, running: boolean): string {
   // a reboot keeps the QEMU process, and with it the running definition
   return running && !target.live ? ` (${name} is running: shut it down and start it again; a reboot keeps the running definition)` : '';
+}
+
+/** The action of a command that changes a domain (attach, detach, set): virsh's flags checked, then `run` with its context. */
+export function domainChange<O extends VirshFlagValues>(io: CliIo, run: (ctx: CommandContext, name: string, o: O) => Promise<void>) {
+  return async function (this: Command, name: string, o: O): Promise<void> {
+    checkVirshFlags(this, o);
+    await withContext(this, io, (ctx) => run(ctx, name, o));
+  };
 }

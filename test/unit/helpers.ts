@@ -2,6 +2,8 @@
  * Shared by the unit tests: fixtures, a device context like the fake igb host's (VFs on bus 01,
  * slots 0x10 and up), and small readers of the XML a conversion wrote.
  */
+import { expect } from '@jest/globals';
+import { InputError } from '../../src/errors.js';
 import { formatPciAddress, parsePciAddress, type PciAddress } from '../../src/model/pci-address.js';
 import { childElements, child, isElement, type XmlElement } from '../../src/xml/dom.js';
 import { removeElement } from '../../src/xml/edit.js';
@@ -78,4 +80,15 @@ export function outsideDevices(xml: string, ctx: DeviceContext): string {
   if (ours) removeElement(ours);
   if (md && !Array.from(md.childNodes).some(isElement)) removeElement(md);
   return doc.toString();
+}
+
+/** The InputError `f` throws (a test fails when it throws anything else, or nothing). */
+export function inputError(f: () => unknown): InputError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    return e as InputError;
+  }
+  throw new Error('expected an InputError, nothing was thrown');
 }

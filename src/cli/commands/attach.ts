@@ -11,14 +11,14 @@ import { child, childElements, type XmlElement } from '../../xml/dom.js';
 import { build, childIndentOf, insertElement } from '../../xml/edit.js';
 import { STYLES, describeStyle, parseStyle, type DeviceFields, type Style } from '../../xml/devices/device-fields.js';
 import { DomainXml } from '../../xml/domain.js';
-import { withContext, type CommandContext } from '../command-context.js';
+import type { CommandContext } from '../command-context.js';
 import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 import { connectedSupport, connectedVersions, hostdevNetwork } from '../libvirt-host.js';
 import { vfSettingsFrom, withVfOptions, type VfOptionValues } from '../vf-options.js';
 import { withFreeVfs } from '../vf-pick.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
-import { changeTarget, checkVirshFlags, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
+import { changeTarget, domainChange, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
 import { withLiveEnv } from '../live-change.js';
 import { readyVf, settleVf, undoVf } from '../../live/live-vf.js';
 import { resolveVf } from '../../hooks/vf-locate.js';
@@ -49,10 +49,7 @@ export function attachCommand(io: CliIo): Command {
     .addHelpText('after', '\nA running guest gets the NIC now (--live, the default for a running domain): every setting is on the VF\n'
       + 'before the guest sees it, and a failure leaves the VF as it was. A domain that is not running gets it in its\n'
       + 'definition (--config), from the next start.')
-    .action(async function (this: Command, name: string, o: AttachOptions) {
-      checkVirshFlags(this, o);
-      await withContext(this, io, (ctx) => attach(ctx, name, o));
-    });
+    .action(domainChange(io, attach));
 }
 
 async function attach(ctx: CommandContext, name: string, o: AttachOptions): Promise<void> {

@@ -13,13 +13,13 @@ import { removeElement } from '../../xml/edit.js';
 import { serializeElement } from '../../xml/serialize.js';
 import type { SriovDevice } from '../../xml/domain.js';
 import { withPoolLock } from '../../pool/host-pool.js';
-import { withContext, type CommandContext } from '../command-context.js';
+import type { CommandContext } from '../command-context.js';
 import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 import { findNic } from '../nic-pick.js';
 import { withLiveEnv } from '../live-change.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
-import { changeTarget, checkVirshFlags, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
+import { changeTarget, domainChange, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
 
 /** How long `detach --live` waits for the guest OS to acknowledge the unplug, by default. */
 export const DEFAULT_UNPLUG_WAIT_S = 30;
@@ -40,10 +40,7 @@ export function detachCommand(io: CliIo): Command {
   return withPreviewOptions(withVirshFlags(cmd), 'domain')
     .addHelpText('after', '\nFrom a running guest (--live, the default for a running domain) the NIC goes when the guest OS acknowledges\n'
       + 'the unplug (libvirt\'s device-removed event); then its VF is put back as it was before the guest, and freed.')
-    .action(async function (this: Command, name: string, o: DetachOptions) {
-      checkVirshFlags(this, o);
-      await withContext(this, io, (ctx) => detach(ctx, name, o));
-    });
+    .action(domainChange(io, detach));
 }
 
 async function detach(ctx: CommandContext, name: string, o: DetachOptions): Promise<void> {

@@ -1,6 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
 import { convertDomain, type ConvertOptions } from '../../../src/convert/convert.js';
-import { InputError } from '../../../src/errors.js';
 import { version } from '../../../src/versions/version.js';
 import { formatPciAddress } from '../../../src/model/pci-address.js';
 import type { Style } from '../../../src/xml/devices/device-fields.js';
@@ -8,7 +7,7 @@ import { childElements, child } from '../../../src/xml/dom.js';
 import { removeElement } from '../../../src/xml/edit.js';
 import { DomainXml, type SriovDevice } from '../../../src/xml/domain.js';
 import { SRIOV_NS } from '../../../src/xml/metadata.js';
-import { deviceOutline, devicesOf, domainFixture, elementText, igbContext, metadataEntries, pci } from '../helpers.js';
+import { deviceOutline, devicesOf, domainFixture, elementText, igbContext, inputError, metadataEntries, pci } from '../helpers.js';
 
 type Options = Omit<ConvertOptions, 'vlanInXml' | 'context'> & Partial<Pick<ConvertOptions, 'vlanInXml' | 'context'>>;
 
@@ -32,16 +31,6 @@ function outside(xml: string, index: number): string {
   const ours = md && childElements(md).find((e) => e.namespaceURI === SRIOV_NS);
   if (ours) removeElement(ours);
   return doc.toString();
-}
-
-function inputError(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected an InputError');
 }
 
 const DUMP = domainFixture('virsh-dumpxml.xml');

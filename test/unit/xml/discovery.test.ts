@@ -1,7 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { InputError } from '../../../src/errors.js';
 import { DomainXml, describeDevice } from '../../../src/xml/domain.js';
-import { devicesOf, domainFixture, igbContext, vfOf } from '../helpers.js';
+import { devicesOf, domainFixture, igbContext, inputError, vfOf } from '../helpers.js';
 
 const SRIOV = "xmlns:sriov='http://virt-sriov.org/xmlns/domain/1.0'";
 
@@ -17,16 +16,6 @@ const IFACE = (inner = '') =>
   `<interface type='hostdev' managed='yes'>${inner}<source><address type='pci' domain='0x0000' bus='0x01' slot='0x10' function='0x4'/></source></interface>`;
 const NET = (network: string, inner = "<mac address='52:54:00:aa:00:01'/>") =>
   `<interface type='network'>${inner}<source network='${network}'/></interface>`;
-
-function inputError(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('finding SR-IOV devices in a realistic domain', () => {
   test('all three styles, in document order; the bridge, the NAT network and the GPU are left alone', () => {

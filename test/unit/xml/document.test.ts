@@ -6,17 +6,7 @@ import { child } from '../../../src/xml/dom.js';
 import { DomainXml } from '../../../src/xml/domain.js';
 import { parseNetworkXml } from '../../../src/xml/network.js';
 import { captureStdin, listCaptureFiles } from '../../support/fake-host.js';
-import { domainFixture } from '../helpers.js';
-
-function thrown(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
+import { domainFixture, inputError as thrown } from '../helpers.js';
 
 describe('round trip: a domain nothing is converted in comes back byte for byte', () => {
   test.each(['firewall.xml', 'virsh-dumpxml.xml', 'hand-edited.xml', 'wheezy-hostdev.xml'])('%s', (name) => {

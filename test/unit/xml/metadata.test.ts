@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { InputError } from '../../../src/errors.js';
 import { DomainXml } from '../../../src/xml/domain.js';
 import { SRIOV_NS } from '../../../src/xml/metadata.js';
-import { domainFixture, metadataEntries, pci } from '../helpers.js';
+import { domainFixture, inputError, metadataEntries, pci } from '../helpers.js';
 
 const SRIOV = `xmlns:sriov='${SRIOV_NS}'`;
 
@@ -11,13 +11,7 @@ function withEntries(...entries: string[]): string {
 }
 
 function entriesError(xml: string): InputError {
-  try {
-    DomainXml.parse(xml, 'vm1.xml').metadata.entries();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected an InputError');
+  return inputError(() => DomainXml.parse(xml, 'vm1.xml').metadata.entries());
 }
 
 describe('reading virt-sriov metadata', () => {
