@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { listenAddressProblem, parseListenAddress, type ListenAddress } from '../../config/listen-address.js';
-import { InputError, OperationError, VirtSriovError } from '../../errors.js';
+import { InputError, isVirtSriovError, OperationError } from '../../errors.js';
 import { openLibvirt, type LibvirtConnection } from '../../libvirt/index.js';
 import { reconcileGuest, runningGuest } from '../../watch/act.js';
 import { monitorPfLinks } from '../../watch/link-monitor.js';
@@ -110,7 +110,7 @@ async function watchHolding(ctx: CommandContext, uri: string | undefined, metric
   const metrics = metricsAt && serveMetrics(metricsAt, {
     scrape: () => metricsText(scrapes),
     say: (line) => ctx.note(line),
-    describe: (e) => (e instanceof VirtSriovError ? e.describe() : `internal error: ${(e as Error).message}`),
+    describe: (e) => (isVirtSriovError(e) ? e.describe() : `internal error: ${(e as Error).message}`),
     retryMs: METRICS_RETRY_MS,
   });
   ctx.note(`watching ${uri ?? "libvirt's default URI"} for device and lifecycle events, and the PFs' links`);

@@ -141,6 +141,7 @@ test('serves what `virt-sriov metrics` prints, drift included; a failed scrape i
   const failed = await get(port);
   expect(failed.status).toBe(500);
   expect(failed.body).toMatch(/^virt-sriov watch: cannot read the metrics: cannot read the hook log .*virt-sriov\.log: EISDIR/);
+  expect(failed.body).toContain('\n  fix: run virt-sriov metrics (or watch) as root');
   expect(stderr).toContain('a /metrics scrape failed: cannot read the hook log');
   rmdirSync(log);
   renameSync(`${log}.away`, log);
