@@ -1,5 +1,7 @@
 /** The rows of issue 6's benchmark; each returns table lines (see run.mjs for their shape). */
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { NODE, PROJECT } from './build.mjs';
 import { bigHost, convertDomainXml, hookDomainXml, startIpServer, testDriverNode } from './fixtures.mjs';
@@ -226,6 +228,8 @@ export async function row3(ctx) {
     }
     const r = interleaved(cmds, { runs: ctx.runs });
     raw[variant.name] = r;
+    const big = hosts.find((h) => h.n === 1024);
+    const served = await servedScrape(ctx, big, big.variants[vi], uri, dir);
     for (const c of cmds) {
       c.before();
       runOnce({ ...c, before: undefined });
@@ -238,8 +242,101 @@ export async function row3(ctx) {
         procs: countProcesses(c), ip: describeIp(ip),
       });
     }
+    lines.push(...served);
   }
   return { lines, raw };
+}
+
+/** utime + stime of a process and the children it waited for (/proc/PID/stat), in ms. */
+function cpuMsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields 14-17 of stat(5), counted from the state (field 3) here
+  return [11, 12, 13, 14].reduce((a, i) => a + Number(f[i]), 0) * (1000 / CLK_TCK);
+}
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+function httpGet(port, path) {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    }).on('error', reject).end();
+  });
+}
+
+async function until(what, seconds, why) {
+  const end = Date.now() + seconds * 1000;
+  for (;;) {
+    const v = what();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`waited ${seconds} s for ${why}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Row 3's served scrape: the watcher (`virt-sriov watch --metrics-listen 127.0.0.1:0`) on the
+ * 1024-VF host and the 200 domains, scraped over HTTP, round by round beside a one-shot
+ * `virt-sriov metrics` with the same config. The watcher first looks at every running guest and
+ * takes the 50 VFs the domains name as hot-plugged behind its back (recorded, settings on): the
+ * scrapes come after, on that state, and so do the one-shot runs. Both run `ip` through a wrapper
+ * that answers the watcher's `ip monitor link` by waiting (the fake ip has no monitor).
+ */
+async function servedScrape(ctx, h, variant, uri, dir) {
+  const slug = variant.name.replace(' ', '-');
+  const wrap = writeExecutable(join(dir, `ip-with-monitor-${slug}`),
+    `#!/bin/sh\ncase " $* " in *" monitor "*) exec sleep 2147483647;; esac\nexec ${variant.ipCommand.map(shq).join(' ')} "$@"\n`);
+  const log = join(dir, `watch-${slug}.log`);
+  const stateDir = join(dir, `watch-state-${slug}`);
+  rmSync(log, { force: true });
+  rmSync(stateDir, { recursive: true, force: true });
+  const config = join(dir, `config-watch-${slug}.json`);
+  writeFileSync(config, JSON.stringify({ logFile: log, stateDir, sysfsRoot: h.host.sysRoot, ipCommand: [wrap] }));
+  writeFileSync(h.host.statePath, h.pristine);
+  const child = spawn(ctx.install.cli, ['watch', '-c', uri, '--config-file', config, '--metrics-listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise((r) => child.on('exit', r));
+  ctx.cleanup.push(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+  try {
+    const port = Number(await until(() => /serving metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)?.[1], 60, `the watcher's /metrics\n${stderr}`));
+    await until(() => readLog(log).filter((e) => e.hook === 'watch').length >= 50, 120, `the watcher's first look at the 50 guests with VFs\n${stderr}`);
+    const once = { label: 'metrics, one-shot', file: ctx.install.cli, args: ['metrics', '-c', uri, '--config-file', config] };
+    const served = [];
+    const cpu = [];
+    const oneShot = [];
+    const oneShotCpu = [];
+    for (let round = -2; round < ctx.runs; round++) {
+      const c0 = cpuMsOf(child.pid);
+      const t0 = process.hrtime.bigint();
+      const r = await httpGet(port, '/metrics');
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const c1 = cpuMsOf(child.pid);
+      if (r.status !== 200) throw new Error(`GET /metrics: ${r.status}: ${r.body}`);
+      const info = r.body.split('\n').filter((l) => l.startsWith('virt_sriov_vf_info{')).length;
+      if (info !== 1024) throw new Error(`GET /metrics: ${info} VFs in virt_sriov_vf_info; wanted 1024`);
+      const o = runOnce({ ...once, check: round === -2 ? (res) => {
+        if (res.stdout !== r.body) throw new Error('virt-sriov metrics and GET /metrics differ on the same host');
+      } : undefined });
+      if (round >= 0) {
+        served.push(ms);
+        cpu.push(c1 - c0);
+        oneShot.push(o.ms);
+        oneShotCpu.push(o.cpuMs);
+      }
+    }
+    return [{
+      row: 3, case: `  metrics served by the watcher (GET /metrics), 1024 VFs, 200 domains [${variant.name}]`, ms: median(served), cpuMs: median(cpu),
+      vs: 'metrics, one-shot, same config', ratio: median(served.map((s, i) => s / oneShot[i])),
+      extra: { oneShotMs: median(oneShot), oneShotCpuMs: oneShotCpu[0] === null ? null : median(oneShotCpu), cpuNote: 'the watcher\'s CPU and its children\'s (/proc/PID/stat, clock ticks)' },
+    }];
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    writeFileSync(h.host.statePath, h.pristine);
+  }
 }
 
 /** Row 4: `convert` on a domain with 64 SR-IOV devices, against `--version`. */
