@@ -2,7 +2,7 @@
 /**
  * A picture of the Grafana dashboard's panels from a real scrape (issue 18: Grafana is not in
  * Debian, so we look at what its queries give): a fake host whose guests send traffic, scraped
- * every 2 s by a real Prometheus (Debian's `prometheus`) through `virt-sriov metrics`, then
+ * every 2 s by a real Prometheus (Debian's `prometheus`) on the watcher's /metrics, then
  * each panel's queries asked of it over the run and plotted with gnuplot to one PNG.
  *
  *   npm run build && node scripts/dashboard-picture.mjs [OUT.png] [--seconds 120]
@@ -13,7 +13,6 @@
  */
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -63,15 +62,21 @@ hold();
 const log = join(work, 'virt-sriov.log');
 writeFileSync(log, '');
 const config = join(work, 'config.json');
-writeFileSync(config, JSON.stringify({ sysfsRoot: host.sysRoot, stateDir: join(work, 'state'), logFile: log, ipCommand: host.ipCommand(join(work, 'fake-ip.mjs')) }));
 
-// /metrics: one `virt-sriov metrics` per scrape, as node_exporter's textfile collector would see it
-const server = createServer((req, res) => {
-  const r = spawnSync(process.execPath, ['dist/virt-sriov.mjs', 'metrics', '-c', 'test:///default', '--config-file', config], { encoding: 'utf8' });
-  res.writeHead(r.status === 0 ? 200 : 500, { 'content-type': 'text/plain; version=0.0.4' }).end(r.status === 0 ? r.stdout : r.stderr);
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const target = `127.0.0.1:${server.address().port}`;
+// /metrics: the watcher's, as a host running virt-sriov-watch with watch.metricsListen serves it
+// (its link monitor gets an ip that waits on `monitor`: the fake ip has none)
+const ipWithMonitor = join(work, 'ip-with-monitor');
+writeFileSync(ipWithMonitor, `#!/bin/sh\ncase " $* " in *" monitor "*) exec sleep 2147483647;; esac\nexec ${host.ipCommand(join(work, 'fake-ip.mjs')).join(' ')} "$@"\n`, { mode: 0o755 });
+writeFileSync(config, JSON.stringify({ sysfsRoot: host.sysRoot, stateDir: join(work, 'state'), logFile: log, ipCommand: [ipWithMonitor] }));
+const watcher = spawn(process.execPath, ['dist/virt-sriov.mjs', 'watch', '-c', 'test:///default', '--config-file', config, '--metrics-listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+children.push(watcher);
+let watcherSaid = '';
+watcher.stderr.setEncoding('utf8').on('data', (d) => (watcherSaid += d));
+while (!/serving metrics on http:\/\/(127\.0\.0\.1:\d+)\/metrics/.test(watcherSaid)) {
+  if (watcher.exitCode !== null) throw new Error(`the watcher ended: ${watcherSaid}`);
+  await new Promise((r) => setTimeout(r, 100));
+}
+const target = /serving metrics on http:\/\/(127\.0\.0\.1:\d+)\/metrics/.exec(watcherSaid)[1];
 const promPort = 19090 + Math.floor(Math.random() * 900);
 writeFileSync(join(work, 'prometheus.yml'), `global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\nscrape_configs:\n  - job_name: virt-sriov\n    static_configs:\n      - targets: ['${target}']\n`);
 mkdirSync(join(work, 'data'));
@@ -82,6 +87,10 @@ const start = Date.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pace = { fw1: 40e6, web1: 12e6, db1: 3e6, legacy1: 20e6 };
 let reset = false;
+let drifted = false;
+// the watcher's log line for drift it repaired (the counts come from the log, as on a real host)
+const repaired = (object, vfs) => appendFileSync(log, JSON.stringify({ time: new Date().toISOString(), hook: 'watch', op: 'pf-up ens1f0', subop: 'live', object,
+  result: 'ok', durationMs: 40, vfs: [], changes: [], notes: [], repaired: vfs.map(([pf, vf, settings]) => ({ pf, vf, pci: host.vfAddress(pf, vf), settings })) }) + '\n');
 while (Date.now() - start < seconds * 1000) {
   const t = (Date.now() - start) / 1000;
   for (const [pf, i, name] of guests) {
@@ -94,13 +103,22 @@ while (Date.now() - start < seconds * 1000) {
     appendFileSync(log, JSON.stringify({ time: new Date().toISOString(), hook: 'qemu', op: 'start', subop: 'begin', object: 'fw1', result: failed ? 'refused' : 'ok',
       durationMs: 150 + Math.round(Math.random() * 300), vfs: [], changes: [], notes: [] }) + '\n');
   }
+  if (!drifted && t > seconds * 0.3) {
+    // someone's `ip link set ens1f0 vf 3 vlan 7`: the watcher puts db1's VLAN back
+    drifted = true;
+    repaired('db1', [['ens1f0', 3, ['vlan']]]);
+  }
   if (!reset && t > seconds / 2) {
-    // VFs re-created: every counter of ens1f0 starts again from zero
+    // VFs re-created: every counter of ens1f0 starts again from zero, and the new VFs have lost
+    // their guests' MACs, which the watcher puts back
     reset = true;
     for (const [pf, i] of guests) if (pf === 'ens1f0') host.bindVf(pf, i, 'mlx5_core');
     host.setNumVfs('ens1f0', 0);
     host.setNumVfs('ens1f0', 4);
     hold();
+    repaired('fw1', [['ens1f0', 0, ['mac']], ['ens1f0', 1, ['mac']]]);
+    repaired('web1', [['ens1f0', 2, ['mac']]]);
+    repaired('db1', [['ens1f0', 3, ['mac']]]);
   }
   await sleep(1000);
 }
@@ -133,13 +151,15 @@ for (const panel of GRAFANA_DASHBOARD.panels) {
 }
 const rows = Math.ceil(plots.length / 2);
 const gp = [
-  `set terminal pngcairo size 1600,${rows * 330} font 'sans,9'`, `set output '${out}'`, `set multiplot layout ${rows},2`,
+  // noenhanced: a label's underscore (link_state) is no subscript
+  `set terminal pngcairo noenhanced size 1600,${rows * 330} font 'sans,9'`, `set output '${out}'`, `set multiplot layout ${rows},2`,
   'set key outside right top', 'set xlabel "seconds"', 'set grid', 'set format y "%.3s%c"',
+  // as Grafana draws them: the whole run on every panel, from zero up (the panels' min: 0)
+  `set xrange [0:${Math.ceil(end - start / 1000)}]`, 'set yrange [0:*]',
   ...plots.flatMap((p) => [`set title ${JSON.stringify(p.title)}`,
     p.series.length ? `plot ${p.series.map((s) => `'${s.file}' using 1:2 with lines lw 2 title ${JSON.stringify(s.legend)}`).join(', ')}` : 'plot 0 lc rgb "white" title "no data"']),
   'unset multiplot',
 ].join('\n');
 execFileSync('gnuplot', [], { input: gp });
 console.log(`${out}: ${plots.length} panels from ${Math.round(end - start / 1000)} s of scrapes`);
-server.close();
 process.exit(0);
