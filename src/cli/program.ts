@@ -16,6 +16,7 @@ import { topCommand } from './commands/top.js';
 import { watchCommand } from './commands/watch.js';
 import { networkCommand } from './commands/network.js';
 import { statusCommand } from './commands/status.js';
+import { migrateCommand } from './commands/migrate.js';
 import { styleCommand } from './commands/style.js';
 import type { CliIo } from './io.js';
 
@@ -29,7 +30,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void = ()
     .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  for (const make of [convertCommand, defineCommand, attachCommand, detachCommand, setCommand, vfsCommand, styleCommand, networkCommand, statusCommand, topCommand, metricsCommand, watchCommand, logsCommand, doctorCommand]) {
+  for (const make of [convertCommand, defineCommand, attachCommand, detachCommand, setCommand, migrateCommand, vfsCommand, styleCommand, networkCommand, statusCommand, topCommand, metricsCommand, watchCommand, logsCommand, doctorCommand]) {
     program.addCommand(make(io));
   }
   program.addCommand(hookCommand(io, setExitCode));

@@ -1,7 +1,9 @@
 /** Opening a libvirt connection, and what it says about the host. */
 import { versionFromNumber, type Version } from '../versions/version.js';
 import { Domains, type DomainOperations } from './domains.js';
-import { lastError } from './error.js';
+import { DOMAIN } from './domains.js';
+import { lastError, LibvirtError } from './error.js';
+import type { ConnectPtr, DomainPtr } from './ffi.js';
 import { enableEventLoop, SessionEvents, type DomainEvents } from './events.js';
 import { loadLibvirt, type LibvirtFfi } from './ffi.js';
 import { Networks, type NetworkOperations } from './networks.js';
@@ -98,6 +100,42 @@ export function clientLibraryVersion(libraryPath?: string): Version {
   return versionFromNumber(version[0]);
 }
 
+/** Each open connection's session, for calls that take two connections (migrateDomain). */
+const sessions = new WeakMap<LibvirtConnection, Session>();
+
+export interface MigrateOptions {
+  /** `MigrateFlag`s. */
+  readonly flags: number;
+  /** The domain XML for the destination (virDomainMigrate2's dxml): host-side changes only. */
+  readonly destXml?: string;
+  /** Where QEMU's migration stream goes (tcp://HOST:PORT), when the destination's host name doesn't reach it. */
+  readonly migrateUri?: string;
+}
+
+/**
+ * Migrate a running domain from `source` to `dest` (virDomainMigrate2, both connections held
+ * here, as virsh does without --p2p), on a worker thread: the caller's event loop runs meanwhile.
+ * Resolves once the guest runs on the destination; a failure leaves it on the source.
+ */
+export async function migrateDomain(source: LibvirtConnection, name: string, dest: LibvirtConnection, o: MigrateOptions): Promise<void> {
+  const from = sessions.get(source)!;
+  const to = sessions.get(dest)!;
+  const operation = `migrate domain ${name} to ${to.uri}`;
+  const domain = from.check(from.ffi.virDomainLookupByName(from.conn, name), operation) as DomainPtr;
+  try {
+    from.ffi.virConnResetLastError(from.conn as ConnectPtr);
+    const moved = await from.ffi.virDomainMigrate2Async(domain, to.conn as ConnectPtr, o.destXml ?? null, o.flags, null, o.migrateUri ?? null, 0);
+    if (moved === null) {
+      const raw = from.ffi.virConnGetLastError(from.conn as ConnectPtr) ?? from.ffi.virGetLastError();
+      from.ffi.virConnResetLastError(from.conn as ConnectPtr);
+      throw new LibvirtError(operation, raw?.code ?? 0, raw?.domain ?? 0, raw?.message ?? 'libvirt gave no reason');
+    }
+    DOMAIN.free(to.ffi, moved);
+  } finally {
+    DOMAIN.free(from.ffi, domain);
+  }
+}
+
 class Connection implements LibvirtConnection {
   readonly domains: DomainOperations;
   readonly networks: NetworkOperations;
@@ -111,6 +149,7 @@ class Connection implements LibvirtConnection {
     this.networks = new Networks(session);
     this.nodeDevices = new NodeDevices(session);
     this.events = new SessionEvents(session);
+    sessions.set(this, session);
   }
 
   get uri(): string {
@@ -169,4 +208,23 @@ class Connection implements LibvirtConnection {
     this.#session.status(get(this.#session.ffi, this.#session.conn, out), operation);
     return out[0];
   }
+}
+
+/** The name of the inert network filter that says a host has virt-sriov (fleet/host-mark.ts). */
+export const HOST_MARK_FILTER = 'virt-sriov';
+
+/** Whether the host behind `conn` carries virt-sriov's mark; define it with `define`. */
+export function hostMark(conn: LibvirtConnection, define = false): boolean {
+  const s = sessions.get(conn)!;
+  const found = s.ffi.virNWFilterLookupByName(s.conn as ConnectPtr, HOST_MARK_FILTER);
+  if (found !== null) {
+    s.ffi.virNWFilterFree(found);
+    return true;
+  }
+  s.ffi.virResetLastError();
+  if (!define) return false;
+  // a root-chain filter with no rules, referenced by nothing: it filters nothing
+  const made = s.check(s.ffi.virNWFilterDefineXML(s.conn as ConnectPtr, `<filter name='${HOST_MARK_FILTER}' chain='root'/>`), `define network filter ${HOST_MARK_FILTER} (virt-sriov's mark on ${s.uri})`);
+  s.ffi.virNWFilterFree(made);
+  return true;
 }

@@ -50,6 +50,12 @@ export const ErrorDomain = {
 /** `virDomainXMLFlags` */
 export const DomainXmlFlag = { SECURE: 1 << 0, INACTIVE: 1 << 1, UPDATE_CPU: 1 << 2, MIGRATABLE: 1 << 3 } as const;
 
+/** `virDomainMigrateFlags` (the ones virt-sriov migrate uses) */
+export const MigrateFlag = { LIVE: 1 << 0, PEER2PEER: 1 << 1, PERSIST_DEST: 1 << 3, UNDEFINE_SOURCE: 1 << 4, PAUSED: 1 << 5 } as const;
+
+/** `virDomainState` */
+export const DomainState = { NOSTATE: 0, RUNNING: 1, BLOCKED: 2, PAUSED: 3, SHUTDOWN: 4, SHUTOFF: 5, CRASHED: 6, PMSUSPENDED: 7 } as const;
+
 /** `virDomainDefineFlags` */
 export const DomainDefineFlag = { VALIDATE: 1 << 0 } as const;
 

@@ -18,6 +18,8 @@ export interface DomainXmlOptions {
   readonly inactive?: boolean;
   /** Include secrets such as VNC passwords (VIR_DOMAIN_XML_SECURE; not on read-only connections). */
   readonly secure?: boolean;
+  /** As a migration sends it (VIR_DOMAIN_XML_MIGRATABLE): what a destination XML starts from. */
+  readonly migratable?: boolean;
 }
 
 export interface DomainOperations {
@@ -40,6 +42,13 @@ export interface DomainOperations {
    * completes when the guest OS acknowledges it: libvirt's `removed` device event says when.
    */
   detachDevice(name: string, deviceXml: string, target: DeviceTarget): void;
+  /** Pause the guest's CPUs (virDomainSuspend); resume undoes it. */
+  suspend(name: string): void;
+  resume(name: string): void;
+  /** Cancel the domain's running job, a migration say (virDomainAbortJob). */
+  abortJob(name: string): void;
+  /** `virDomainState` (DomainState): running, paused, shut off, ... */
+  state(name: string): number;
 }
 
 /** Which definitions a device change is for: the running guest's, the persistent one, or both. */
@@ -91,7 +100,8 @@ export class Domains implements DomainOperations {
 
   xml(name: string, options: DomainXmlOptions = {}): string {
     const operation = `read the XML of domain ${name}`;
-    const flags = (options.inactive ? DomainXmlFlag.INACTIVE : 0) | (options.secure ? DomainXmlFlag.SECURE : 0);
+    const flags = (options.inactive ? DomainXmlFlag.INACTIVE : 0) | (options.secure ? DomainXmlFlag.SECURE : 0)
+      | (options.migratable ? DomainXmlFlag.MIGRATABLE : 0);
     return this.session.use(DOMAIN, name, operation,
       (d) => this.session.check(this.session.ffi.virDomainGetXMLDesc(d, flags), operation));
   }
@@ -122,6 +132,24 @@ export class Domains implements DomainOperations {
 
   detachDevice(name: string, deviceXml: string, target: DeviceTarget): void {
     this.act(name, `detach a device from ${targetWords(target)} domain ${name}`, (ffi, d) => ffi.virDomainDetachDeviceFlags(d, deviceXml, deviceFlags(target)));
+  }
+
+  suspend(name: string): void {
+    this.act(name, `suspend domain ${name}`, (ffi, d) => ffi.virDomainSuspend(d));
+  }
+
+  resume(name: string): void {
+    this.act(name, `resume domain ${name}`, (ffi, d) => ffi.virDomainResume(d));
+  }
+
+  abortJob(name: string): void {
+    this.act(name, `abort the job of domain ${name}`, (ffi, d) => ffi.virDomainAbortJob(d));
+  }
+
+  state(name: string): number {
+    const state: [number] = [0];
+    this.act(name, `read the state of domain ${name}`, (ffi, d) => ffi.virDomainGetState(d, state, [0], 0));
+    return state[0];
   }
 
   /** One call on the domain `name` that answers 0 or -1. */

@@ -28,6 +28,7 @@ export type ConnectPtr = bigint & { readonly __libvirt: 'virConnect' };
 export type DomainPtr = bigint & { readonly __libvirt: 'virDomain' };
 export type NetworkPtr = bigint & { readonly __libvirt: 'virNetwork' };
 export type NodeDevicePtr = bigint & { readonly __libvirt: 'virNodeDevice' };
+export type NWFilterPtr = bigint & { readonly __libvirt: 'virNWFilter' };
 /** A JS function registered as a C function pointer (koffi.register). */
 export type CallbackPtr = bigint & { readonly __libvirt: 'callback' };
 /** A malloc'ed C array of object pointers, as virConnectListAll* return them. */
@@ -84,6 +85,24 @@ export interface LibvirtFfi {
   virDomainFree(domain: DomainPtr): number;
   virDomainAttachDeviceFlags(domain: DomainPtr, xml: string, flags: number): number;
   virDomainDetachDeviceFlags(domain: DomainPtr, xml: string, flags: number): number;
+  virDomainSuspend(domain: DomainPtr): number;
+  virDomainResume(domain: DomainPtr): number;
+  virDomainAbortJob(domain: DomainPtr): number;
+  virDomainGetState(domain: DomainPtr, state: Out<number>, reason: Out<number>, flags: number): number;
+  /**
+   * virDomainMigrate2, run on a worker thread (koffi's async call): a migration takes seconds
+   * to minutes, and the caller keeps its event loop (a --timeout suspends the guest meanwhile).
+   * libvirt's thread-local error is the worker's: read it with virConnGetLastError(source conn).
+   */
+  virDomainMigrate2Async(domain: DomainPtr, dconn: ConnectPtr, dxml: string | null, flags: number, dname: string | null, uri: string | null, bandwidth: number): Promise<DomainPtr | null>;
+  /** The last error of a call on this connection from any thread (libvirt copies it there). */
+  virConnGetLastError(conn: ConnectPtr): RawError | null;
+  virConnResetLastError(conn: ConnectPtr): void;
+
+  // Network filters: virt-sriov's mark on a host (fleet/host-mark.ts)
+  virNWFilterLookupByName(conn: ConnectPtr, name: string): NWFilterPtr | null;
+  virNWFilterDefineXML(conn: ConnectPtr, xml: string): NWFilterPtr | null;
+  virNWFilterFree(filter: NWFilterPtr): number;
 
   // Events: libvirt's default event loop, run by the caller in slices (events.ts)
   virEventRegisterDefaultImpl(): number;
@@ -166,6 +185,17 @@ const PROTOTYPES: readonly string[] = [
   'int virDomainFree(virDomain *domain)',
   'int virDomainAttachDeviceFlags(virDomain *domain, const char *xml, unsigned int flags)',
   'int virDomainDetachDeviceFlags(virDomain *domain, const char *xml, unsigned int flags)',
+  'int virDomainSuspend(virDomain *domain)',
+  'int virDomainResume(virDomain *domain)',
+  'int virDomainAbortJob(virDomain *domain)',
+  'int virDomainGetState(virDomain *domain, _Out_ int *state, _Out_ int *reason, unsigned int flags)',
+  'virDomain *virDomainMigrate2(virDomain *domain, virConnect *dconn, const char *dxml, unsigned long flags, const char *dname, const char *uri, unsigned long bandwidth)',
+  'virError *virConnGetLastError(virConnect *conn)',
+  'void virConnResetLastError(virConnect *conn)',
+
+  'virNWFilter *virNWFilterLookupByName(virConnect *conn, const char *name)',
+  'virNWFilter *virNWFilterDefineXML(virConnect *conn, const char *xmlDesc)',
+  'int virNWFilterFree(virNWFilter *nwfilter)',
 
   'int virEventRegisterDefaultImpl(void)',
   'int virEventRunDefaultImpl(void)',
@@ -229,17 +259,21 @@ function bind(libraryPath: string): LibvirtFfi {
     }
   }
   const getLastError = fns.virGetLastError!;
+  const connGetLastError = fns.virConnGetLastError!;
+  const migrate2 = fns.virDomainMigrate2! as unknown as { async(...args: unknown[]): void };
+  const decodeError = (ptr: unknown) => (ptr === null ? null : (koffi().decode(ptr, types.virError) as RawError));
   // Without a handler, libvirt prints every error to stderr as well as returning it; the CLI
   // reports errors itself. The callback stays registered: libvirt keeps the pointer forever.
   fns.virSetErrorFunc!(null, types.silentErrorHandler);
   const register = (f: (...args: never[]) => unknown, proto: TypeObject) => koffi().register(f, koffi().pointer(proto)) as CallbackPtr;
   return {
-    ...(fns as unknown as Omit<LibvirtFfi, 'libraryPath' | 'virGetLastError' | 'readPointers' | 'free' | Callbacks>),
+    ...(fns as unknown as Omit<LibvirtFfi, 'libraryPath' | 'virGetLastError' | 'virConnGetLastError' | 'virDomainMigrate2Async' | 'readPointers' | 'free' | Callbacks>),
     libraryPath,
-    virGetLastError: () => {
-      const ptr = getLastError();
-      return ptr === null ? null : (koffi().decode(ptr, types.virError) as RawError);
-    },
+    virGetLastError: () => decodeError(getLastError()),
+    virConnGetLastError: (conn) => decodeError(connGetLastError(conn)),
+    virDomainMigrate2Async: (...args) => new Promise((resolve, reject) => {
+      migrate2.async(...args, (err: unknown, result: DomainPtr | null) => (err ? reject(err as Error) : resolve(result)));
+    }),
     readPointers: <P extends bigint>(array: ArrayPtr, count: number) => {
       // One element at a time: koffi().decode(ptr, type, count) declares an array type per
       // call, and koffi 3.3 keeps each one (some 18 bytes of C heap a call, never freed).
@@ -283,7 +317,7 @@ let types: Types | undefined;
 
 function declareTypes(): Types {
   if (types) return types;
-  for (const name of ['virConnect', 'virDomain', 'virNetwork', 'virNodeDevice']) named(name, () => koffi().opaque(name));
+  for (const name of ['virConnect', 'virDomain', 'virNetwork', 'virNodeDevice', 'virNWFilter']) named(name, () => koffi().opaque(name));
   // Copied into a JS string, then free()d: for every `char *` libvirt says the caller must free.
   named('virHeapString', () => koffi().disposable('virHeapString', 'str'));
   const virError = named('virError', () => koffi().struct('virError', {

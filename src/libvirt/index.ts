@@ -4,7 +4,11 @@
  */
 export {
   clientLibraryVersion,
+  hostMark,
+  HOST_MARK_FILTER,
+  migrateDomain,
   openLibvirt,
+  type MigrateOptions,
   withLibvirt,
   type DomainCapabilitiesQuery,
   type LibvirtConnection,
@@ -24,5 +28,5 @@ export {
   type SriovCapability,
 } from './node-device-xml.js';
 export { LibvirtError } from './error.js';
-export { ErrorCode, ErrorDomain, LifecycleEvent, type NodeDeviceCapability } from './constants.js';
+export { DomainState, ErrorCode, ErrorDomain, LifecycleEvent, MigrateFlag, type NodeDeviceCapability } from './constants.js';
 export { DEFAULT_LIBRARY } from './ffi.js';

@@ -55,3 +55,38 @@ describe('status -c qemu:///system -c test:///...', () => {
     expect(r.stdout).toContain('Only `virt-sriov status` run on the host itself shows');
   });
 });
+
+describe('migrate against the real daemon: the mark, and a preflight that changes nothing', () => {
+  test('--mark-host puts an inert network filter named virt-sriov on the host, once', async () => {
+    const first = await cli(['migrate', '--mark-host', '-c', 'qemu:///system']);
+    expect(first).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(first.stdout).toContain('now carries virt-sriov\'s mark (network filter virt-sriov)');
+    expect(await daemon().virshOk('nwfilter-list')).toMatch(/\bvirt-sriov\b/);
+    expect((await cli(['migrate', '--mark-host', '-c', 'qemu:///system'])).stdout).toContain('already carries');
+  });
+
+  test('refused at preflight (no virt-sriov there, and the guest not running): both named, nothing changed on either host', async () => {
+    const before = await daemon().virshOk('dumpxml', 'fleet-idle');
+    const r = await cli(['migrate', 'fleet-idle', B, '-c', 'qemu:///system', '--live']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('refused, nothing changed on either host');
+    expect(r.stderr).toContain('domain fleet-idle is not running on');
+    expect(r.stderr).toMatch(/\(test:\/\/\/[^)]*sriov-node-b\.xml\) shows no virt-sriov/);
+    expect(await daemon().virshOk('dumpxml', 'fleet-idle')).toBe(before);
+  });
+
+  test('a running guest to a host that already has it (itself): refused at preflight, the guest untouched', async () => {
+    await daemon().virshOk('start', 'fleet-idle');
+    try {
+      const before = await daemon().virshOk('dumpxml', 'fleet-idle');
+      const r = await cli(['migrate', 'fleet-idle', 'qemu:///system', '-c', 'qemu:///system', '--live', '--dry-run']);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain('(qemu:///system) already has a domain named fleet-idle');
+      expect(r.stderr).not.toContain('is not running');
+      expect(await daemon().virshOk('domstate', 'fleet-idle')).toContain('running');
+      expect(await daemon().virshOk('dumpxml', 'fleet-idle')).toBe(before);
+    } finally {
+      await daemon().virsh('destroy', 'fleet-idle');
+    }
+  }, 60_000);
+});

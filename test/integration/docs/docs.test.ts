@@ -69,7 +69,7 @@ done`;
 
   test('commands, options of a command, and the choices of --to and of on|off values', () => {
     const [commands, prefix, options, to, trust] = complete('virt-sriov ', 'virt-sriov de', 'virt-sriov detach --', 'virt-sriov convert --to ', 'virt-sriov attach vm --trust o');
-    expect(commands).toEqual(['convert', 'define', 'attach', 'detach', 'set', 'vfs', 'style', 'network', 'status', 'top', 'metrics', 'watch', 'logs', 'doctor', 'hook']);
+    expect(commands).toEqual(['convert', 'define', 'attach', 'detach', 'set', 'migrate', 'vfs', 'style', 'network', 'status', 'top', 'metrics', 'watch', 'logs', 'doctor', 'hook']);
     expect(prefix).toEqual(['define', 'detach']);
     expect(options).toEqual(expect.arrayContaining(['--mac', '--vf', '--config', '--dry-run', '--connect']));
     expect(options).not.toContain('--pf');
