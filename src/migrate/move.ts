@@ -106,7 +106,12 @@ export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[],
   }, o.timeoutS * 1000) : undefined;
   const started = Date.now();
   try {
-    await migrateDomain(source.conn, name, dest.conn, { flags: o.flags, destXml, migrateUri: o.migrateUri });
+    // libvirt's event loop turns meanwhile, as virsh's does: keepalives answered, the timer run
+    let done = false;
+    const moving = migrateDomain(source.conn, name, dest.conn, { flags: o.flags, destXml, migrateUri: o.migrateUri }).finally(() => (done = true));
+    moving.catch(() => undefined);
+    while (!done) await source.conn.events.run(1000, () => done);
+    await moving;
   } catch (e) {
     await rollback(e);
   } finally {
