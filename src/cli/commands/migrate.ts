@@ -100,7 +100,11 @@ async function migrate(ctx: CommandContext, domain: string | undefined, destUri:
       ctx.out(`nothing changed (--dry-run): migrate ${domain} from ${plan.source} to ${plan.dest}:\n${steps.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`);
       return;
     }
-    hostMark(src, true);
+    try {
+      hostMark(src, true); // a host that sends guests has virt-sriov: others may send them here
+    } catch (e) {
+      ctx.note(`could not mark ${src.uri} as a virt-sriov host (${(e as Error).message.split('\n')[0]}); migrating all the same`);
+    }
     const flags = (o.live ? MigrateFlag.LIVE : 0) | (o.persistent ? MigrateFlag.PERSIST_DEST : 0) | (o.undefinesource ? MigrateFlag.UNDEFINE_SOURCE : 0);
     const planned: PlannedNic[] = plan.moves.map((move) => ({ move, device: devices[nics.indexOf(move.nic)]! }));
     const owner = { name: domain, uuid: summary.uuid };
