@@ -26,6 +26,7 @@ export async function buildSupport() {
       ip: src('test/support/fake-ip-locked-cli.ts'),
       'ip-server': src('bench/lib/ip-server.ts'),
       xml: src('bench/lib/xml-bench.ts'),
+      watch: src('bench/lib/watch-bench.ts'),
     },
     outdir: BUILD, outExtension: { '.js': '.mjs' }, bundle: true, platform: 'node', format: 'esm', target: 'node18', logLevel: 'error',
     // execa and friends are ESM with a require() here and there
@@ -47,7 +48,7 @@ export async function buildSupport() {
   }
   return {
     xml: join(BUILD, 'xml.mjs'), xmlOnce: { light: join(BUILD, 'xml-once-light.cjs'), xmldom: join(BUILD, 'xml-once-xmldom.cjs') },
-    support: join(BUILD, 'support.mjs'), nodeIp: join(BUILD, 'ip.mjs'), ipServer: join(BUILD, 'ip-server.mjs'), fastIp, timed };
+    watch: join(BUILD, 'watch.mjs'), support: join(BUILD, 'support.mjs'), nodeIp: join(BUILD, 'ip.mjs'), ipServer: join(BUILD, 'ip-server.mjs'), fastIp, timed };
 }
 
 /** install.sh's `bake`: this node as interpreter, a marker line, the rest of the bundle, the config path written over the marker. */
