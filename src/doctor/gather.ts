@@ -143,15 +143,22 @@ async function readLibvirt(host: DoctorHost, uri: string): Promise<{ libvirt: Li
   }
 }
 
-/** The watcher's lock held or not (the kernel's list), its pid file, and what would run it. */
+/**
+ * The watcher's lock held or not (the kernel's list), its pid file, and what would run it. In a
+ * pid namespace other than the host's (a container), the kernel lists no lock whose taker
+ * (flock(1), gone once it took it) it can't name there: the pid file's process, a `watch`
+ * running now, says it instead.
+ */
 function readWatcher(host: DoctorHost): WatcherFacts {
   const lock = watchLockFile(host.stateDir);
+  const pid = readWatchPid(host.stateDir);
   let running = false;
   try {
     running = heldOn(parseProcLocks(readText(join(host.procRoot, 'locks')) ?? ''), statSync(lock));
   } catch {
     // no lock file: no watcher ever ran with this state dir
   }
+  if (!running && pid) running = (readText(join(host.procRoot, String(pid), 'cmdline')) ?? '').split('\0').includes('watch');
   const exists = (p: string) => {
     try {
       statSync(p);
@@ -161,7 +168,7 @@ function readWatcher(host: DoctorHost): WatcherFacts {
     }
   };
   return {
-    running, lockFile: lock, pid: readWatchPid(host.stateDir),
+    running, lockFile: lock, pid,
     systemd: exists(host.systemdRunDir),
     unit: host.unitDirs.map((d) => join(d, WATCH_UNIT)).find(exists) ?? null,
   };

@@ -225,6 +225,10 @@ describe('the watcher', () => {
     expect(c).toMatchObject({ status: 'ok', summary: expect.stringMatching(/^virt-sriov watch runs \(pid 4242\): it holds .*run\/virt-sriov\/\.watch\.lock$/) });
   });
 
+  test('in a pid namespace that lists no lock it can\'t name the taker of (a container): the pid file\'s process running `watch` says it runs', async () => {
+    expect(byId(await run({ ...healthy(), watcher: 'unlisted' }), 'watcher')).toMatchObject({ status: 'ok', summary: expect.stringMatching(/^virt-sriov watch runs \(pid 4242\)/) });
+  });
+
   test('a pid file without the lock held is a watcher that ended: said, with where to read why', async () => {
     const c = byId(await run({ ...healthy(), watcher: 'ended' }), 'watcher');
     expect(c.status).toBe('warn');

@@ -39,8 +39,11 @@ export interface FakeDoctorSpec {
   config: ConfigFacts;
   /** The defined domains libvirt lists (the probe's), each with its persistent XML and, running, its live one. */
   domains: { name: string; running: boolean; xml: string[] }[] | { error: string };
-  /** running: holds its lock (in /proc/locks) with its pid file; ended: a pid file, no lock; none: neither. */
-  watcher: 'running' | 'ended' | 'none';
+  /**
+   * running: holds its lock (in /proc/locks) with its pid file; unlisted: its pid file's process runs `virt-sriov watch` but
+   * the kernel lists no lock (a pid namespace that can't name the lock's taker); ended: a pid file, no lock; none: neither.
+   */
+  watcher: 'running' | 'unlisted' | 'ended' | 'none';
   /** /run/systemd/system exists. */
   systemd: boolean;
   /** virt-sriov-watch.service is in /usr/lib/systemd/system. */
@@ -202,6 +205,7 @@ export class FakeDoctorHost {
     if (spec.watcher !== 'none') {
       write(at('run/virt-sriov/.watch.lock'), '');
       write(at('run/virt-sriov/watch.pid'), '4242\n');
+      if (spec.watcher === 'unlisted') write(at('proc/4242/cmdline'), '/usr/bin/node\0/usr/bin/virt-sriov\0watch\0');
       if (spec.watcher === 'running') {
         const st = statSync(at('run/virt-sriov/.watch.lock'));
         const dev = (n: number) => n.toString(16).padStart(2, '0');
