@@ -12,7 +12,7 @@ import { InputError, OperationError } from '../errors.js';
 import { isInterfaceName } from '../model/interface-name.js';
 import { formatPciAddress } from '../model/pci-address.js';
 import { describeUnsupported, unsupportedSettings } from '../drivers/vf-support.js';
-import { networkSettings } from '../plan/guest-vf.js';
+import { changedAfter, networkSettings } from '../plan/guest-vf.js';
 import { describeVf, type VfRef, type VfSnapshot } from '../plan/vf-snapshot.js';
 import { holds, sameOwner, type Owner } from '../state/vf-record.js';
 import { networkOf } from '../xml/devices/interface-network.js';
@@ -93,7 +93,7 @@ export async function portCreated(env: HookEnv, data: HookData): Promise<HookOut
     if (!running) refuseNetworkDefaults(env, data.network.name, vf, now);
     env.state.put({
       ...vf, owner, style: 'network', network: data.network.name, original: running ? null : now,
-      guest: running ? now : {}, phase: running ? 'running' : 'claimed', updated: new Date().toISOString(),
+      guest: running ? now : {}, changed: changedAfter(null, []), phase: running ? 'running' : 'claimed', updated: new Date().toISOString(),
       ...(port.vlan ? { portVlan: port.vlan } : {}),
     });
     if (running) env.report.note(`${describeVf(vf)}: adopted for ${owner.name} as it is (a port of a running guest, with no record)`);

@@ -7,7 +7,9 @@ import { ZERO_MAC, ZERO_MAC_FALLBACK, type DriverProfile } from '../drivers/driv
 import { OperationError } from '../errors.js';
 import type { PfLink } from '../host/ip-link.js';
 import { isVfOpsFailed } from '../host/vf-port.js';
-import { describeVf, formatValue, mismatches, writeAll, type VfChange, type VfDesired, type VfRef } from '../plan/vf-snapshot.js';
+import { changedAfter } from '../plan/guest-vf.js';
+import { describeVf, formatValue, mismatches, writeAll, type SnapshotKey, type VfChange, type VfDesired, type VfRef } from '../plan/vf-snapshot.js';
+import type { VfRecord } from '../state/vf-record.js';
 import type { HookEnv } from './hook-env.js';
 import { readPfs, snapshotIn } from './vf-read.js';
 
@@ -66,8 +68,11 @@ export async function applyAndCheck(env: HookEnv, changes: readonly VfChange[], 
   }
 }
 
-/** Put back every setting `applied` touched, to what `before` (by PCI address) had, doing all that can be done. */
-export async function putBackTouched(env: HookEnv, applied: readonly VfChange[], before: ReadonlyMap<string, VfDesired>): Promise<void> {
+/**
+ * Put back every setting `applied` touched, to what `before` (by PCI address) had, doing all that
+ * can be done. Returns what could not be put back.
+ */
+export async function putBackTouched(env: HookEnv, applied: readonly VfChange[], before: ReadonlyMap<string, VfDesired>): Promise<VfChange[]> {
   const undo = [...new Map(applied.map((c) => [c.vf.pci, c.vf])).values()].flatMap((vf) => {
     const keys = new Set(applied.filter((c) => c.vf.pci === vf.pci).flatMap((c) => c.keys));
     const previous = before.get(vf.pci)!;
@@ -75,6 +80,7 @@ export async function putBackTouched(env: HookEnv, applied: readonly VfChange[],
   });
   const failed = await applyAllYouCan(env, undo);
   for (const f of failed) env.report.note(`could not put back ${f.change.keys.join('/')} on ${describeVf(f.change.vf)}: ${f.why}`);
+  return failed.map((f) => f.change);
 }
 
 /**
@@ -103,4 +109,31 @@ export async function applyAllYouCan(env: HookEnv, changes: readonly VfChange[])
     }
   }
   return failed;
+}
+
+/**
+ * The keys `vf`'s record says were changed once `changes` are written (plan/guest-vf.ts
+ * changedAfter), recorded before they are: a call killed half way leaves them for release to
+ * put back. A record without the list (an older one) is left as it is; no record: nothing kept.
+ */
+export function recordChanging(env: HookEnv, vf: VfRef, record: VfRecord | null, changes: readonly VfChange[]): SnapshotKey[] | undefined {
+  const changed = changedAfter(record, changes.filter((c) => c.vf.pci === vf.pci).flatMap((c) => c.keys));
+  if (record?.changed && changed && changed.length > record.changed.length) env.state.put({ ...record, changed, updated: new Date().toISOString() });
+  return changed;
+}
+
+/**
+ * A call that failed after recordChanging: put back what it touched (putBackTouched), then each
+ * record as it was before the call, with the keys the call did change and could not put back
+ * (release restores them). A change the driver refused never took: it is not one of them.
+ */
+export async function undoCall(env: HookEnv, changes: readonly VfChange[], before: ReadonlyMap<string, VfDesired>, records: readonly (VfRecord | null)[], error: unknown): Promise<void> {
+  const stuck = await putBackTouched(env, changes, before);
+  const took = isVfOpsFailed(error) && error.failedAt !== null ? changes.slice(0, error.failedAt) : changes;
+  const keysOf = (list: readonly VfChange[], pci: string) => list.filter((c) => c.vf.pci === pci).flatMap((c) => c.keys);
+  for (const r of records) {
+    if (!r) continue;
+    const left = keysOf(stuck, r.pci).filter((k) => keysOf(took, r.pci).includes(k));
+    env.state.put(left.length && r.changed ? { ...r, changed: changedAfter(r, left), updated: new Date().toISOString() } : r);
+  }
 }

@@ -14,7 +14,7 @@
  */
 import { OperationError } from '../errors.js';
 import type { VfSettings } from '../model/vf-settings.js';
-import { guestDesired } from '../plan/guest-vf.js';
+import { changedAfter, guestDesired } from '../plan/guest-vf.js';
 import { describeVf, desiredFromSettings, planChanges, provenBy, type VfChange, type VfDesired, type VfRef } from '../plan/vf-snapshot.js';
 import { holds, sameOwner, type Owner, type VfRecord } from '../state/vf-record.js';
 import type { Style } from '../xml/devices/device-fields.js';
@@ -23,7 +23,7 @@ import { refuseUnsupported } from '../hooks/qemu/prepare.js';
 import { putBackVfs } from '../hooks/qemu/stop.js';
 import { pfDriver } from '../hooks/vf-locate.js';
 import { readPfs, snapshotIn } from '../hooks/vf-read.js';
-import { applyAndCheck, putBackTouched } from '../hooks/vf-write.js';
+import { applyAndCheck, putBackTouched, recordChanging, undoCall } from '../hooks/vf-write.js';
 
 export interface LiveVf {
   readonly owner: Owner;
@@ -56,7 +56,8 @@ export async function readyVf(env: HookEnv, t: LiveVf): Promise<VfRecord> {
       throw e;
     }
     const record: VfRecord = {
-      ...t.vf, owner: t.owner, style: t.style, network: t.network, original: now, guest: desired, phase: 'claimed', updated: new Date().toISOString(),
+      ...t.vf, owner: t.owner, style: t.style, network: t.network, original: now, guest: desired,
+      changed: changedAfter(null, changes.flatMap((c) => c.keys)), phase: 'claimed', updated: new Date().toISOString(),
     };
     env.state.put(record);
     return record;
@@ -68,11 +69,12 @@ export async function settleVf(env: HookEnv, record: VfRecord): Promise<VfRecord
     const { profile } = pfDriver(env, record.pf);
     const now = snapshotIn(await readPfs(env, [record.pf]), record);
     const changes = planChanges(record, provenBy(now, profile), record.guest);
+    const changed = recordChanging(env, record, record, changes);
     if (changes.length) {
       env.report.note(`${describeVf(record)}: libvirt left ${changes.map((c) => `${c.keys.join('/')} ${c.from}`).join(', ')}; put right`);
       await applyAndCheck(env, changes, [{ vf: record, desired: record.guest, profile }]);
     }
-    const running: VfRecord = { ...record, phase: 'running', updated: new Date().toISOString() };
+    const running: VfRecord = { ...record, changed, phase: 'running', updated: new Date().toISOString() };
     env.state.put(running);
     return running;
   });
@@ -121,17 +123,18 @@ export async function changeVf(env: HookEnv, owner: Owner, label: string, vf: Vf
     const { profile } = pfDriver(env, vf.pf);
     const wanted: VfDesired = untag ? { ...desiredFromSettings(asked), vlan: null } : desiredFromSettings(asked);
     const changes = planChanges(vf, provenBy(now, profile), wanted);
+    const mine = held && sameOwner(held.owner, owner) ? held : null;
+    const changed = recordChanging(env, vf, mine, changes);
     try {
       await applyAndCheck(env, changes, [{ vf, desired: wanted, profile }]);
     } catch (e) {
-      await putBackTouched(env, changes, new Map([[vf.pci, now]]));
+      await undoCall(env, changes, new Map([[vf.pci, now]]), [mine], e);
       throw e;
     }
-    const mine = held && sameOwner(held.owner, owner) ? held : null;
     if (!mine) env.report.note(`${describeVf(vf)}: adopted for ${owner.name} (no record of it: release will leave a clean VF)`);
     env.state.put({
       ...vf, owner, style: mine?.style ?? null, network: mine?.network ?? null, original: mine?.original ?? null,
-      guest: { ...(mine?.guest ?? now), ...wanted }, phase: 'running', updated: new Date().toISOString(),
+      guest: { ...(mine?.guest ?? now), ...wanted }, changed, phase: 'running', updated: new Date().toISOString(),
     });
     return changes;
   });

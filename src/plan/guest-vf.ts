@@ -31,21 +31,69 @@ export function networkSettings(d: VfDefaults): VfSettings {
 
 export type ReleasePolicy = 'restore' | 'reset';
 
-/** The keys a guest's VF was given: what start set, and the MAC and VLAN libvirt sets itself. */
-export function changedKeys(guest: VfDesired): SnapshotKey[] {
-  return SNAPSHOT_KEYS.filter((k) => k === 'mac' || k === 'vlan' || guest[k] !== undefined);
+/** The keys libvirt itself may set on a guest's VF (from the XML, the network, its portgroup): always counted as changed. */
+export const LIBVIRT_KEYS: readonly SnapshotKey[] = ['mac', 'vlan'];
+
+/**
+ * What a VF's record says was changed for its guest, once `applied` has been written too (in
+ * snapshot order, with LIBVIRT_KEYS). `record` null: a new record. A record kept before the
+ * list was (no `changed`) stays without it: all its saved keys count (keysToRestore).
+ */
+export function changedAfter(record: { readonly changed?: readonly SnapshotKey[] } | null, applied: Iterable<SnapshotKey>): SnapshotKey[] | undefined {
+  if (record && record.changed === undefined) return undefined;
+  const keys = new Set<SnapshotKey>([...LIBVIRT_KEYS, ...(record?.changed ?? []), ...applied]);
+  return SNAPSHOT_KEYS.filter((k) => keys.has(k));
+}
+
+/** What release knows of a guest's VF: what it was before, what the guest was given, and what was changed. */
+export interface GuestVfHistory {
+  /** null: never seen before the guest (adopted at reconnect). */
+  readonly original: VfSnapshot | null;
+  readonly guest: VfDesired;
+  /** Absent in a record from before it was kept. */
+  readonly changed?: readonly SnapshotKey[];
 }
 
 /**
- * What a VF goes back to when its guest is gone. `restore` puts back, on exactly the keys the
- * guest changed, what the VF had before (as sriov-cni does), then scrubs: nothing of the guest's
- * may stay (isolationScrub). `reset`, or an original never seen (a VF adopted at reconnect),
- * leaves a clean VF, on the fields this VF reports and its driver can set.
+ * The keys release puts back: those the record says were changed. A record from before the list
+ * was kept counts every key it saved as changed: each the VF reported and its driver can set,
+ * and each the guest was given.
  */
-export function releaseDesired(original: VfSnapshot | null, guest: VfDesired, policy: ReleasePolicy, current: VfSnapshot, profile: DriverProfile | null): VfDesired {
-  if (policy === 'reset' || !original) return cleanVf(current, profile);
-  const restored = Object.fromEntries(changedKeys(guest).map((k) => [k, original[k]])) as VfDesired;
-  return writableMac(isolationScrub(restored, original, guest), current, profile);
+export function keysToRestore(history: GuestVfHistory, original: VfSnapshot, profile: DriverProfile | null): SnapshotKey[] {
+  if (history.changed) return SNAPSHOT_KEYS.filter((k) => history.changed!.includes(k));
+  return SNAPSHOT_KEYS.filter((k) => LIBVIRT_KEYS.includes(k) || history.guest[k] !== undefined
+    || (original[k] !== null && canSet(profile, k) && !profile?.fixedReports.includes(k)));
+}
+
+/** What a VF goes back to when its guest is gone, in two named steps. */
+export interface ReleasePlan {
+  /** Each changed key back to what it was before the guest (a clean VF where that is unknown, or under `reset`). */
+  readonly restore: VfDesired;
+  /** The isolation scrub, after the restore and over it: what of the guest's the restore would leave. */
+  readonly scrub: VfDesired;
+}
+
+/**
+ * `restore` puts back, on exactly the keys the record says were changed, what the VF had before
+ * (as sriov-cni does), then scrubs: nothing of the guest's may stay (isolationScrub). `reset`,
+ * or an original never seen (a VF adopted at reconnect), leaves a clean VF, on the fields this
+ * VF reports and its driver can set.
+ */
+export function releasePlan(history: GuestVfHistory, policy: ReleasePolicy, current: VfSnapshot, profile: DriverProfile | null): ReleasePlan {
+  const { original } = history;
+  if (policy === 'reset' || !original) return { restore: cleanVf(current, profile), scrub: {} };
+  const restore = Object.fromEntries(keysToRestore(history, original, profile).map((k) => [k, original[k]])) as VfDesired;
+  return { restore, scrub: isolationScrub({ ...current, ...restore }, history.guest) };
+}
+
+/** The VF after both steps of a release plan, with a MAC its driver takes. */
+export function releaseTarget({ restore, scrub }: ReleasePlan, current: VfSnapshot, profile: DriverProfile | null): VfDesired {
+  return writableMac({ ...restore, ...scrub }, current, profile);
+}
+
+/** What a VF goes back to when its guest is gone: releasePlan's two steps as one target. */
+export function releaseDesired(history: GuestVfHistory, policy: ReleasePolicy, current: VfSnapshot, profile: DriverProfile | null): VfDesired {
+  return releaseTarget(releasePlan(history, policy, current, profile), current, profile);
 }
 
 /**
@@ -60,16 +108,18 @@ export function writableMac(target: VfDesired, current: VfSnapshot, profile: Dri
 }
 
 /**
- * The step after a restore: a VF that had the guest's VLAN, trust or MAC before the guest (a
- * guest started on a VF prepared by hand) must still not keep them for the next one.
+ * The isolation scrub, the step after a restore, on the VF as the restore leaves it
+ * (`restored`: the restored keys, the rest as the VF is now): whatever of the guest's VLAN, trust
+ * or MAC it would keep (it had them before the guest, a guest started on a VF prepared by hand;
+ * or something no hook recorded put them there) goes. Only the keys it takes away: no VLAN,
+ * trust off, no MAC.
  */
-export function isolationScrub(target: VfDesired, original: VfSnapshot, guest: VfDesired): VfDesired {
-  const same = <K extends keyof VfSnapshot>(k: K) => JSON.stringify(original[k]) === JSON.stringify(guest[k]);
+export function isolationScrub(restored: VfDesired, guest: VfDesired): VfDesired {
+  const same = (k: 'vlan' | 'mac') => JSON.stringify(restored[k]) === JSON.stringify(guest[k]);
   return {
-    ...target,
-    vlan: original.vlan && guest.vlan && same('vlan') ? null : original.vlan,
-    ...(target.trust !== undefined ? { trust: original.trust && guest.trust ? false : original.trust } : {}),
-    mac: guest.mac !== undefined && same('mac') ? ZERO_MAC : original.mac,
+    ...(restored.vlan && guest.vlan && same('vlan') ? { vlan: null } : {}),
+    ...(restored.trust && guest.trust ? { trust: false } : {}),
+    ...(guest.mac !== undefined && same('mac') ? { mac: ZERO_MAC } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
  * own per-VF state in /run/libvirt/hostdevmgr): who holds it, what it was before, and what the
  * guest asked for, so `release` can put it back and make sure nothing of the guest's stays.
  */
-import type { VfDesired, VfRef, VfSnapshot } from '../plan/vf-snapshot.js';
+import type { SnapshotKey, VfDesired, VfRef, VfSnapshot } from '../plan/vf-snapshot.js';
 import type { Vlan } from '../model/vf-settings.js';
 import type { Style } from '../xml/devices/device-fields.js';
 
@@ -26,6 +26,13 @@ export interface VfRecord extends VfRef {
   readonly original: VfSnapshot | null;
   /** What the guest's VF is set to while it runs. */
   readonly guest: VfDesired;
+  /**
+   * The keys changed on the VF for this guest: what a hook, `set --live` or the watcher wrote
+   * (recorded before it is written), and the MAC and VLAN libvirt sets itself. Release restores
+   * exactly these, then scrubs (plan/guest-vf.ts releasePlan). Absent in a record written before
+   * it was kept: every saved key then counts as changed.
+   */
+  readonly changed?: readonly SnapshotKey[];
   /**
    * claimed: prepare or port-created took it; running: start set it up; stopped: put back at
    * `stopped`, kept until `release` so it can check once more, but free for another guest.

@@ -6,14 +6,14 @@
  */
 import { pfDriver, resolveVf } from '../hooks/vf-locate.js';
 import { readPfs, snapshotIn } from '../hooks/vf-read.js';
-import { applyAndCheck } from '../hooks/vf-write.js';
+import { applyAndCheck, recordChanging } from '../hooks/vf-write.js';
 import { devicesOf, checkOwnVfs } from '../hooks/qemu/domain-devices.js';
 import { refuseUnsupported } from '../hooks/qemu/prepare.js';
 import { putBackVfs } from '../hooks/qemu/stop.js';
 import type { HookEnv } from '../hooks/hook-env.js';
 import type { PfLink } from '../host/ip-link.js';
 import { formatPciAddress } from '../model/pci-address.js';
-import { guestDesired } from '../plan/guest-vf.js';
+import { changedAfter, guestDesired } from '../plan/guest-vf.js';
 import { describeVf, planChanges, provenBy, type VfChange } from '../plan/vf-snapshot.js';
 import type { VfRecord } from '../state/vf-record.js';
 import type { DomainXml } from '../xml/domain.js';
@@ -104,12 +104,12 @@ async function plugged(env: HookEnv, { owner, device }: Extract<WatchAction, { k
   refuseUnsupported(env, owner.name, { device, vf }, now);
   const { profile } = pfDriver(env, vf.pf);
   const desired = guestDesired(device.settings, now, profile);
+  const changes = planChanges(vf, provenBy(now, profile), desired);
   // recorded first: a watcher killed while the settings go on finds the VF held at its next start, and checks it
   env.state.put({
     ...vf, owner, style: device.style, network: null, original: device.style === 'hostdev' ? now : null,
-    guest: desired, phase: 'running', updated: new Date().toISOString(),
+    guest: desired, changed: changedAfter(null, changes.flatMap((c) => c.keys)), phase: 'running', updated: new Date().toISOString(),
   });
-  const changes = planChanges(vf, provenBy(now, profile), desired);
   env.report.note(`${device.label}: hot-plugged into ${owner.name} without virt-sriov; ${changes.length ? 'its settings put on' : 'it already had its settings'}`);
   await applyAndCheck(env, changes, [{ vf, desired, profile }]);
   return 'plugged';
@@ -124,6 +124,7 @@ async function repairDrift(env: HookEnv, record: VfRecord, links: Map<string, Pf
   env.report.vfs.add(describeVf(record));
   const changes: VfChange[] = planChanges(record, provenBy(now, profile), Object.fromEntries(drift.map((d) => [d.setting, record.guest[d.setting]])));
   env.report.note(`${describeVf(record)} of ${record.owner.name} had drifted (${describeDrift(drift)}): repaired`);
+  recordChanging(env, record, record, changes);
   await applyAndCheck(env, changes, [{ vf: record, desired: record.guest, profile }]);
   // only once the settings are back and read back so: a repair that failed is the call's failure
   env.report.repaired.push({ pf: record.pf, vf: record.index, pci: record.pci, settings: drift.map((d) => d.setting) });

@@ -7,7 +7,7 @@ import { configFileOf } from '../../config/config-path.js';
 import { OperationError } from '../../errors.js';
 import { pfMakingVf } from '../../host/host-model.js';
 import { formatPciAddress } from '../../model/pci-address.js';
-import { guestDesired } from '../../plan/guest-vf.js';
+import { changedAfter, guestDesired } from '../../plan/guest-vf.js';
 import { describeUnsupported, unsupportedSettings } from '../../drivers/vf-support.js';
 import { describeVf, type VfRef, type VfSnapshot } from '../../plan/vf-snapshot.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
@@ -37,7 +37,8 @@ export async function prepare(env: HookEnv, domain: DomainXml): Promise<HookOutc
       const original = own[i]?.original ?? now[i]!;
       env.state.put({
         ...vf, owner, style: device.style, network: null, original,
-        guest: guestDesired(device.settings, now[i]!, pfDriver(env, vf.pf).profile), phase: 'claimed', updated: new Date().toISOString(),
+        guest: guestDesired(device.settings, now[i]!, pfDriver(env, vf.pf).profile), changed: changedAfter(own[i] ?? null, []),
+        phase: 'claimed', updated: new Date().toISOString(),
       });
       env.report.vfs.add(describeVf(vf));
     }

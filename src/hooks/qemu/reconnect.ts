@@ -5,6 +5,7 @@
  * guest stops). Never fails: libvirt kills the guest if it does.
  */
 import { formatPciAddress } from '../../model/pci-address.js';
+import { changedAfter } from '../../plan/guest-vf.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
 import { sameOwner, type Owner } from '../../state/vf-record.js';
 import type { DomainXml } from '../../xml/domain.js';
@@ -53,7 +54,7 @@ export async function reconnect(env: HookEnv, domain: DomainXml): Promise<HookOu
       try {
         const now = snapshotIn(links, vf);
         // never seen before the guest: release will leave a clean VF rather than guess
-        env.state.put({ ...vf, owner, style: device.style, network: null, original: null, guest: now, phase: 'running', updated: new Date().toISOString() });
+        env.state.put({ ...vf, owner, style: device.style, network: null, original: null, guest: now, changed: changedAfter(null, []), phase: 'running', updated: new Date().toISOString() });
         env.report.note(`${describeVf(vf)}: adopted for ${domain.name} as it is`);
       } catch (e) {
         problems.push(`${describeVf(vf)}: not adopted: ${(e as Error).message}`);

@@ -8,13 +8,13 @@ import { isVirtSriovError, OperationError } from '../../errors.js';
 import { isVfOpsFailed } from '../../host/vf-port.js';
 import type { VfSettings } from '../../model/vf-settings.js';
 import { guestDesired, networkSettings } from '../../plan/guest-vf.js';
-import { describeVf, planChanges, provenBy, type VfChange, type VfDesired, type VfRef, type VfSnapshot } from '../../plan/vf-snapshot.js';
+import { describeVf, planChanges, provenBy, type SnapshotKey, type VfChange, type VfDesired, type VfRef, type VfSnapshot } from '../../plan/vf-snapshot.js';
 import type { VfRecord } from '../../state/vf-record.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
 import { pfDriver } from '../vf-locate.js';
 import { readPfs, snapshotIn } from '../vf-read.js';
-import { applyAndCheck, putBackTouched } from '../vf-write.js';
+import { applyAndCheck, recordChanging, undoCall } from '../vf-write.js';
 import { domainVfs, ownRecord } from './domain-devices.js';
 
 interface Target {
@@ -41,6 +41,7 @@ export async function start(env: HookEnv, domain: DomainXml): Promise<HookOutcom
     let current = new Map<string, VfSnapshot>();
     let targets: Target[] = [];
     let changes: VfChange[] = [];
+    let changed = new Map<string, SnapshotKey[] | undefined>();
     try {
       const links = await readPfs(env, owned.map((t) => t.vf.pf));
       current = new Map(owned.map((t) => [t.vf.pci, snapshotIn(links, t.vf)]));
@@ -48,16 +49,18 @@ export async function start(env: HookEnv, domain: DomainXml): Promise<HookOutcom
         ...t, desired: guestDesired(withNetworkDefaults(env, t.record, t.device.settings), current.get(t.vf.pci)!, profiles.get(t.vf.pci)!),
       }));
       changes = targets.flatMap((t) => planChanges(t.vf, provenBy(current.get(t.vf.pci)!, profiles.get(t.vf.pci)!), t.desired));
+      // which keys each VF's record says were changed, kept before they are written
+      changed = new Map(targets.map((t) => [t.vf.pci, recordChanging(env, t.vf, t.record, changes)]));
       await applyAndCheck(env, changes, targets.map((t) => ({ vf: t.vf, desired: t.desired, profile: profiles.get(t.vf.pci)! })));
     } catch (e) {
-      await putBackTouched(env, changes, current);
+      await undoCall(env, changes, current, owned.map((t) => t.record), e);
       throw startRefused(domain, e, changes);
     }
 
     for (const t of targets) {
       env.state.put({
         ...t.vf, owner, style: t.record?.style ?? t.device.style, network: t.record?.network ?? null,
-        original: t.record?.original ?? current.get(t.vf.pci)!, guest: t.desired, phase: 'running', updated: new Date().toISOString(),
+        original: t.record?.original ?? current.get(t.vf.pci)!, guest: t.desired, changed: changed.get(t.vf.pci), phase: 'running', updated: new Date().toISOString(),
         ...(t.record?.portVlan ? { portVlan: t.record.portVlan } : {}),
       });
     }

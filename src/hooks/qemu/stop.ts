@@ -7,7 +7,7 @@
  */
 import { OperationError } from '../../errors.js';
 import { parsePciAddress } from '../../model/pci-address.js';
-import { cleanVf, releaseDesired } from '../../plan/guest-vf.js';
+import { cleanVf, releasePlan, releaseTarget } from '../../plan/guest-vf.js';
 import { describeVf, planChanges, provenBy } from '../../plan/vf-snapshot.js';
 import { sameOwner, type Owner, type VfRecord } from '../../state/vf-record.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
@@ -110,11 +110,21 @@ async function resetUnreadable(env: HookEnv): Promise<void> {
   }
 }
 
+/**
+ * The changes that release a VF, in one plan: its changed keys restored, then the isolation
+ * scrub (plan/guest-vf.ts releasePlan). What the scrub takes away beyond the restore is noted.
+ */
 function restoreChanges(env: HookEnv, r: VfRecord, links: Awaited<ReturnType<typeof readPfs>>) {
   try {
     const now = snapshotIn(links, r);
     const { profile } = pfDriver(env, r.pf);
-    return planChanges(r, provenBy(now, profile), releaseDesired(r.original, r.guest, env.config.releasePolicy, now, profile));
+    const plan = releasePlan(r, env.config.releasePolicy, now, profile);
+    const changes = planChanges(r, provenBy(now, profile), releaseTarget(plan, now, profile));
+    const scrubbed = changes.filter((c) => c.keys.some((k) => plan.scrub[k] !== undefined));
+    if (scrubbed.length) {
+      env.report.note(`${describeVf(r)}: isolation scrub: ${scrubbed.map((c) => `${c.keys.join('/')} ${c.to}`).join(', ')} (nothing of ${r.owner.name}'s stays)`);
+    }
+    return changes;
   } catch (e) {
     env.report.note(`${describeVf(r)}: ${(e as Error).message}`);
     return [];

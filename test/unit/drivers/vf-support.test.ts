@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { profileOf } from '../../../src/drivers/driver-profiles.js';
 import { unsupportedSettings } from '../../../src/drivers/vf-support.js';
-import { cleanVf, guestDesired, releaseDesired } from '../../../src/plan/guest-vf.js';
+import { cleanVf, guestDesired, releaseDesired, releasePlan } from '../../../src/plan/guest-vf.js';
 import type { VfSnapshot } from '../../../src/plan/vf-snapshot.js';
 
 /** A VF as `ip -j link` shows it on a driver that fills no optional field. */
@@ -47,6 +47,28 @@ describe('defaults and clean VFs only where the driver reports and sets the fiel
     const guest = { vlan: { id: 7 }, trust: true, mac: '52:54:00:00:00:09' };
     const now: VfSnapshot = { ...original, trust: true, linkState: 'enable' };
     // linkState drifted on its own: the guest never changed it, so restore leaves it alone
-    expect(releaseDesired(original, guest, 'restore', now, profileOf('i40e'))).toEqual({ mac: '00:00:00:00:00:00', vlan: null, trust: false });
+    expect(releaseDesired({ original, guest, changed: ['mac', 'vlan', 'trust'] }, 'restore', now, profileOf('i40e'))).toEqual({ mac: '00:00:00:00:00:00', vlan: null, trust: false });
+  });
+
+  test('the two steps: restore exactly the changed keys, then the isolation scrub over them', () => {
+    const original: VfSnapshot = { ...FULL, mac: '52:54:00:00:00:09', vlan: { id: 7 }, trust: true, maxTxRate: 300 };
+    const guest = { vlan: { id: 7 }, trust: true, mac: '52:54:00:00:00:01', maxTxRate: 100 };
+    const now: VfSnapshot = { ...original, mac: guest.mac, maxTxRate: 100 };
+    expect(releasePlan({ original, guest, changed: ['mac', 'vlan', 'maxTxRate'] }, 'restore', now, profileOf('ice'))).toEqual({
+      restore: { mac: '52:54:00:00:00:09', vlan: { id: 7 }, maxTxRate: 300 },
+      // the VF had the guest's VLAN and trust before the guest: neither stays for the next one
+      scrub: { vlan: null, trust: false },
+    });
+  });
+
+  test('a record from before the changed keys were kept: every saved key the driver can set is restored', () => {
+    const original: VfSnapshot = { ...FULL, mac: '52:54:00:00:00:09', maxTxRate: 300, linkState: 'disable' };
+    const guest = { vlan: { id: 7 }, trust: true, mac: '52:54:00:00:00:01' };
+    const now: VfSnapshot = { ...original, mac: guest.mac, vlan: guest.vlan, trust: true, linkState: 'enable' };
+    expect(releaseDesired({ original, guest }, 'restore', now, profileOf('i40e'))).toEqual({
+      mac: '52:54:00:00:00:09', vlan: null, spoofchk: true, trust: false, linkState: 'disable', maxTxRate: 300,
+    });
+    // bnx2x reports spoofchk and the rate as constants and sets no rate: none of those written back
+    expect(releaseDesired({ original, guest: {} }, 'restore', now, profileOf('bnx2x'))).toEqual({ mac: '52:54:00:00:00:09', vlan: null, linkState: 'disable' });
   });
 });
