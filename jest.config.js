@@ -6,12 +6,14 @@ const common = {
   transform: { '^.+\\.ts$': tsJest },
   testEnvironment: 'node',
 };
+// suites that run the hooks and the CLI as processes: a timeout for a loaded machine
+const processTests = { setupFilesAfterEnv: ['<rootDir>/test/support/process-test-timeout.ts'] };
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], ...processTests },
     {
-      ...common, displayName: 'hardening', testMatch: ['<rootDir>/test/hardening/**/*.test.ts'],
+      ...common, displayName: 'hardening', testMatch: ['<rootDir>/test/hardening/**/*.test.ts'], ...processTests,
       // figures of this run, printed as a table at its end (docs/reliability.md)
       globalSetup: '<rootDir>/test/support/hardening-setup.mjs', globalTeardown: '<rootDir>/test/support/hardening-summary.mjs',
     },
