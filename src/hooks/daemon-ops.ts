@@ -9,7 +9,7 @@ import { planChanges, type VfRef } from '../plan/vf-snapshot.js';
 import { DomainXml } from '../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from './hook-env.js';
 import { ensurePfUp, ensureVfCount, vfsInUse } from './pf-setup.js';
-import { pfDriver, resolveVf } from './vf-locate.js';
+import { pfDriver, resolveVf } from '../host/vf-locate.js';
 import { readPfs, snapshotIn } from './vf-read.js';
 import { applyChanges } from './vf-write.js';
 

@@ -21,7 +21,7 @@ import type { HookData } from '../xml/network.js';
 import { OK, IGNORED, type HookEnv, type HookOutcome } from './hook-env.js';
 import { putBackVfs } from './qemu/stop.js';
 import { ensurePfUp, ensureVfCount } from './pf-setup.js';
-import { pfDriver, resolveVf } from './vf-locate.js';
+import { pfDriver, resolveVf } from '../host/vf-locate.js';
 import { readPfs, snapshotIn } from './vf-read.js';
 
 export async function networkStart(env: HookEnv, data: HookData): Promise<HookOutcome> {

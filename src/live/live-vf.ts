@@ -21,7 +21,7 @@ import type { Style } from '../xml/devices/device-fields.js';
 import type { HookEnv } from '../hooks/hook-env.js';
 import { refuseUnsupported } from '../hooks/qemu/prepare.js';
 import { putBackVfs } from '../hooks/qemu/stop.js';
-import { pfDriver } from '../hooks/vf-locate.js';
+import { pfDriver } from '../host/vf-locate.js';
 import { readPfs, snapshotIn } from '../hooks/vf-read.js';
 import { applyAndCheck, putBackTouched, recordChanging, undoCall } from '../hooks/vf-write.js';
 

@@ -17,7 +17,7 @@ import { releaseVf, readyVf, settleVf, undoVf } from '../live/live-vf.js';
 import { unplugAndWait } from '../live/unplug.js';
 import { DomainState, migrateDomain, type LibvirtConnection } from '../libvirt/index.js';
 import { formatPciAddress, parsePciAddress, pciAddressAttributes } from '../model/pci-address.js';
-import { resolveVf } from '../hooks/vf-locate.js';
+import { resolveVf } from '../host/vf-locate.js';
 import type { HookEnv } from '../hooks/hook-env.js';
 import type { Owner } from '../state/vf-record.js';
 import { child, childElements } from '../xml/dom.js';

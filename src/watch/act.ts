@@ -4,7 +4,7 @@
  * libvirt. A VF hot-plugged behind virt-sriov's back is recorded before its settings go on, so a
  * watcher killed half way finds it at its next start and finishes it as drift.
  */
-import { pfDriver, resolveVf } from '../hooks/vf-locate.js';
+import { pfDriver, resolveVf } from '../host/vf-locate.js';
 import { readPfs, snapshotIn } from '../hooks/vf-read.js';
 import { applyAndCheck, recordChanging } from '../hooks/vf-write.js';
 import { devicesOf, checkOwnVfs } from '../hooks/qemu/domain-devices.js';

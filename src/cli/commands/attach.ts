@@ -21,7 +21,7 @@ import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../prev
 import { changeTarget, domainChange, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
 import { withLiveEnv } from '../live-change.js';
 import { readyVf, settleVf, undoVf } from '../../live/live-vf.js';
-import { resolveVf } from '../../hooks/vf-locate.js';
+import { resolveVf } from '../../host/vf-locate.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
 import type { Owner } from '../../state/vf-record.js';
 import type { VfSettings } from '../../model/vf-settings.js';

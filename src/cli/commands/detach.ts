@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { OperationError, UsageError } from '../../errors.js';
-import { resolveVf } from '../../hooks/vf-locate.js';
+import { resolveVf } from '../../host/vf-locate.js';
 import { releaseVf } from '../../live/live-vf.js';
 import { unplugAndWait } from '../../live/unplug.js';
 import { normalizeMac } from '../../model/mac.js';

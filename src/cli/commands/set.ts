@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import { buildElement, metadataKey, placeSettings } from '../../convert/convert.js';
 import { OperationError, UsageError } from '../../errors.js';
-import { resolveVf } from '../../hooks/vf-locate.js';
+import { resolveVf } from '../../host/vf-locate.js';
 import { changeVf } from '../../live/live-vf.js';
 import { normalizeMac } from '../../model/mac.js';
 import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';
@@ -18,7 +18,7 @@ import { sameOwner, type Owner } from '../../state/vf-record.js';
 import { stateStore } from '../../state/state-store.js';
 import { replaceElement } from '../../xml/edit.js';
 import type { SriovDevice } from '../../xml/domain.js';
-import { withContext, type CommandContext } from '../command-context.js';
+import type { CommandContext } from '../command-context.js';
 import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 import { connectedSupport, connectedVersions } from '../libvirt-host.js';
@@ -26,7 +26,7 @@ import { withLiveEnv } from '../live-change.js';
 import { findNic } from '../nic-pick.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 import { vfSettingsFrom, withVfOptions, type VfOptionValues } from '../vf-options.js';
-import { changeTarget, checkVirshFlags, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
+import { changeTarget, domainChange, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
 
 interface SetOptions extends VfOptionValues, VirshFlagValues, PreviewOptions {
   vf?: string;
@@ -41,10 +41,7 @@ export function setCommand(io: CliIo): Command {
   return withPreviewOptions(withVirshFlags(withVfOptions(cmd, { mac: false })), 'domain')
     .addHelpText('after', '\nOnly the settings given change; each change is logged from what to what (virt-sriov logs).\n'
       + '--vlan none takes the NIC\'s VLAN away: its VF untagged, and none in the definition (a network-style NIC then gets its network\'s).')
-    .action(async function (this: Command, name: string, o: SetOptions) {
-      checkVirshFlags(this, o);
-      await withContext(this, io, (ctx) => set(ctx, name, o));
-    });
+    .action(domainChange(io, set));
 }
 
 async function set(ctx: CommandContext, name: string, o: SetOptions): Promise<void> {

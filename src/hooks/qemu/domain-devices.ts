@@ -8,7 +8,7 @@ import { holds, sameOwner, type Owner, type VfRecord } from '../../state/vf-reco
 import { describeKey } from '../../xml/metadata.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import type { HookEnv } from '../hook-env.js';
-import { resolveVf } from '../vf-locate.js';
+import { resolveVf } from '../../host/vf-locate.js';
 
 export function devicesOf(env: HookEnv, domain: DomainXml): SriovDevice[] {
   const networks = new Set([...Object.keys(env.config.networks), ...env.hostdevNetworks()]);

@@ -13,7 +13,7 @@ import { describeVf, type VfRef, type VfSnapshot } from '../../plan/vf-snapshot.
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
 import { ensurePfUp, ensureVfCount } from '../pf-setup.js';
-import { pfDriver } from '../vf-locate.js';
+import { pfDriver } from '../../host/vf-locate.js';
 import { readPfs, snapshotIn } from '../vf-read.js';
 import { domainVfs, ownRecord } from './domain-devices.js';
 

@@ -10,7 +10,7 @@ import { describeVf } from '../../plan/vf-snapshot.js';
 import { sameOwner, type Owner } from '../../state/vf-record.js';
 import type { DomainXml } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { resolveVf } from '../vf-locate.js';
+import { resolveVf } from '../../host/vf-locate.js';
 import { readPfs, snapshotIn } from '../vf-read.js';
 import { checkOwnVfs, devicesOf, type PinnedDevice } from './domain-devices.js';
 

@@ -12,7 +12,7 @@ import { describeVf, planChanges, provenBy, type SnapshotKey, type VfChange, typ
 import type { VfRecord } from '../../state/vf-record.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { pfDriver } from '../vf-locate.js';
+import { pfDriver } from '../../host/vf-locate.js';
 import { readPfs, snapshotIn } from '../vf-read.js';
 import { applyAndCheck, recordChanging, undoCall } from '../vf-write.js';
 import { domainVfs, ownRecord } from './domain-devices.js';

@@ -11,7 +11,7 @@ import { cleanVf, releasePlan, releaseTarget } from '../../plan/guest-vf.js';
 import { describeVf, planChanges, provenBy } from '../../plan/vf-snapshot.js';
 import { sameOwner, type Owner, type VfRecord } from '../../state/vf-record.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
-import { pfDriver, resolveVf } from '../vf-locate.js';
+import { pfDriver, resolveVf } from '../../host/vf-locate.js';
 import { readPfs, snapshotIn } from '../vf-read.js';
 import { applyAllYouCan, readBackSettled } from '../vf-write.js';
 

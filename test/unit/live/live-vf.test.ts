@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/config.js';
 import { HookReport, type HookEnv } from '../../../src/hooks/hook-env.js';
-import { resolveVf } from '../../../src/hooks/vf-locate.js';
+import { resolveVf } from '../../../src/host/vf-locate.js';
 import { changeVf, readyVf, releaseVf, settleVf, undoVf, type LiveVf } from '../../../src/live/live-vf.js';
 import { ipVfPort } from '../../../src/host/vf-port.js';
 import { parsePciAddress } from '../../../src/model/pci-address.js';
