@@ -5,7 +5,7 @@
  */
 import { OperationError } from '../errors.js';
 import { listPfNames, readHost, type HostModel } from '../host/host-model.js';
-import { domainDefinitions } from '../pool/host-pool.js';
+import { domainDefinitions } from '../pool/domain-definitions.js';
 import { vfHolders, type VfHolder } from '../pool/vf-holders.js';
 import { stateStore } from '../state/state-store.js';
 import type { VfRecord } from '../state/vf-record.js';

@@ -5,7 +5,9 @@
  */
 import { OperationError } from '../errors.js';
 import { readVfBinding } from '../host/host-model.js';
-import { domainDefinitions, pfVfs, withPoolLock } from '../pool/host-pool.js';
+import { domainDefinitions } from '../pool/domain-definitions.js';
+import { pfVfs } from '../pool/pf-vfs.js';
+import { withPoolLock } from '../pool/pool-lock.js';
 import { vfHolders } from '../pool/vf-holders.js';
 import { describeVfUse, vfUse } from '../pool/vf-use.js';
 import { stateStore } from '../state/state-store.js';

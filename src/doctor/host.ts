@@ -8,7 +8,7 @@ import { isVirtSriovError } from '../errors.js';
 import { ipTool, type IpTool } from '../host/ip.js';
 import { sysfsAt, type Sysfs } from '../host/sysfs.js';
 import { ErrorCode, LibvirtError, openLibvirt, type LibvirtConnection } from '../libvirt/index.js';
-import { domainDefinitions } from '../pool/host-pool.js';
+import { domainDefinitions } from '../pool/domain-definitions.js';
 import type { DomainDefinition } from '../pool/vf-holders.js';
 import { detectVersions, type HostVersions } from '../versions/detect.js';
 import type { Version } from '../versions/version.js';

@@ -4,7 +4,7 @@
  * qemu+tls URI is enough.
  */
 import type { LibvirtConnection, NodeDevice } from '../libvirt/index.js';
-import { domainDefinitions } from '../pool/host-pool.js';
+import { domainDefinitions } from '../pool/domain-definitions.js';
 import type { HostFacts } from './host-view.js';
 
 export function readHostFacts(conn: LibvirtConnection): HostFacts {

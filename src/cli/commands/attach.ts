@@ -4,7 +4,8 @@ import { describeStandby, freeStandbyAlias, parseStandbySource, standbySpec, tra
 import { InputError, OperationError, UsageError } from '../../errors.js';
 import { generateMac } from '../../model/mac.js';
 import { parsePciAddress } from '../../model/pci-address.js';
-import { domainDefinitions, withPoolLock } from '../../pool/host-pool.js';
+import { domainDefinitions } from '../../pool/domain-definitions.js';
+import { withPoolLock } from '../../pool/pool-lock.js';
 import { macsInUse } from '../../pool/vf-holders.js';
 import { whyNoFailover, whyUnsupported } from '../../versions/style-rules.js';
 import { child, childElements, type XmlElement } from '../../xml/dom.js';

@@ -12,7 +12,7 @@ import { child } from '../../xml/dom.js';
 import { removeElement } from '../../xml/edit.js';
 import { serializeElement } from '../../xml/serialize.js';
 import type { SriovDevice } from '../../xml/domain.js';
-import { withPoolLock } from '../../pool/host-pool.js';
+import { withPoolLock } from '../../pool/pool-lock.js';
 import type { CommandContext } from '../command-context.js';
 import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';

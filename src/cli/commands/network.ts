@@ -5,7 +5,7 @@ import { parseVlan } from '../../model/admin-values.js';
 import { readTemplate } from '../../templates.js';
 import { renderHostdevNetwork } from '../../xml/network.js';
 import { listPfNames } from '../../host/host-model.js';
-import { pfVfs } from '../../pool/host-pool.js';
+import { pfVfs } from '../../pool/pf-vfs.js';
 import { withContext, type CommandContext } from '../command-context.js';
 import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';

@@ -13,7 +13,7 @@ import { normalizeMac } from '../../model/mac.js';
 import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';
 import { describeSetting, formatSetting, isEmpty, omit, SETTING_NAMES, validateSettings, type SettingName, type VfSettings } from '../../model/vf-settings.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
-import { withPoolLock } from '../../pool/host-pool.js';
+import { withPoolLock } from '../../pool/pool-lock.js';
 import { sameOwner, type Owner } from '../../state/vf-record.js';
 import { stateStore } from '../../state/state-store.js';
 import { replaceElement } from '../../xml/edit.js';
