@@ -1,17 +1,12 @@
 /** Domains (guests) on a connection, by name. */
 import { DeviceModifyFlag, DomainDefineFlag, DomainXmlFlag, ErrorCode, ListDomainsFlag } from './constants.js';
 import { defineOperation } from './defined-name.js';
-import type { DomainPtr, LibvirtFfi } from './ffi.js';
-import type { ObjectKind, Session, StateFilter } from './session.js';
+import type { DomainPtr } from './ffi.js';
+import { namedKind, NamedObjects, type NamedSummary } from './named-objects.js';
+import type { Session, StateFilter } from './session.js';
 
-export interface DomainSummary {
-  readonly name: string;
-  readonly uuid: string;
-  /** Running (or paused): it has a live definition as well as the persistent one. */
-  readonly active: boolean;
-  /** Defined (survives a stop), as opposed to transient. */
-  readonly persistent: boolean;
-}
+/** `active`: running or paused. */
+export type DomainSummary = NamedSummary;
 
 export interface DomainXmlOptions {
   /** The persistent definition (VIR_DOMAIN_XML_INACTIVE) rather than the running one. */
@@ -65,65 +60,27 @@ function targetWords(t: DeviceTarget): string {
   return t.live && t.config ? 'the running guest and the definition of' : t.live ? 'the running guest' : 'the definition of';
 }
 
-export const DOMAIN: ObjectKind<DomainPtr> = {
+export const DOMAIN = namedKind<'Domain', DomainPtr>('Domain', {
   noun: 'domain',
   notFound: ErrorCode.NO_DOMAIN,
-  lookup: (ffi, conn, name) => ffi.virDomainLookupByName(conn, name),
-  free: (ffi, domain) => void ffi.virDomainFree(domain),
-};
+  listFlags: { all: 0, active: ListDomainsFlag.ACTIVE, inactive: ListDomainsFlag.INACTIVE },
+  undefine: (ffi, domain) => ffi.virDomainUndefineFlags(domain, 0),
+});
 
-const LIST_FLAGS: Record<StateFilter, number> = {
-  all: 0,
-  active: ListDomainsFlag.ACTIVE,
-  inactive: ListDomainsFlag.INACTIVE,
-};
-
-export class Domains implements DomainOperations {
-  constructor(private readonly session: Session) {}
+export class Domains extends NamedObjects<DomainPtr, DomainSummary> implements DomainOperations {
+  constructor(session: Session) {
+    super(session, DOMAIN);
+  }
 
   define(xml: string, options: { readonly validate?: boolean } = {}): DomainSummary {
     const { ffi, conn } = this.session;
-    const operation = defineOperation('domain', xml);
     const flags = options.validate ? DomainDefineFlag.VALIDATE : 0;
-    const domain = this.session.check(ffi.virDomainDefineXMLFlags(conn, xml, flags), operation);
-    return this.session.adopt(DOMAIN, domain, (d) => this.summarize(d, operation));
-  }
-
-  undefine(name: string): void {
-    this.act(name, `undefine domain ${name}`, (ffi, d) => ffi.virDomainUndefineFlags(d, 0));
-  }
-
-  lookup(name: string): DomainSummary | null {
-    const domain = this.session.find(DOMAIN, name);
-    return domain === null ? null : this.session.adopt(DOMAIN, domain, (d) => this.summarize(d, `look up domain ${name}`));
+    return this.adoptDefined(ffi.virDomainDefineXMLFlags(conn, xml, flags), defineOperation('domain', xml));
   }
 
   xml(name: string, options: DomainXmlOptions = {}): string {
-    const operation = `read the XML of domain ${name}`;
-    const flags = (options.inactive ? DomainXmlFlag.INACTIVE : 0) | (options.secure ? DomainXmlFlag.SECURE : 0)
-      | (options.migratable ? DomainXmlFlag.MIGRATABLE : 0);
-    return this.session.use(DOMAIN, name, operation,
-      (d) => this.session.check(this.session.ffi.virDomainGetXMLDesc(d, flags), operation));
-  }
-
-  isActive(name: string): boolean {
-    const operation = `tell whether domain ${name} is running`;
-    return this.session.use(DOMAIN, name, operation, (d) => this.session.flag(this.session.ffi.virDomainIsActive(d), operation));
-  }
-
-  list(filter: StateFilter = 'all'): DomainSummary[] {
-    const { ffi } = this.session;
-    const operation = `list ${filter === 'all' ? 'the' : filter} domains`;
-    return this.session.listAll(DOMAIN, (conn, out) => ffi.virConnectListAllDomains(conn, out, LIST_FLAGS[filter]),
-      operation, (d) => this.summarize(d, operation));
-  }
-
-  start(name: string): void {
-    this.act(name, `start domain ${name}`, (ffi, d) => ffi.virDomainCreate(d));
-  }
-
-  destroy(name: string): void {
-    this.act(name, `stop (destroy) domain ${name}`, (ffi, d) => ffi.virDomainDestroy(d));
+    return this.readXml(name, (options.inactive ? DomainXmlFlag.INACTIVE : 0) | (options.secure ? DomainXmlFlag.SECURE : 0)
+      | (options.migratable ? DomainXmlFlag.MIGRATABLE : 0));
   }
 
   attachDevice(name: string, deviceXml: string, target: DeviceTarget): void {
@@ -152,18 +109,7 @@ export class Domains implements DomainOperations {
     return state[0];
   }
 
-  /** One call on the domain `name` that answers 0 or -1. */
-  private act(name: string, operation: string, call: (ffi: LibvirtFfi, domain: DomainPtr) => number): void {
-    this.session.use(DOMAIN, name, operation, (d) => this.session.status(call(this.session.ffi, d), operation));
-  }
-
-  private summarize(domain: DomainPtr, operation: string): DomainSummary {
-    const { ffi } = this.session;
-    return {
-      name: this.session.check(ffi.virDomainGetName(domain), operation),
-      uuid: this.session.uuid((buf) => ffi.virDomainGetUUIDString(domain, buf), operation),
-      active: this.session.flag(ffi.virDomainIsActive(domain), operation),
-      persistent: this.session.flag(ffi.virDomainIsPersistent(domain), operation),
-    };
+  protected summarize(domain: DomainPtr, operation: string): DomainSummary {
+    return this.summary(domain, operation);
   }
 }
