@@ -3,7 +3,8 @@
  * `start begin` runs before libvirt expands <pf dev> into VFs (and fails on a PF without any):
  * bring the PF up and to its VF count (recorded, or one VF per NIC of the guests defined on the
  * network when the PF has none). `port-created` runs when libvirt has picked a VF for a
- * guest, before it sets MAC/VLAN: claim the VF with its state from before the guest.
+ * guest, before it sets MAC/VLAN: claim the VF with its state from before the guest; for a NIC
+ * that `attach --live` hot-plugs (no qemu hook runs then), put its settings on it too.
  * Both run again for running guests when the daemon restarts, so both are idempotent.
  * `port-deleted` puts the VF back and frees it.
  */
@@ -12,14 +13,17 @@ import { InputError, OperationError } from '../errors.js';
 import { isInterfaceName } from '../model/interface-name.js';
 import { formatPciAddress } from '../model/pci-address.js';
 import { describeUnsupported, unsupportedSettings } from '../drivers/vf-support.js';
-import { changedAfter, networkSettings } from '../plan/guest-vf.js';
+import { changedAfter, networkSettings, withNetworkDefaults } from '../plan/guest-vf.js';
 import { describeVf, type VfRef, type VfSnapshot } from '../plan/vf-snapshot.js';
 import { holds, sameOwner, type Owner } from '../state/vf-record.js';
 import { networkOf } from '../xml/devices/interface-network.js';
 import { DomainXml } from '../xml/domain.js';
 import type { HookData } from '../xml/network.js';
+import { isVfOpsFailed } from '../host/vf-port.js';
 import { OK, IGNORED, type HookEnv, type HookOutcome } from './hook-env.js';
 import { putBackVfs } from './qemu/stop.js';
+import { readyVfLocked } from '../live/live-vf.js';
+import type { PendingPlug } from '../state/pending-plug.js';
 import { ensurePfUp, ensureVfCount } from './pf-setup.js';
 import { pfDriver, resolveVf } from '../host/vf-locate.js';
 import { readPfs, snapshotIn } from './vf-read.js';
@@ -81,6 +85,10 @@ export async function portCreated(env: HookEnv, data: HookData): Promise<HookOut
       throw new OperationError(`network ${data.network.name}: VF ${vf.pci} that libvirt picked for ${owner.name} is held by guest ${record.owner.name}`,
         `keep VFs of ${vf.pf} either in the network's pool or pinned to guests, not both`);
     }
+    // a NIC `attach --live` is hot-plugging: no qemu hook will run, so its settings go on now,
+    // before libvirt readies the device (state/pending-plug.ts)
+    const plug = port.mac ? env.state.plugs.find(owner, port.mac) : null;
+    if (plug) return plugAnnounced(env, data, vf, plug);
     const links = await readPfs(env, [vf.pf]);
     const now = snapshotIn(links, vf);
     // Replayed at a daemon restart for a guest that runs, with no record (state lost, or
@@ -99,6 +107,31 @@ export async function portCreated(env: HookEnv, data: HookData): Promise<HookOut
     if (running) env.report.note(`${describeVf(vf)}: adopted for ${owner.name} as it is (a port of a running guest, with no record)`);
     return OK;
   });
+}
+
+/**
+ * Every setting of the announced NIC on the VF libvirt picked (the network's defaults and the
+ * port's VLAN under the guest's own), checked, and the VF claimed; the entry says which VF, for
+ * the CLI to settle or take back. A setting the VF doesn't take puts back all this call changed,
+ * claims nothing, and fails the hot-plug.
+ */
+async function plugAnnounced(env: HookEnv, data: HookData, vf: VfRef, plug: PendingPlug): Promise<HookOutcome> {
+  const port = data.port!;
+  try {
+    await readyVfLocked(env, {
+      owner: plug.owner, label: plug.label, vf, style: 'network', network: data.network.name,
+      settings: withNetworkDefaults(env.config.networks, { network: data.network.name, portVlan: port.vlan }, plug.settings),
+      ...(port.vlan ? { portVlan: port.vlan } : {}),
+    });
+  } catch (e) {
+    if (!isVfOpsFailed(e)) throw e; // refused before anything changed: it says so itself
+    throw new OperationError(`network ${data.network.name}: ${describeVf(vf)}, picked for ${plug.owner.name}'s ${plug.label}: \`${e.command}\` failed: ${e.reason}. `
+      + `The VF was put back as it was, and ${plug.owner.name} does not get the NIC`,
+    `if the ${vf.pf} driver can't do one of these settings, leave it out of \`virt-sriov attach\` (or out of networks.${data.network.name} in ${configFileOf(env.config)})`);
+  }
+  env.state.plugs.put({ ...plug, vf: vf.pci });
+  env.report.note(`${describeVf(vf)}: hot-plugged into ${plug.owner.name} by virt-sriov attach --live (${plug.label}); its settings put on before libvirt hands it over`);
+  return OK;
 }
 
 /** The network's defaults from the config, where the VF's driver can't do them: refused before any VF changes. */

@@ -13,7 +13,7 @@
  * All under the `vfs` state lock, never held across a call to libvirt.
  */
 import { OperationError } from '../errors.js';
-import type { VfSettings } from '../model/vf-settings.js';
+import type { VfSettings, Vlan } from '../model/vf-settings.js';
 import { changedAfter, guestDesired } from '../plan/guest-vf.js';
 import { describeVf, desiredFromSettings, planChanges, provenBy, type VfChange, type VfDesired, type VfRef } from '../plan/vf-snapshot.js';
 import { holds, sameOwner, type Owner, type VfRecord } from '../state/vf-record.js';
@@ -34,34 +34,43 @@ export interface LiveVf {
   readonly network: string | null;
   /** Everything the guest asked for, wherever its style keeps it (XML or metadata). */
   readonly settings: VfSettings;
+  /** The VLAN libvirt gives a network's port (VfRecord.portVlan). */
+  readonly portVlan?: Vlan;
 }
 
 export async function readyVf(env: HookEnv, t: LiveVf): Promise<VfRecord> {
   env.report.vfs.add(describeVf(t.vf));
-  return env.state.locked(async () => {
-    const held = env.state.get(t.vf.pci);
-    if (held && holds(held)) {
-      throw new OperationError(`domain ${t.owner.name}: VF ${t.vf.pci} (${t.vf.pf} vf ${t.vf.index}) is held by guest ${held.owner.name}`,
-        `give ${t.owner.name} another VF (\`virt-sriov status\` shows them), or detach it from ${held.owner.name} first`);
-    }
-    const now = snapshotIn(await readPfs(env, [t.vf.pf]), t.vf);
-    refuseUnsupported(env, t.owner.name, { device: t, vf: t.vf }, now);
-    const { profile } = pfDriver(env, t.vf.pf);
-    const desired = guestDesired(t.settings, now, profile);
-    const changes = planChanges(t.vf, provenBy(now, profile), desired);
-    try {
-      await applyAndCheck(env, changes, [{ vf: t.vf, desired, profile }]);
-    } catch (e) {
-      await putBackTouched(env, changes, new Map([[t.vf.pci, now]]));
-      throw e;
-    }
-    const record: VfRecord = {
-      ...t.vf, owner: t.owner, style: t.style, network: t.network, original: now, guest: desired,
-      changed: changedAfter(null, changes.flatMap((c) => c.keys)), phase: 'claimed', updated: new Date().toISOString(),
-    };
-    env.state.put(record);
-    return record;
-  });
+  return env.state.locked(() => readyVfLocked(env, t));
+}
+
+/**
+ * readyVf's work, for a caller that holds the `vfs` lock already: the network hook's
+ * `port-created`, for a network-style NIC that `attach --live` announced (state/pending-plug.ts).
+ */
+export async function readyVfLocked(env: HookEnv, t: LiveVf): Promise<VfRecord> {
+  const held = env.state.get(t.vf.pci);
+  if (held && holds(held)) {
+    throw new OperationError(`domain ${t.owner.name}: VF ${t.vf.pci} (${t.vf.pf} vf ${t.vf.index}) is held by guest ${held.owner.name}`,
+      `give ${t.owner.name} another VF (\`virt-sriov status\` shows them), or detach it from ${held.owner.name} first`);
+  }
+  const now = snapshotIn(await readPfs(env, [t.vf.pf]), t.vf);
+  refuseUnsupported(env, t.owner.name, { device: t, vf: t.vf }, now);
+  const { profile } = pfDriver(env, t.vf.pf);
+  const desired = guestDesired(t.settings, now, profile);
+  const changes = planChanges(t.vf, provenBy(now, profile), desired);
+  try {
+    await applyAndCheck(env, changes, [{ vf: t.vf, desired, profile }]);
+  } catch (e) {
+    await putBackTouched(env, changes, new Map([[t.vf.pci, now]]));
+    throw e;
+  }
+  const record: VfRecord = {
+    ...t.vf, owner: t.owner, style: t.style, network: t.network, original: now, guest: desired,
+    changed: changedAfter(null, changes.flatMap((c) => c.keys)), phase: 'claimed', updated: new Date().toISOString(),
+    ...(t.portVlan ? { portVlan: t.portVlan } : {}),
+  };
+  env.state.put(record);
+  return record;
 }
 
 export async function settleVf(env: HookEnv, record: VfRecord): Promise<VfRecord> {

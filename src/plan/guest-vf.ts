@@ -4,7 +4,7 @@
  */
 import { canSet, ZERO_MAC, ZERO_MAC_FALLBACK, type DriverProfile } from '../drivers/driver-profiles.js';
 import type { VfDefaults } from '../config/config.js';
-import type { VfSettings } from '../model/vf-settings.js';
+import type { VfSettings, Vlan } from '../model/vf-settings.js';
 import { CLEAN_VF, desiredFromSettings, SNAPSHOT_KEYS, type SnapshotKey, type VfDesired, type VfSnapshot } from './vf-snapshot.js';
 
 /**
@@ -27,6 +27,15 @@ export function guestDesired(asked: VfSettings, vf: VfSnapshot, profile: DriverP
 export function networkSettings(d: VfDefaults): VfSettings {
   const { vlan, qos, ...rest } = d;
   return { ...rest, ...(vlan !== undefined ? { vlan: { id: vlan, ...(qos !== undefined ? { qos } : {}) } } : {}) };
+}
+
+/**
+ * What a network-style NIC's VF is given: its hostdev network's defaults from the config, then
+ * the VLAN libvirt gave the port (the network's, or its portgroup's), under the NIC's own settings.
+ */
+export function withNetworkDefaults(networks: Readonly<Record<string, VfDefaults>>, port: { readonly network: string | null; readonly portVlan?: Vlan } | null, asked: VfSettings): VfSettings {
+  const d = port?.network ? networks[port.network] : undefined;
+  return { ...(d ? networkSettings(d) : {}), ...(port?.portVlan ? { vlan: port.portVlan } : {}), ...asked };
 }
 
 export type ReleasePolicy = 'restore' | 'reset';

@@ -2,10 +2,12 @@
  * The state directory: one JSON file per held VF, written atomically (write, rename),
  * and a lock so two hooks for two guests never lose each other's updates or take one VF twice.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, chmodSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isPciName } from '../model/pci-address.js';
 import { withLock } from './host-lock.js';
+import { writeJsonAtomic } from './json-file.js';
+import { pendingPlugs, type PendingPlugs } from './pending-plug.js';
 import type { VfRecord } from './vf-record.js';
 
 export interface StateStore {
@@ -20,6 +22,8 @@ export interface StateStore {
   unreadable(): string[];
   /** Move a VF's state file out of the way (renamed, not deleted); returns its new name. */
   setAside(pci: string): string;
+  /** Network-style NICs `attach --live` is hot-plugging, for the network hook (pending-plug.ts). */
+  readonly plugs: PendingPlugs;
 }
 
 export function stateStore(dir: string): StateStore {
@@ -78,17 +82,7 @@ export function stateStore(dir: string): StateStore {
       const path = file(record.pci);
       // a damaged file is replaced, but kept beside: nothing is lost
       if (existsSync(path) && !read(path)) setAside(path);
-      const tmp = `${path}.${process.pid}.tmp`;
-      const fd = openSync(tmp, 'w', 0o600);
-      // no fsync: rename alone is atomic for a hook that is killed, which is what the records
-      // must survive. A host crash takes every VF with it (they come back fresh at boot, and the
-      // default state dir, /run, is gone too), and a record damaged by one is set aside unread.
-      try {
-        writeSync(fd, JSON.stringify(record, null, 2) + '\n');
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, path);
+      writeJsonAtomic(path, record);
     },
     remove(pci) {
       rmSync(file(pci), { force: true });
@@ -101,6 +95,7 @@ export function stateStore(dir: string): StateStore {
       }
     },
     setAside: (pci) => setAside(file(pci)),
+    plugs: pendingPlugs(dir),
   };
 }
 

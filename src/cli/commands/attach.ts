@@ -21,10 +21,14 @@ import { withFreeVfs } from '../vf-pick.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 import { changeTarget, domainChange, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
 import { withLiveEnv } from '../live-change.js';
-import { readyVf, settleVf, undoVf } from '../../live/live-vf.js';
+import { changeVf, readyVf, settleVf, undoVf } from '../../live/live-vf.js';
 import { resolveVf } from '../../host/vf-locate.js';
+import { withNetworkDefaults } from '../../plan/guest-vf.js';
+import type { HookEnv } from '../../hooks/hook-env.js';
+import { PLUG_TTL_MS } from '../../state/pending-plug.js';
+import { findNic } from '../nic-pick.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
-import type { Owner } from '../../state/vf-record.js';
+import { sameOwner, type Owner } from '../../state/vf-record.js';
 import type { VfSettings } from '../../model/vf-settings.js';
 import { serializeElement } from '../../xml/serialize.js';
 import { describeKey, type MetadataKey } from '../../xml/metadata.js';
@@ -69,11 +73,6 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
   const standby = o.failover !== undefined ? parseStandbySource(o.failover) : undefined;
   const noFailover = standby && whyNoFailover(versions.libvirt, versions.qemu ?? versions.libvirt);
   if (noFailover) throw new InputError(`--failover: ${conn.uri} can't run it: ${noFailover}`, 'leave out --failover');
-  if (target.live && style === 'network') {
-    throw new UsageError(`domain ${name}: a network-style NIC can't be hot-plugged by virt-sriov yet (libvirt's pool picks its VF, and its settings would reach the guest late)`,
-      `give --to interface (a VF of the network's PF, pinned), or --config (from the next start)`);
-  }
-
   let pf = o.pf;
   if (o.network) {
     const net = hostdevNetwork(conn, o.network);
@@ -127,9 +126,9 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
       xml: definition?.xml ?? live?.xml,
       summary: `domain ${name}: added ${what}; ${done}${waitsForRestart(name, target, summary.active)}${better}`,
       apply: async () => {
-        if (live) {
-          await plugIn(ctx, { name, uuid: summary.uuid }, live, { label: key ? describeKey(key) : what, style, vf: vf!, settings: { ...settings, mac } });
-        }
+        const label = key ? describeKey(key) : what;
+        if (live && style === 'network') await plugInNetwork(ctx, { name, uuid: summary.uuid }, live, { label, network: o.network!, settings: { ...settings, mac } });
+        else if (live) await plugIn(ctx, { name, uuid: summary.uuid }, live, { label, style, vf: vf!, settings: { ...settings, mac } });
         if (definition) conn.domains.define(definition.xml);
       },
     });
@@ -173,35 +172,102 @@ function withDevice(text: string, name: string, style: Style, fields: DeviceFiel
  * then libvirt's attach; a refusal puts the VF back exactly as it was.
  */
 async function plugIn(ctx: CommandContext, owner: Owner, live: WithDevice, t: { label: string; style: Style; vf: string; settings: VfSettings }): Promise<void> {
-  const domains = ctx.libvirt.domains;
   await withLiveEnv(ctx, 'attach', owner.name, async (env) => {
     const vf = resolveVf(env, parsePciAddress(t.vf));
     if (!vf) throw new OperationError(`VF ${t.vf} is not on this host`, '`virt-sriov status` lists the VFs');
     const record = await readyVf(env, { owner, label: t.label, vf, style: t.style, network: null, settings: t.settings });
-    let standbyIn = false;
-    try {
-      // the VF's <teaming> names the standby: QEMU pairs them by id, so the standby goes in first
-      if (live.standby) {
-        domains.attachDevice(owner.name, live.standby, { live: true, config: false });
-        standbyIn = true;
-      }
-      domains.attachDevice(owner.name, live.device, { live: true, config: false });
-    } catch (e) {
+    await attachLive(ctx, owner, live, async () => {
       await undoVf(env, record);
-      const err = e as OperationError;
-      let standbyNote = '';
-      if (standbyIn) {
-        try {
-          domains.detachDevice(owner.name, live.standby!, { live: true, config: false });
-          standbyNote = '; its standby was asked out of the guest (the guest OS acknowledges the unplug)';
-        } catch (d) {
-          standbyNote = `; its standby stays in the guest (${(d as Error).message}): virsh detach-device ${owner.name} with its XML removes it`;
-        }
-      }
-      throw new OperationError(`${err.message}. ${describeVf(vf)} was put back as it was${standbyNote}`, err.fix);
-    }
+      return `${describeVf(vf)} was put back as it was`;
+    });
     await settleVf(env, record);
   });
+}
+
+/**
+ * Hot-plug a network-style NIC: libvirt's pool picks the VF, and runs the network hook's
+ * `port-created` before it readies the device. So the NIC's settings are left for the hook
+ * (state/pending-plug.ts), which puts them on the VF it claims; once libvirt has plugged it in,
+ * what libvirt left different (MAC, VLAN) is put right as for a pinned VF. A refusal: libvirt
+ * releases the port (`port-deleted` puts the VF back and frees it); what is still claimed is put
+ * back here. Whatever happens, the announcement goes.
+ */
+async function plugInNetwork(ctx: CommandContext, owner: Owner, live: WithDevice, t: { label: string; network: string; settings: VfSettings & { mac: string } }): Promise<void> {
+  await withLiveEnv(ctx, 'attach', owner.name, async (env) => {
+    const { plugs } = env.state;
+    const mac = t.settings.mac;
+    plugs.put({ owner, mac, network: t.network, label: t.label, settings: t.settings, expires: new Date(Date.now() + PLUG_TTL_MS).toISOString() });
+    try {
+      await attachLive(ctx, owner, live, async () => {
+        const pci = plugs.find(owner, mac)?.vf;
+        if (!pci) return `no VF was changed (libvirt stopped before its pool gave one, or virt-sriov's network hook refused it and put it back)`;
+        const record = env.state.get(pci);
+        const vf = resolveVf(env, parsePciAddress(pci));
+        const what = vf ? describeVf(vf) : `VF ${pci}`;
+        if (!record || !sameOwner(record.owner, owner)) return `${what}, which libvirt's pool had picked, was put back as it was`;
+        env.report.vfs.add(what);
+        await undoVf(env, record);
+        return `${what}, which libvirt's pool had picked, was put back as it was`;
+      });
+      const pci = plugs.find(owner, mac)?.vf;
+      const record = pci ? env.state.get(pci) : null;
+      if (record && sameOwner(record.owner, owner)) {
+        env.report.vfs.add(describeVf(record));
+        await settleVf(env, record);
+        return;
+      }
+      await settleUnannounced(ctx, env, owner, t);
+    } finally {
+      plugs.remove(owner, mac);
+    }
+  });
+}
+
+/**
+ * The network hook did not take the announcement (not installed, or libvirt started before it
+ * was): the VF reached the guest with libvirt's MAC and VLAN only. Its other settings go on now,
+ * late, and the admin is told why.
+ */
+async function settleUnannounced(ctx: CommandContext, env: HookEnv, owner: Owner, t: { label: string; network: string; settings: VfSettings & { mac: string } }): Promise<void> {
+  const nic = findNic(ctx, owner.name, ctx.libvirt.domains.xml(owner.name), { mac: t.settings.mac }, ' (running)').device;
+  const vf = nic?.fields.vf ? resolveVf(env, nic.fields.vf) : null;
+  if (!vf) {
+    throw new OperationError(`domain ${owner.name}: ${t.label} is in the running guest, but virt-sriov can't tell which VF of network ${t.network} it has`,
+      '`virsh dumpxml` shows its <source><address>; `virt-sriov set --live` puts its settings on');
+  }
+  await changeVf(env, owner, t.label, vf, withNetworkDefaults(env.config.networks, { network: t.network }, t.settings));
+  env.report.note(`${describeVf(vf)}: virt-sriov's network hook did not claim it as libvirt plugged it in, so its settings went on only after the guest had it; `
+    + 'check that the hook is installed (virt-sriov doctor) and that libvirtd was restarted since (libvirt looks for hooks at its start)');
+}
+
+/**
+ * libvirt's attach of the device, its failover standby first (the VF's <teaming> names the
+ * standby: QEMU pairs them by id). A refusal: `undo` puts the VF back and says so, the standby is
+ * asked out again, and the error says all of it.
+ */
+async function attachLive(ctx: CommandContext, owner: Owner, live: WithDevice, undo: () => Promise<string>): Promise<void> {
+  const domains = ctx.libvirt.domains;
+  let standbyIn = false;
+  try {
+    if (live.standby) {
+      domains.attachDevice(owner.name, live.standby, { live: true, config: false });
+      standbyIn = true;
+    }
+    domains.attachDevice(owner.name, live.device, { live: true, config: false });
+  } catch (e) {
+    const putBack = await undo();
+    const err = e as OperationError;
+    let standbyNote = '';
+    if (standbyIn) {
+      try {
+        domains.detachDevice(owner.name, live.standby!, { live: true, config: false });
+        standbyNote = '; its standby was asked out of the guest (the guest OS acknowledges the unplug)';
+      } catch (d) {
+        standbyNote = `; its standby stays in the guest (${(d as Error).message}): virsh detach-device ${owner.name} with its XML removes it`;
+      }
+    }
+    throw new OperationError(`${err.message}. ${putBack}${standbyNote}`, err.fix);
+  }
 }
 
 function nextElement(siblings: readonly XmlElement[], el: XmlElement): XmlElement | null {

@@ -99,6 +99,9 @@ function heldBy(ctx: CommandContext, owner: Owner, vf: PciAddress | undefined, m
 async function unplug(ctx: CommandContext, owner: Owner, device: SriovDevice, waitS: number): Promise<string> {
   const conn = ctx.libvirt;
   const alias = child(device.element, 'alias')?.getAttribute('name') ?? null;
+  // a network-style NIC's VF (the live XML shows it as <interface type='hostdev'>): libvirt
+  // releases its port as the guest lets it go, and the network hook's port-deleted puts it back
+  const network = device.fields.vf && ctx.local ? stateStore(ctx.config.stateDir).get(formatPciAddress(device.fields.vf))?.network ?? null : null;
   const outcome = await unplugAndWait({
     requestRemoval: (domain, xml) => conn.domains.detachDevice(domain, xml, { live: true, config: false }),
     onDevice: (h) => conn.events.onDevice(h),
@@ -114,13 +117,16 @@ async function unplug(ctx: CommandContext, owner: Owner, device: SriovDevice, wa
       `libvirt finishes the removal when the guest acknowledges it (a guest OS without PCI hot-plug, or not up yet, never does); then \`virt-sriov detach ${owner.name} ${device.fields.vf ? `--vf ${formatPciAddress(device.fields.vf)}` : `--mac ${device.settings.mac}`} --live\` puts the VF back and frees it; or shut the guest down (its VF is put back when it stops)`);
   }
   if (!device.fields.vf || !ctx.local) return `unplugged ${device.label} from the running guest`;
-  return `unplugged ${device.label} from the running guest; ${await freeLeftover(ctx, owner, formatPciAddress(device.fields.vf))}`;
+  return `unplugged ${device.label} from the running guest; ${await freeLeftover(ctx, owner, formatPciAddress(device.fields.vf), network)}`;
 }
 
-async function freeLeftover(ctx: CommandContext, owner: Owner, pci: string): Promise<string> {
+/** `network`: the hostdev network the VF came from, whose hook may have put it back already. */
+async function freeLeftover(ctx: CommandContext, owner: Owner, pci: string, network: string | null = null): Promise<string> {
   return withLiveEnv(ctx, 'detach', owner.name, async (env) => {
     const vf = resolveVf(env, parsePciAddress(pci));
     const what = vf ? describeVf(vf) : `VF ${pci}`;
-    return (await releaseVf(env, pci, owner)) ? `${what} put back and freed` : `${what}: virt-sriov holds no record of it for ${owner.name}, left as it is`;
+    if (await releaseVf(env, pci, owner)) return `${what} put back and freed`;
+    return network ? `${what} put back and freed (network ${network}'s hook did it as libvirt released the port)`
+      : `${what}: virt-sriov holds no record of it for ${owner.name}, left as it is`;
   });
 }

@@ -6,8 +6,7 @@
  */
 import { isVirtSriovError, OperationError } from '../../errors.js';
 import { isVfOpsFailed } from '../../host/vf-port.js';
-import type { VfSettings } from '../../model/vf-settings.js';
-import { guestDesired, networkSettings } from '../../plan/guest-vf.js';
+import { guestDesired, withNetworkDefaults } from '../../plan/guest-vf.js';
 import { describeVf, planChanges, provenBy, type SnapshotKey, type VfChange, type VfDesired, type VfRef, type VfSnapshot } from '../../plan/vf-snapshot.js';
 import type { VfRecord } from '../../state/vf-record.js';
 import type { DomainXml, SriovDevice } from '../../xml/domain.js';
@@ -46,7 +45,7 @@ export async function start(env: HookEnv, domain: DomainXml): Promise<HookOutcom
       const links = await readPfs(env, owned.map((t) => t.vf.pf));
       current = new Map(owned.map((t) => [t.vf.pci, snapshotIn(links, t.vf)]));
       targets = owned.map((t) => ({
-        ...t, desired: guestDesired(withNetworkDefaults(env, t.record, t.device.settings), current.get(t.vf.pci)!, profiles.get(t.vf.pci)!),
+        ...t, desired: guestDesired(withNetworkDefaults(env.config.networks, t.record, t.device.settings), current.get(t.vf.pci)!, profiles.get(t.vf.pci)!),
       }));
       changes = targets.flatMap((t) => planChanges(t.vf, provenBy(current.get(t.vf.pci)!, profiles.get(t.vf.pci)!), t.desired));
       // which keys each VF's record says were changed, kept before they are written
@@ -66,16 +65,6 @@ export async function start(env: HookEnv, domain: DomainXml): Promise<HookOutcom
     }
     return OK;
   });
-}
-
-/**
- * A hostdev network's defaults from the config, then the VLAN libvirt gave the port (the
- * network's, or its portgroup's), under the domain's own settings.
- */
-function withNetworkDefaults(env: HookEnv, record: VfRecord | null, asked: VfSettings): VfSettings {
-  const d = record?.network ? env.config.networks[record.network] : undefined;
-  const port = record?.portVlan ? { vlan: record.portVlan } : {};
-  return { ...(d ? networkSettings(d) : {}), ...port, ...asked };
 }
 
 function startRefused(domain: DomainXml, e: unknown, changes: readonly VfChange[]): OperationError {
