@@ -95,7 +95,7 @@ export async function measureWatch(runs: number, root: string, project: string, 
       const env = envOf();
       const done = await reconcileGuest(env, runningGuest(env, DomainXml.read(liveXml, 'live XML')));
       const end = performance.now();
-      if (why === 'connected') return; // the look at start: not an event
+      if (why.reason === 'connected') return; // the look at start: not an event
       const p = pending!;
       pending = null;
       const vf = host.vf('eth0', 1);

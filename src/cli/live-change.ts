@@ -16,6 +16,8 @@ export interface LiveLogOptions {
   readonly hook?: 'cli' | 'watch';
   /** Leave no line for a call that changed, noted and failed nothing (the watcher's look at a guest that was fine). */
   readonly skipIdle?: boolean;
+  /** The line's subop (default `live`): what varies within the operation, e.g. the PF that came back; never a metric label. */
+  readonly subop?: string;
 }
 
 export async function withLiveEnv<T>(ctx: CommandContext, op: string, domain: string, f: (env: HookEnv) => Promise<T>, o: LiveLogOptions = {}): Promise<T> {
@@ -36,7 +38,7 @@ export async function withLiveEnv<T>(ctx: CommandContext, op: string, domain: st
     const idle = error === undefined && report.changes.length === 0 && report.notes.length === 0;
     try {
       if (!(idle && o.skipIdle)) appendLog(ctx.config.logFile, {
-        time: new Date(started).toISOString(), hook: o.hook ?? 'cli', op, subop: 'live', object: domain,
+        time: new Date(started).toISOString(), hook: o.hook ?? 'cli', op, subop: o.subop ?? 'live', object: domain,
         result: error === undefined ? 'ok' : 'failed', durationMs: Date.now() - started, vfs: [...report.vfs],
         changes: report.changes, notes: report.notes, ...(message ? { error: message } : {}),
         ...(report.repaired.length ? { repaired: report.repaired } : {}),

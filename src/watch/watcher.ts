@@ -23,11 +23,23 @@ export interface WatchedConnection {
 
 export type WatchEvent = 'device-added' | 'device-removed' | 'device-removal-failed' | 'started' | 'stopped' | 'other';
 
+/**
+ * Why the watcher looks at a guest: the operation of its log line, and so a label of the hook-call
+ * metrics. A fixed vocabulary, so the label set stays bounded; what varies (which PF came back)
+ * goes in `detail`, the line's subop.
+ */
+export type WatchReason = Exclude<WatchEvent, 'stopped' | 'other'> | 'connected' | 'sighup' | 'pf-up' | 'pf-monitor-restarted';
+
+export interface WhyLook {
+  readonly reason: WatchReason;
+  readonly detail?: string;
+}
+
 export interface WatchDeps {
   /** Open a connection with events; throws when libvirtd can't be reached. */
   connect(): WatchedConnection;
   /** Reconcile one running guest from its live XML (acts and logs). Must not throw. */
-  reconcile(domain: string, xml: string, why: string): Promise<void>;
+  reconcile(domain: string, xml: string, why: WhyLook): Promise<void>;
   /** A line for the admin (stderr, journald). */
   say(line: string): void;
   sleep(ms: number): Promise<void>;
@@ -55,15 +67,21 @@ export function eventOf(kind: 'added' | 'removed' | 'removal-failed' | number): 
 export class Watcher {
   #stopped = false;
   /** Domains to look at, with why; '*' is every running guest. */
-  readonly #queue = new Map<string, string>();
+  readonly #queue = new Map<string, WhyLook>();
   #wake: (() => void) | null = null;
 
   constructor(private readonly deps: WatchDeps, private readonly options: WatchOptions = WATCH_DEFAULTS) {}
 
   /** Look at every running guest again (a PF came back, a signal): from outside the loop. */
-  lookAgain(why: string): void {
-    this.#queue.set('*', why);
+  lookAgain(reason: WatchReason, detail?: string): void {
+    this.#queue.set('*', detail === undefined ? { reason } : { reason, detail });
     this.#wake?.();
+  }
+
+  /** The PF link monitor saw `pf` come back up ('*': the monitor itself started again, and may have missed some). */
+  pfBack(pf: string): void {
+    if (pf === '*') this.lookAgain('pf-monitor-restarted');
+    else this.lookAgain('pf-up', pf);
   }
 
   stop(): void {
@@ -100,11 +118,11 @@ export class Watcher {
   async #serve(conn: WatchedConnection): Promise<void> {
     const unsubscribe = conn.onEvent((domain, event) => {
       if (event === 'other' || event === 'stopped') return; // a stopped guest's VFs are the qemu hook's
-      if (!this.#queue.has(domain)) this.#queue.set(domain, event);
+      if (!this.#queue.has(domain)) this.#queue.set(domain, { reason: event });
     });
     try {
       // subscribed first, then every running guest: nothing that happens in between is missed
-      this.#queue.set('*', 'connected');
+      this.#queue.set('*', { reason: 'connected' });
       while (!this.#stopped && conn.alive()) {
         await this.#drain(conn);
         if (this.#stopped) break;
@@ -122,7 +140,7 @@ export class Watcher {
   async #drain(conn: WatchedConnection): Promise<void> {
     while (this.#queue.size && !this.#stopped) {
       const all = this.#queue.get('*');
-      let work: [string, string][];
+      let work: [string, WhyLook][];
       if (all !== undefined) {
         this.#queue.clear();
         work = conn.running().map((d) => [d, all]);

@@ -6,7 +6,7 @@ import { reconcileGuest, runningGuest } from '../../watch/act.js';
 import { monitorPfLinks } from '../../watch/link-monitor.js';
 import { serveMetrics } from '../../watch/metrics-server.js';
 import { holdWatch, readWatchPid, watchLockFile } from '../../watch/running.js';
-import { eventOf, Watcher, type WatchedConnection } from '../../watch/watcher.js';
+import { eventOf, Watcher, type WatchedConnection, type WhyLook } from '../../watch/watcher.js';
 import { DomainXml } from '../../xml/domain.js';
 import { CommandContext, contextOf } from '../command-context.js';
 import { withCommonOptions } from '../common-options.js';
@@ -97,13 +97,13 @@ async function watchHolding(ctx: CommandContext, uri: string | undefined, metric
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   // SIGHUP: look at every running guest again, as at start
-  const again = () => watcher.lookAgain('SIGHUP');
+  const again = () => watcher.lookAgain('sighup');
   process.on('SIGHUP', again);
   const sysfs = ctx.host.sysfs;
   const stopLinks = monitorPfLinks({
     ip: ctx.config.ipCommand,
     isPf: (ifname) => sysfs.exists(`class/net/${ifname}/device/sriov_totalvfs`),
-    onPfBack: (pf) => watcher.lookAgain(pf === '*' ? 'pf-monitor-restarted' : `pf-up ${pf}`),
+    onPfBack: (pf) => watcher.pfBack(pf),
     say: (line) => ctx.note(line),
   });
   const scrapes = scrapeContext(ctx);
@@ -127,13 +127,13 @@ async function watchHolding(ctx: CommandContext, uri: string | undefined, metric
 }
 
 /** One look at a running guest, logged (as hook `watch`) when it changed or noted anything. Never throws: the watcher goes on. */
-async function reconcileFromXml(ctx: CommandContext, domain: string, xml: string, why: string): Promise<void> {
+async function reconcileFromXml(ctx: CommandContext, domain: string, xml: string, why: WhyLook): Promise<void> {
   try {
-    await withLiveEnv(ctx, why, domain, async (env) => {
+    await withLiveEnv(ctx, why.reason, domain, async (env) => {
       const guest = runningGuest(env, DomainXml.read(xml, `the live XML of domain ${domain}`));
       const done = await reconcileGuest(env, guest);
       if (done.failed) throw new Error(`${done.failed} VF(s) could not be put right (see the notes)`);
-    }, { hook: 'watch', skipIdle: true });
+    }, { hook: 'watch', skipIdle: true, ...(why.detail ? { subop: why.detail } : {}) });
   } catch (e) {
     ctx.note(`domain ${domain}: ${(e as Error).message}`);
   }

@@ -148,6 +148,16 @@ test('serves what `virt-sriov metrics` prints, drift included; a failed scrape i
   expect((await get(port)).status).toBe(200);
   expect(w.exitCode).toBeNull();
 
+  // drifted again, then SIGHUP (systemctl reload): a look at every guest, logged as `sighup`,
+  // one of the watcher's fixed operations
+  host.setVf('ens1f0', 1, { trust: false });
+  w.kill('SIGHUP');
+  while (!readFileSync(log, 'utf8').includes('"op":"sighup"')) await sleep(100);
+  expect(host.vf('ens1f0', 1)).toMatchObject({ vlan: 403, trust: true });
+  const ops = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { hook: string; op: string }).filter((e) => e.hook === 'watch').map((e) => e.op);
+  expect(ops).toEqual(['connected', 'sighup']);
+  expect((await get(port)).body).toContain('virt_sriov_hook_calls_total{hook="watch",operation="sighup",result="ok"} 1\n');
+
   w.kill('SIGTERM');
   expect(await exited).toBe(0);
   expect(stderr).toContain('stopped watching');

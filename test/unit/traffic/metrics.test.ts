@@ -155,7 +155,7 @@ describe('virt-sriov metrics: the exposition', () => {
 
   test('drift the watcher repaired, by domain, VF and setting, counted from the log; every setting of a held VF at 0 until it drifts', async () => {
     const repaired = (object: string, pf: string, vf: number, settings: string[], e: Partial<HookLogEntry> = {}) =>
-      entry({ hook: 'watch', op: 'pf-up ens1f0', subop: 'live', object, repaired: [{ pf, vf, pci: '', settings }], ...e });
+      entry({ hook: 'watch', op: 'pf-up', subop: 'ens1f0', object, repaired: [{ pf, vf, pci: '', settings }], ...e });
     const log = [
       repaired('fw1', 'ens1f0', 1, ['vlan', 'trust']), repaired('fw1', 'ens1f0', 1, ['vlan']), repaired('fw1', 'ens1f0', 1, ['maxTxRate', 'linkState']),
       // a guest gone since: its repairs stay counted (the log is the record)

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { LifecycleEvent } from '../../../src/libvirt/index.js';
-import { eventOf, Watcher, type WatchedConnection, type WatchEvent } from '../../../src/watch/watcher.js';
+import { eventOf, Watcher, type WatchedConnection, type WatchEvent, type WhyLook } from '../../../src/watch/watcher.js';
 
 /** A libvirtd: its running guests, events it will send while the loop turns, and whether it is up. */
 class FakeLibvirtd {
@@ -52,7 +52,7 @@ function watcherOn(daemon: FakeLibvirtd, stopWhen: (looks: string[]) => boolean)
   const watcher: Watcher = new Watcher({
     connect: () => daemon.connect(),
     reconcile: async (domain, xml, why) => {
-      looks.push(`${domain}:${why}`);
+      looks.push(`${domain}:${why.reason}${why.detail ? ` ${why.detail}` : ""}`);
       if (stopWhen(looks)) watcher.stop();
       void xml;
     },
@@ -110,11 +110,30 @@ describe('Watcher', () => {
     const daemon = new FakeLibvirtd();
     daemon.running.set('fw1', '<domain/>');
     const { watcher, looks } = watcherOn(daemon, (l) => {
-      if (l.length === 1) setImmediate(() => watcher.lookAgain('pf-up eth0'));
+      if (l.length === 1) setImmediate(() => watcher.lookAgain('sighup'));
       return l.length === 2;
     });
     await watcher.run();
-    expect(looks).toEqual(['fw1:connected', 'fw1:pf-up eth0']);
+    expect(looks).toEqual(['fw1:connected', 'fw1:sighup']);
+  });
+
+  test('a PF back up is one reason whichever PF it is (a bounded metric label), the PF its detail; the link monitor restarted is another', async () => {
+    const daemon = new FakeLibvirtd();
+    daemon.running.set('fw1', '<domain/>');
+    const whys: WhyLook[] = [];
+    const watcher: Watcher = new Watcher({
+      connect: () => daemon.connect(),
+      reconcile: async (_domain, _xml, why) => {
+        whys.push(why);
+        if (whys.length === 1) setImmediate(() => watcher.pfBack('ens1f0'));
+        if (whys.length === 2) setImmediate(() => watcher.pfBack('*'));
+        if (whys.length === 3) watcher.stop();
+      },
+      say: () => undefined,
+      sleep: async () => undefined,
+    }, { retryMs: 10, pollMs: 5 });
+    await watcher.run();
+    expect(whys).toEqual([{ reason: 'connected' }, { reason: 'pf-up', detail: 'ens1f0' }, { reason: 'pf-monitor-restarted' }]);
   });
 
   test('the same event twice before the look: one look', async () => {
