@@ -15,6 +15,7 @@ import { parseHookData } from '../xml/network.js';
 import { daemonStart } from './daemon-ops.js';
 import type { HookEnv, HookOutcome, HookReport } from './hook-env.js';
 import { networkStart, portCreated, portDeleted } from './network-ops.js';
+import { readyArriving } from './qemu/arriving.js';
 import { migrateOrRestore } from './qemu/migrate.js';
 import { prepare } from './qemu/prepare.js';
 import { reconnect } from './qemu/reconnect.js';
@@ -40,7 +41,12 @@ const hookDataOf = (stdin: string) => parseHookData(stdin, 'the network XML from
 
 const OPERATIONS: Record<HookName, Record<string, Operation>> = {
   qemu: {
-    prepare: (env, s) => prepare(env, domainOf(s)),
+    // an incoming migration's devices to be plugged in after it: their VFs readied too (arriving.ts)
+    prepare: async (env, s) => {
+      const domain = domainOf(s);
+      const outcome = await prepare(env, domain);
+      return outcome.exitCode === 0 ? readyArriving(env, domain) : outcome;
+    },
     start: (env, s) => start(env, domainOf(s)),
     stopped: (env, s, o) => stopped(env, ownerOf(s, o)),
     release: (env, s, o) => release(env, ownerOf(s, o)),

@@ -44,6 +44,11 @@ export interface DomainOperations {
   abortJob(name: string): void;
   /** `virDomainState` (DomainState): running, paused, shut off, ... */
   state(name: string): number;
+  /**
+   * Replace the domain's <metadata> element of namespace `uri` (virDomainSetMetadata, an
+   * element written with prefix `key`), or remove it (null).
+   */
+  setMetadata(name: string, uri: string, key: string, xml: string | null, target: DeviceTarget): void;
 }
 
 /** Which definitions a device change is for: the running guest's, the persistent one, or both. */
@@ -59,6 +64,9 @@ function deviceFlags(t: DeviceTarget): number {
 function targetWords(t: DeviceTarget): string {
   return t.live && t.config ? 'the running guest and the definition of' : t.live ? 'the running guest' : 'the definition of';
 }
+
+/** VIR_DOMAIN_METADATA_ELEMENT: metadata in a namespace of its own. */
+const METADATA_ELEMENT = 2;
 
 export const DOMAIN = namedKind<'Domain', DomainPtr>('Domain', {
   noun: 'domain',
@@ -107,6 +115,11 @@ export class Domains extends NamedObjects<DomainPtr, DomainSummary> implements D
     const state: [number] = [0];
     this.act(name, `read the state of domain ${name}`, (ffi, d) => ffi.virDomainGetState(d, state, [0], 0));
     return state[0];
+  }
+
+  setMetadata(name: string, uri: string, key: string, xml: string | null, target: DeviceTarget): void {
+    this.act(name, `set the metadata of ${targetWords(target)} domain ${name}`,
+      (ffi, d) => ffi.virDomainSetMetadata(d, METADATA_ELEMENT, xml, xml === null ? null : key, uri, deviceFlags(target)));
   }
 
   protected summarize(domain: DomainPtr, operation: string): DomainSummary {

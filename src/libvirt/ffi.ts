@@ -89,6 +89,7 @@ export interface LibvirtFfi {
   virDomainResume(domain: DomainPtr): number;
   virDomainAbortJob(domain: DomainPtr): number;
   virDomainGetState(domain: DomainPtr, state: Out<number>, reason: Out<number>, flags: number): number;
+  virDomainSetMetadata(domain: DomainPtr, type: number, metadata: string | null, key: string | null, uri: string | null, flags: number): number;
   /**
    * virDomainMigrate2, run on a worker thread (koffi's async call): a migration takes seconds
    * to minutes, and the caller keeps its event loop (a --timeout suspends the guest meanwhile).
@@ -189,6 +190,7 @@ const PROTOTYPES: readonly string[] = [
   'int virDomainResume(virDomain *domain)',
   'int virDomainAbortJob(virDomain *domain)',
   'int virDomainGetState(virDomain *domain, _Out_ int *state, _Out_ int *reason, unsigned int flags)',
+  'int virDomainSetMetadata(virDomain *domain, int type, const char *metadata, const char *key, const char *uri, unsigned int flags)',
   'virDomain *virDomainMigrate2(virDomain *domain, virConnect *dconn, const char *dxml, unsigned long flags, const char *dname, const char *uri, unsigned long bandwidth)',
   'virError *virConnGetLastError(virConnect *conn)',
   'void virConnResetLastError(virConnect *conn)',

@@ -2,15 +2,19 @@
  * `virt-sriov migrate`'s shell: carries out a plan (plan.ts) through libvirt. Runs on the source
  * host. Each NIC that is not a failover pair is unplugged live (its VF put back as it was and
  * freed), the guest migrated (virDomainMigrate2), and a free VF on the destination plugged in.
- * How the destination's VF gets its settings before the guest sees it:
- *  - a destination on this machine (a second libvirtd on the same kernel): virt-sriov readies it
- *    itself, as `attach --live` does (every setting on the VF, read back, then libvirt's attach);
- *  - a remote destination: libvirt sets MAC and VLAN as it plugs an <interface type='hostdev'>
- *    in, the destination's network hook sets every setting of a network-style NIC's VF
- *    (port-created) before QEMU gets it, and the destination's watcher (virt-sriov watch) puts
- *    the rest (trust, spoofchk, rates, link state, query_rss) on from the domain's metadata.
+ *
+ * How the destination's VF gets its settings before the guest sees it: the XML sent with the
+ * migration names it. Its virt-sriov metadata is keyed by the destination's VFs, and each pinned
+ * NIC to be plugged in there rides along as it will be plugged in (<sriov:arriving>,
+ * xml/metadata.ts); the destination's own `prepare` hook readies those VFs in its own state
+ * before QEMU runs there (hooks/qemu/arriving.ts: claimed, every setting on, read back), as it
+ * readies a failover pair's VF that the XML names. A network-style NIC's VF is set by the
+ * destination's network hook (port-created) as libvirt plugs it in. This process never touches
+ * the destination's VFs or state, so a destination that shares this machine's kernel (a second
+ * libvirtd with its own /run) keeps its own records, and the source's keep none of its VFs.
  * Any failure before the guest runs on the destination plugs every unplugged NIC back in on the
- * source, its VF readied again, and resumes a guest left paused.
+ * source, its VF readied again, and resumes a guest left paused; the destination's `release`
+ * hook puts back what its `prepare` readied.
  */
 import { OperationError } from '../errors.js';
 import { releaseVf, readyVf, settleVf, undoVf } from '../live/live-vf.js';
@@ -23,12 +27,14 @@ import type { Owner } from '../state/vf-record.js';
 import { child, childElements } from '../xml/dom.js';
 import { removeElement } from '../xml/edit.js';
 import { serializeElement } from '../xml/serialize.js';
+import type { XmlElement } from '../xml/dom.js';
 import { DomainXml, type SriovDevice } from '../xml/domain.js';
+import { SRIOV_NS } from '../xml/metadata.js';
 import type { MigrationPlan, NicMove } from './plan.js';
 
 export interface MoveSide {
   readonly conn: LibvirtConnection;
-  /** The host's sysfs and state are this process's (the VFs can be readied here). */
+  /** The host's sysfs and state are this process's (the source's VFs can be put back). */
   readonly env: HookEnv | null;
 }
 
@@ -54,7 +60,7 @@ export interface PlannedNic {
   readonly device: SriovDevice;
 }
 
-export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[], owner: Owner, source: MoveSide, dest: MoveSide, o: MoveOptions): Promise<MoveReport> {
+export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[], owner: Owner, source: MoveSide, dest: Pick<MoveSide, 'conn'>, o: MoveOptions): Promise<MoveReport> {
   const notes: string[] = [];
   const unplugged: { nic: PlannedNic; at: number }[] = [];
   const domains = source.conn.domains;
@@ -64,7 +70,7 @@ export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[],
     const back: string[] = [];
     for (const { nic } of [...unplugged].reverse()) {
       try {
-        await plugIn(source, owner, nic, deviceXml(nic.device, null), nic.device.fields.vf ? formatPciAddress(nic.device.fields.vf) : null);
+        await plugIn(source, owner, nic, serializeElement(deviceOn(nic.device, null)), nic.device.fields.vf ? formatPciAddress(nic.device.fields.vf) : null);
         back.push(`${nic.device.label} plugged back in`);
       } catch (e) {
         back.push(`${nic.device.label} NOT plugged back in (${(e as Error).message}): virt-sriov attach ${name} ... --live puts one in`);
@@ -93,9 +99,11 @@ export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[],
     }
   }
 
-  // 2. migrate; a failover VF goes in the destination XML as the VF chosen there
-  const failover = nics.filter((n) => !n.move.unplug && n.move.to === 'vf');
-  const destXml = failover.length ? repointed(domains.xml(name, { migratable: true }), name, failover) : undefined;
+  // 2. migrate; the destination XML names the VFs chosen there: a failover VF's device points at
+  // it, an unplugged NIC's arrives on it, settings keyed by the old address follow
+  const pinned = nics.filter((n) => n.move.to === 'vf');
+  const arriving = unplugged.map((u) => u.nic).filter((n) => n.move.to === 'vf');
+  const destXml = pinned.length ? destinationXml(domains.xml(name, { migratable: true }), name, pinned, arriving) : undefined;
   const timer = o.timeoutS ? setTimeout(() => {
     try {
       domains.suspend(name);
@@ -121,28 +129,35 @@ export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[],
 
   // 3. the guest runs on the destination: plug the VFs in there
   const withoutVf: MoveReport['withoutVf'] = [];
+  // (its VF readied by the destination's prepare hook; a network-style NIC's by its port-created)
   for (const { nic, at } of unplugged) {
     const vf = nic.move.to === 'vf' ? nic.move.vf : null;
+    const xml = serializeElement(deviceOn(nic.device, vf));
     try {
-      await plugIn(dest, owner, nic, deviceXml(nic.device, vf), vf);
+      dest.conn.domains.attachDevice(name, xml, { live: true, config: false });
       withoutVf.push({ label: nic.device.label, ms: Date.now() - at });
     } catch (e) {
       notes.push(`${nic.device.label}: the guest runs on ${plan.dest} without it: ${(e as Error).message}`
-        + ` (virt-sriov attach ${name} -c ${dest.conn.uri} ... --live plugs one in there)`);
+        + (vf ? ` (VF ${vf} there is set up and kept for it: virsh -c ${dest.conn.uri} attach-device ${name} FILE --live, FILE holding ${xml})`
+          : ` (virt-sriov attach ${name} -c ${dest.conn.uri} ... --live plugs one in there)`));
+    }
+  }
+  if (arriving.length) {
+    try {
+      forgetArriving(dest.conn, name);
+    } catch (e) {
+      notes.push(`the guest's live XML on ${plan.dest} still lists the NICs to plug in after the migration (${(e as Error).message}); harmless`);
     }
   }
   if (o.persistent) {
     const moved = nics.filter((n) => n.move.to === 'vf');
     if (moved.length) {
       try {
-        dest.conn.domains.define(repointed(dest.conn.domains.xml(name, { inactive: true }), name, moved));
+        dest.conn.domains.define(destinationXml(dest.conn.domains.xml(name, { inactive: true }), name, moved, []));
       } catch (e) {
         notes.push(`the definition on ${plan.dest} still names the source's VFs (${(e as Error).message}): redefine it there`);
       }
     }
-  }
-  if (!dest.env && unplugged.some((u) => hasSettingsBeyondXml(u.nic.device))) {
-    notes.push(`settings beyond MAC and VLAN (trust, spoofchk, rates, link state, query_rss) reach the destination's VFs through its watcher (virt-sriov watch there), from the domain's metadata`);
   }
   return { withoutVf, migrateMs, notes };
 }
@@ -164,7 +179,7 @@ async function unplug(side: MoveSide, owner: Owner, nic: PlannedNic, waitS: numb
   if (vf && side.env) await releaseVf(side.env, formatPciAddress(vf), owner);
 }
 
-/** Ready the VF (where virt-sriov can reach it), then libvirt's hot-plug; a refusal puts the VF back. */
+/** Ready the VF (on this host), then libvirt's hot-plug; a refusal puts the VF back. */
 async function plugIn(side: MoveSide, owner: Owner, nic: PlannedNic, xml: string, vf: string | null): Promise<void> {
   const domains = side.conn.domains;
   const ref = vf && side.env ? resolveVf(side.env, parsePciAddress(vf)) : null;
@@ -183,7 +198,7 @@ async function plugIn(side: MoveSide, owner: Owner, nic: PlannedNic, xml: string
 }
 
 /** The device as it was plugged in, on `vf` when given; libvirt's own alias dropped (it gives a new one). */
-function deviceXml(device: SriovDevice, vf: string | null): string {
+function deviceOn(device: SriovDevice, vf: string | null): XmlElement {
   const text = serializeElement(device.element);
   const doc = DomainXml.parse(`<domain><name>x</name><devices>${text}</devices></domain>`, 'device');
   const el = childElements(child(doc.root, 'devices')!)[0]!;
@@ -191,29 +206,36 @@ function deviceXml(device: SriovDevice, vf: string | null): string {
   if (alias && !alias.getAttribute('name')?.startsWith('ua-')) removeElement(alias);
   const address = child(el, 'source', 'address');
   if (vf && address) for (const [k, v] of Object.entries(pciAddressAttributes(parsePciAddress(vf)))) address.setAttribute(k, v);
-  return serializeElement(el);
+  return el;
 }
 
-/** The domain XML with each pinned NIC on its destination VF; settings keyed by the old address follow. */
-function repointed(text: string, name: string, nics: readonly PlannedNic[]): string {
+/**
+ * The domain XML for the destination: each pinned NIC's device (where the XML has it) on its
+ * destination VF, settings keyed by the old address following; `arriving`, the NICs unplugged
+ * here, listed as they will be plugged in there (none: no such list, as in a definition). Pure.
+ */
+export function destinationXml(text: string, name: string, nics: readonly PlannedNic[], arriving: readonly PlannedNic[]): string {
   const domain = DomainXml.parse(text, `domain ${name}`);
   const sources = domain.pciSources();
   for (const { move, device } of nics) {
     if (move.to !== 'vf' || !device.fields.vf) continue;
     const from = formatPciAddress(device.fields.vf);
+    const to = parsePciAddress(move.vf);
     const source = sources.find((s) => formatPciAddress(s.address) === from);
     const address = source && child(source.element, 'source', 'address');
-    if (!address) continue;
-    const to = parsePciAddress(move.vf);
-    for (const [k, v] of Object.entries(pciAddressAttributes(to))) address.setAttribute(k, v);
+    if (address) for (const [k, v] of Object.entries(pciAddressAttributes(to))) address.setAttribute(k, v);
     const entry = domain.metadata.find({ pci: device.fields.vf });
-    if (entry) domain.metadata.put({ pci: to }, entry.settings, { pci: device.fields.vf });
+    if (entry) domain.metadata.put({ pci: to }, entry.settings, { pci: device.fields.vf }, entry.kept);
   }
+  domain.metadata.setArriving(arriving.flatMap(({ move, device }) => (move.to === 'vf' ? [deviceOn(device, move.vf)] : [])));
   return domain.toString();
 }
 
-function hasSettingsBeyondXml(d: SriovDevice): boolean {
-  const s = d.settings;
-  return [s.trust, s.spoofchk, s.linkState, s.minTxRate, s.maxTxRate, s.queryRss].some((x) => x !== undefined)
-    || (d.style === 'hostdev' && (s.mac !== undefined || s.vlan !== undefined));
+/** The arriving NICs are in: the list goes from the running guest's metadata on the destination. */
+export function forgetArriving(conn: LibvirtConnection, name: string): void {
+  const domain = DomainXml.parse(conn.domains.xml(name), `domain ${name}`);
+  if (domain.metadata.arriving().length === 0) return;
+  domain.metadata.setArriving([]);
+  const { key, xml } = domain.metadata.setMetadataText();
+  conn.domains.setMetadata(name, SRIOV_NS, key, xml, { live: true, config: false });
 }

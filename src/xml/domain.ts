@@ -85,6 +85,18 @@ export class DomainXml {
     return found;
   }
 
+  /**
+   * The devices `virt-sriov migrate` plugs in after this incoming migration (metadata.ts's
+   * <sriov:arriving>), read as sriovDevices reads the domain's own, settings and all.
+   */
+  arrivingDevices(ctx: DeviceContext): SriovDevice[] {
+    const entries = new Map(this.metadata.entries().map((e) => [keyId(e.key), e]));
+    return this.metadata.arriving().flatMap((el) => {
+      const style = styleOf(el, entries, ctx);
+      return style ? [this.readDevice(el, style, entries)] : [];
+    });
+  }
+
   /** The PCI source address of every <hostdev type='pci'> and <interface type='hostdev'>, VF or not. */
   pciSources(): { address: PciAddress; label: string; element: XmlElement }[] {
     const devices = child(this.root, 'devices');

@@ -25,6 +25,14 @@
  *
  * `generated-mac`: the device had no MAC until `convert` gave it this one (network style needs one).
  * `default-managed`: `convert` wrote managed='yes' when it pinned the pool's VF; it goes on the way back.
+ *
+ * In the XML `virt-sriov migrate` sends to the destination, a device that it unplugged here and
+ * plugs in there once the guest runs there, as it will be plugged in (on the destination's VF):
+ *
+ *       <sriov:arriving><hostdev mode="subsystem" type="pci" managed="yes">...</hostdev></sriov:arriving>
+ *
+ * The destination's `prepare` hook readies that VF (claimed, every setting on it and read back)
+ * before QEMU runs there, so the VF carries the guest's settings before the guest sees it.
  */
 import { InputError, isVirtSriovError } from '../errors.js';
 import {
@@ -36,9 +44,11 @@ import { parseInteger, parseOnOff, parseVlan } from '../model/admin-values.js';
 import { childElements, child, isElement, TEXT_NODE, type XmlElement, type XmlNode } from './dom.js';
 import { build, childIndentOf, insertElement, removeElement, replaceElement, type ElementSpec } from './edit.js';
 import type { DeviceParts } from './devices/device-fields.js';
+import { serializeElement } from './serialize.js';
 
 export const SRIOV_NS = 'http://virt-sriov.org/xmlns/domain/1.0';
 const PREFIX = 'sriov';
+const ARRIVING = 'arriving';
 
 export type MetadataKey = { readonly pci: PciAddress } | { readonly mac: string };
 
@@ -112,7 +122,7 @@ export class SriovMetadata {
     const entries: MetadataEntry[] = [];
     const seen = new Set<string>();
     for (const el of childElements(container)) {
-      if (el.namespaceURI !== SRIOV_NS) continue;
+      if (el.namespaceURI !== SRIOV_NS || el.localName === ARRIVING) continue;
       if (el.localName !== 'vf') {
         throw new InputError(`domain ${this.domainName}: unknown element <${el.tagName}> in virt-sriov metadata`,
           `only <${PREFIX}:vf .../> entries belong under <${PREFIX}:vfs>`);
@@ -196,6 +206,44 @@ export class SriovMetadata {
     const keptEl = childElements(el).find((c) => c.namespaceURI === SRIOV_NS && c.localName === 'kept');
     const kept = keptEl ? named(where, () => readKept(keptEl)) : undefined;
     return { key, settings: validateSettings(settings, where), ...(kept ? { kept } : {}) };
+  }
+
+  /** The devices that arrive by hot-plug after an incoming migration (see the comment at the top). */
+  arriving(): XmlElement[] {
+    return this.arrivingElements().flatMap((a) => childElements(a).slice(0, 1));
+  }
+
+  /** Replace the arriving devices with copies of these (none: they all go). */
+  setArriving(devices: readonly XmlElement[]): void {
+    for (const el of this.arrivingElements()) removeElement(el);
+    if (devices.length === 0) {
+      this.dropIfEmpty();
+      return;
+    }
+    const container = this.container() ?? this.createContainer();
+    for (const device of devices) {
+      insertElement(container, build(container.ownerDocument, { name: `${PREFIX}:${ARRIVING}`, ns: SRIOV_NS, children: [device.cloneNode(true) as XmlElement] }, null), null);
+    }
+  }
+
+  /**
+   * The <sriov:vfs> element as virDomainSetMetadata takes it (key PREFIX, uri SRIOV_NS), null
+   * when there is none. libvirt declares the key's prefix on the root itself and refuses a root
+   * that declares it already, so the text declares the namespace under a prefix of its own.
+   */
+  setMetadataText(): { readonly key: string; readonly xml: string | null } {
+    const container = this.container();
+    if (!container) return { key: PREFIX, xml: null };
+    const own = `${PREFIX}0`;
+    const text = serializeElement(container)
+      .replace(new RegExp(`(</?)${PREFIX}:`, 'g'), `$1${own}:`)
+      .replace(`xmlns:${PREFIX}=`, `xmlns:${own}=`);
+    return { key: PREFIX, xml: text };
+  }
+
+  private arrivingElements(): XmlElement[] {
+    const container = this.container();
+    return container ? childElements(container).filter((el) => el.namespaceURI === SRIOV_NS && el.localName === ARRIVING) : [];
   }
 
   /** The first entry element with this key, through the index: a convert puts once per device. */

@@ -3,7 +3,6 @@ import { OperationError, UsageError } from '../../errors.js';
 import { hostView } from '../../fleet/host-view.js';
 import { readHostFacts } from '../../fleet/read-host.js';
 import { hostMark, HOST_MARK_FILTER, MigrateFlag, openLibvirt, type LibvirtConnection } from '../../libvirt/index.js';
-import { isLocalUri } from '../../libvirt/uri.js';
 import { carryOut, type PlannedNic } from '../../migrate/move.js';
 import { describePlan, planMigration, type GuestNic, type HostFactsForMove, type NetworkFacts } from '../../migrate/plan.js';
 import { formatPciAddress } from '../../model/pci-address.js';
@@ -108,9 +107,9 @@ async function migrate(ctx: CommandContext, domain: string | undefined, destUri:
     const flags = (o.live ? MigrateFlag.LIVE : 0) | (o.persistent ? MigrateFlag.PERSIST_DEST : 0) | (o.undefinesource ? MigrateFlag.UNDEFINE_SOURCE : 0);
     const planned: PlannedNic[] = plan.moves.map((move) => ({ move, device: devices[nics.indexOf(move.nic)]! }));
     const owner = { name: domain, uuid: summary.uuid };
+    // the destination's VFs are its own hooks' to ready (move.ts), even on this machine's kernel
     const report = await withLiveEnv(ctx, 'migrate', domain, async (env) => {
-      const destEnv = isLocalUri(destUri) ? env : null;
-      return carryOut(plan, planned, owner, { conn: src, env: ctx.local ? env : null }, { conn: dst, env: destEnv }, {
+      return carryOut(plan, planned, owner, { conn: src, env: ctx.local ? env : null }, { conn: dst }, {
         flags, migrateUri: o.migrateuri, timeoutS, unplugWaitS: waitS, persistent: !!o.persistent,
       });
     });

@@ -6,13 +6,18 @@ import { formatPciAddress } from '../../model/pci-address.js';
 import type { VfRef } from '../../plan/vf-snapshot.js';
 import { holds, sameOwner, type Owner, type VfRecord } from '../../state/vf-record.js';
 import { describeKey } from '../../xml/metadata.js';
-import type { DomainXml, SriovDevice } from '../../xml/domain.js';
+import type { DeviceContext, DomainXml, SriovDevice } from '../../xml/domain.js';
 import type { HookEnv } from '../hook-env.js';
 import { resolveVf } from '../../host/vf-locate.js';
 
 export function devicesOf(env: HookEnv, domain: DomainXml): SriovDevice[] {
+  return domain.sriovDevices(deviceContext(env));
+}
+
+/** What tells a device is SR-IOV on this host: a VF in sysfs, a hostdev network of the config or libvirt's. */
+export function deviceContext(env: HookEnv): DeviceContext {
   const networks = new Set([...Object.keys(env.config.networks), ...env.hostdevNetworks()]);
-  return domain.sriovDevices({ isVf: (a) => isVf(env.sysfs, a), isHostdevNetwork: (n) => networks.has(n) });
+  return { isVf: (a) => isVf(env.sysfs, a), isHostdevNetwork: (n) => networks.has(n) };
 }
 
 /**
@@ -61,8 +66,10 @@ export function pinnedDevices(env: HookEnv, domain: DomainXml, devices: readonly
 
 /** The domain as an owner of VFs, and its VF-pinned devices, located; `prepare` notes metadata that no device answers. */
 export function domainVfs(env: HookEnv, domain: DomainXml, { noteUnmatched = false } = {}): { owner: Owner; pinned: PinnedDevice[] } {
-  const devices = devicesOf(env, domain);
-  if (noteUnmatched) noteOrphans(env, domain, devices);
+  const ctx = deviceContext(env);
+  const devices = domain.sriovDevices(ctx);
+  // settings for a device that arrives after an incoming migration are not orphans
+  if (noteUnmatched) noteOrphans(env, domain, [...devices, ...domain.arrivingDevices(ctx)]);
   return { owner: { name: domain.name, uuid: domain.uuid }, pinned: pinnedDevices(env, domain, devices) };
 }
 
