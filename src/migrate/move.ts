@@ -104,10 +104,14 @@ export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[],
   const pinned = nics.filter((n) => n.move.to === 'vf');
   const arriving = unplugged.map((u) => u.nic).filter((n) => n.move.to === 'vf');
   const destXml = pinned.length ? destinationXml(domains.xml(name, { migratable: true }), name, pinned, arriving) : undefined;
+  // virsh's --timeout: a live migration not done in time is finished with the guest suspended;
+  // it runs again on the destination once its VFs are in (libvirt keeps it paused there when the
+  // suspend came before its Perform phase)
+  let suspended = false;
   const timer = o.timeoutS ? setTimeout(() => {
     try {
       domains.suspend(name);
-      notes.push(`not done after ${o.timeoutS} s: the guest was suspended so the migration completes (virsh's --timeout)`);
+      suspended = true;
     } catch {
       // it finished meanwhile
     }
@@ -148,6 +152,16 @@ export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[],
     } catch (e) {
       notes.push(`the guest's live XML on ${plan.dest} still lists the NICs to plug in after the migration (${(e as Error).message}); harmless`);
     }
+  }
+  if (suspended) {
+    let resumed = false;
+    try {
+      if (dest.conn.domains.state(name) === DomainState.PAUSED) dest.conn.domains.resume(name);
+      resumed = true;
+    } catch (e) {
+      notes.push(`could not resume it on ${plan.dest} (${(e as Error).message}): virsh -c ${dest.conn.uri} resume ${name}`);
+    }
+    notes.push(`not done after ${o.timeoutS} s: the guest was suspended so the migration completes (virsh's --timeout)${resumed ? `, and runs again on ${plan.dest}` : ''}`);
   }
   if (o.persistent) {
     const moved = nics.filter((n) => n.move.to === 'vf');

@@ -35,7 +35,7 @@ export function migrateCommand(io: CliIo): Command {
     .option('--live', 'live migration: the guest keeps running while it moves')
     .option('--persistent', 'define the guest on the destination (its definition names the VFs chosen there)')
     .option('--undefinesource', 'undefine the guest here once it runs there')
-    .option('--timeout <seconds>', 'suspend the guest if the live migration is not done after this long (as virsh)')
+    .option('--timeout <seconds>', 'a live migration not done after this long finishes with the guest suspended (as virsh); it runs again on the destination')
     .option('--migrateuri <uri>', 'where QEMU\'s migration stream goes (tcp://HOST:PORT), as virsh\'s')
     .option('--wait <seconds>', 'how long the guest OS has to acknowledge each VF\'s unplug', String(DEFAULT_UNPLUG_WAIT_S))
     .option('--dry-run', 'check and print the plan; change nothing')

@@ -5,7 +5,7 @@
  * runs outside both and reaches each daemon through its socket, as two qemu+unix URIs. The
  * guest has no VF (this machine has no SR-IOV): what is proven here is the libvirt side, i.e. the
  * preflight against a real destination, the migration through virDomainMigrate2 on a worker
- * thread, --persistent/--undefinesource, that a migration libvirt fails leaves the
+ * thread, --persistent/--undefinesource, --timeout, that a migration libvirt fails leaves the
  * guest running on the source, and that the destination's own hooks (virt-sriov's qemu hook in
  * B, on a fake SR-IOV host) ready the VF a NIC arrives on from the XML the source sends, in B's
  * own state, before QEMU runs there.
@@ -94,6 +94,21 @@ describe('virt-sriov migrate between two libvirtds', () => {
     expect((await a!.virsh('dominfo', 'mig-guest')).exitCode).not.toBe(0);
     // the source marked itself on the way
     expect(await a!.virshOk('nwfilter-list')).toMatch(/\bvirt-sriov\b/);
+  }, 120_000);
+
+  test('--timeout: a live migration not done in time is finished with the guest suspended (virsh\'s meaning), and it runs on the destination', async () => {
+    await b!.virshOk('destroy', 'mig-guest');
+    await b!.virshOk('undefine', 'mig-guest');
+    await a!.virshOk('define', join(work, 'mig.xml'));
+    await a!.virshOk('start', 'mig-guest');
+    // far less than the destination takes to start its QEMU: the timeout always fires mid-migration
+    const r = await cli(['migrate', 'mig-guest', uri(b!), '-c', uri(a!), '--live', '--timeout', '0.001', '--migrateuri', 'tcp://127.0.0.1:49153']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`note: not done after 0.001 s: the guest was suspended so the migration completes (virsh's --timeout), and runs again on`);
+    expect(await b!.virshOk('domstate', 'mig-guest')).toContain('running');
+    expect((await a!.virsh('domstate', 'mig-guest')).stdout).toContain('shut off'); // still defined here, not running
+    await b!.virshOk('destroy', 'mig-guest');
   }, 120_000);
 
   test('a NIC unplugged on the source arrives on B\'s VF: B\'s prepare hook puts the MAC, VLAN and the rest on it, in B\'s state, before QEMU runs', async () => {
