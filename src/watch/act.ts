@@ -13,7 +13,7 @@ import { putBackVfs } from '../hooks/qemu/stop.js';
 import type { HookEnv } from '../hooks/hook-env.js';
 import type { PfLink } from '../host/ip-link.js';
 import { formatPciAddress } from '../model/pci-address.js';
-import { changedAfter, guestDesired } from '../plan/guest-vf.js';
+import { changedAfter, guestDesired, withNetworkDefaults } from '../plan/guest-vf.js';
 import { describeVf, planChanges, provenBy, type VfChange } from '../plan/vf-snapshot.js';
 import type { VfRecord } from '../state/vf-record.js';
 import type { DomainXml } from '../xml/domain.js';
@@ -52,10 +52,11 @@ export interface Reconciled {
 /** Bring one running guest's VFs in line with its settings and the state. Each VF on its own: one that fails doesn't stop the others. */
 export async function reconcileGuest(env: HookEnv, guest: RunningGuest): Promise<Reconciled> {
   return env.state.locked(async () => {
-    const actions = planGuest(guest, env.state.all());
+    const announced = new Set(env.state.plugs.all().flatMap((p) => (p.vf ? [p.vf] : [])));
+    const actions = planGuest(guest, env.state.all(), announced);
     const done = { plugged: 0, unplugged: 0, repaired: 0, failed: 0 };
     if (actions.length === 0) return done;
-    const reading = actions.flatMap((a) => (a.kind === 'plugged' ? [a.device.vf.pf] : a.kind === 'check' ? [a.record.pf] : []));
+    const reading = actions.flatMap((a) => (a.kind === 'plugged' ? [a.device.vf.pf] : a.kind === 'check' || a.kind === 'settle' ? [a.record.pf] : []));
     const links = reading.length ? await readPfs(env, reading) : new Map<string, PfLink>();
     for (const action of actions) {
       try {
@@ -71,7 +72,7 @@ export async function reconcileGuest(env: HookEnv, guest: RunningGuest): Promise
 }
 
 function labelOf(a: WatchAction): string {
-  return a.kind === 'plugged' || a.kind === 'conflict' ? `${a.device.label} (${describeVf(a.device.vf)})` : describeVf(a.record);
+  return a.kind === 'plugged' || a.kind === 'conflict' || a.kind === 'settle' ? `${a.device.label} (${describeVf(a.device.vf)})` : describeVf(a.record);
 }
 
 async function act(env: HookEnv, action: WatchAction, links: Map<string, PfLink>): Promise<keyof Reconciled | null> {
@@ -88,7 +89,33 @@ async function act(env: HookEnv, action: WatchAction, links: Map<string, PfLink>
       return plugged(env, action, links);
     case 'check':
       return (await repairDrift(env, action.record, links)) ? 'repaired' : null;
+    case 'settle':
+      return settlePort(env, action, links);
   }
+}
+
+/**
+ * A network's VF in the guest that port-created only claimed. Hot-plugged with plain virsh, it
+ * has libvirt's MAC and VLAN only: the rest of what the guest asks (its XML and metadata over
+ * the network's defaults and the port's VLAN) goes on. Claimed for an `attach --live` that died
+ * before it settled it, the hook already put the NIC's settings on and recorded them: they are
+ * checked. Either way recorded first, as running, so a watcher killed half way finishes at its
+ * next look (as drift), and put back as the port-created record says when the port goes.
+ */
+async function settlePort(env: HookEnv, { record, device }: Extract<WatchAction, { kind: 'settle' }>, links: Map<string, PfLink>): Promise<'plugged'> {
+  env.report.vfs.add(describeVf(record));
+  const now = snapshotIn(links, record);
+  const { profile } = pfDriver(env, record.pf);
+  const announced = Object.keys(record.guest).length > 0;
+  const asked = withNetworkDefaults(env.config.networks, record, device.settings);
+  if (!announced) refuseUnsupported(env, record.owner.name, { device: { label: device.label, settings: asked }, vf: record }, now);
+  const desired = announced ? record.guest : guestDesired(asked, now, profile);
+  const changes = planChanges(record, provenBy(now, profile), desired);
+  env.state.put({ ...record, guest: desired, changed: changedAfter(record, changes.flatMap((c) => c.keys)), phase: 'running', updated: new Date().toISOString() });
+  env.report.note(`${device.label}: network ${record.network}'s VF in ${record.owner.name}, claimed at port-created but never set up `
+    + `(${announced ? 'its attach --live ended before it settled it' : 'hot-plugged without virt-sriov'}); ${changes.length ? 'its settings put on' : 'it already had its settings'}`);
+  await applyAndCheck(env, changes, [{ vf: record, desired, profile }]);
+  return 'plugged';
 }
 
 /**

@@ -35,18 +35,28 @@ export type WatchAction =
   | { readonly kind: 'unplugged'; readonly record: VfRecord }
   /** A VF the guest has and virt-sriov records: its live settings are checked against the record, drift repaired. */
   | { readonly kind: 'check'; readonly record: VfRecord }
+  /**
+   * A network's VF the guest has, still only claimed by port-created: hot-plugged with plain virsh
+   * (no qemu hook runs then), or by an `attach --live` that died before it settled the VF. Its
+   * settings go on, and it is the running guest's.
+   */
+  | { readonly kind: 'settle'; readonly record: VfRecord; readonly device: GuestVf }
   /** The guest has a VF that virt-sriov records as another guest's: nothing is touched, the admin is told. */
   | { readonly kind: 'conflict'; readonly device: GuestVf; readonly record: VfRecord };
 
-export function planGuest(guest: RunningGuest, records: readonly VfRecord[]): WatchAction[] {
+/** `announced`: VFs an `attach --live` is hot-plugging right now (state/pending-plug.ts): it settles them itself. */
+export function planGuest(guest: RunningGuest, records: readonly VfRecord[], announced: ReadonlySet<string> = new Set()): WatchAction[] {
   const byPci = new Map(records.map((r) => [r.pci, r]));
   const actions: WatchAction[] = [];
   for (const device of guest.vfs) {
     const record = byPci.get(device.vf.pci);
     if (!record || !holds(record)) actions.push({ kind: 'plugged', owner: guest.owner, device });
     else if (!sameOwner(record.owner, guest.owner)) actions.push({ kind: 'conflict', device, record });
-    // claimed: a start or `attach --live` is under way and finishes the VF itself
     else if (record.phase === 'running') actions.push({ kind: 'check', record });
+    // claimed by port-created and in the guest: no qemu hook will finish it. (A guest being
+    // started gets the same settings from its start hook: settling it first changes nothing.)
+    else if (record.network !== null && !announced.has(record.pci)) actions.push({ kind: 'settle', record, device });
+    // otherwise claimed: a start or `attach --live` is under way and finishes the VF itself
   }
   const has = new Set(guest.vfs.map((d) => d.vf.pci));
   for (const record of records) {

@@ -87,6 +87,60 @@ describe('an <interface type=\'hostdev\'> hot-plugged with plain virsh', () => {
   });
 });
 
+describe('a network-style NIC hot-plugged with plain virsh (port-created claims, no qemu hook runs)', () => {
+  const NET = "<sriov:vf interface-mac='52:54:00:bb:00:01' trust='on' spoofchk='off'/>";
+  const netLive = withMetadata(captureStdin('qemu.l2-net.started.begin.xml'), [NET]);
+  const portCreated = captureStdin('network.sriov.port-created.begin.xml');
+  const portDeleted = captureStdin('network.sriov.port-deleted.begin.xml');
+
+  test('gets what the guest asks over the network\'s defaults, keeps port-created\'s state from before, is the running guest\'s; port-deleted puts it back', async () => {
+    bench = HookBench.create([PF]);
+    bench.host.setVf('eth0', 0, { mac: '02:00:00:00:00:31', vlan: 7 });
+    const before = bench.host.vf('eth0', 0);
+    expect((await bench.run('network', 'sriov port-created begin -', portCreated)).exitCode).toBe(0);
+    bench.host.setVf('eth0', 0, { mac: '52:54:00:bb:00:01', vlan: 403 }); // libvirt, as it readies the device
+    // the watcher reads the same config as the hooks: the network's defaults
+    const { done, report } = await look(netLive, { config: { ...envOf(bench).config, networks: { sriov: { maxTxRate: 50, trust: false } } } });
+    expect(done).toEqual({ plugged: 1, unplugged: 0, repaired: 0, failed: 0 });
+    expect(bench.host.vf('eth0', 0)).toMatchObject({ mac: '52:54:00:bb:00:01', vlan: 403, trust: true, spoofchk: false, max_tx: 50 });
+    expect(bench.records()).toMatchObject([{ pci: '0000:01:10.0', style: 'network', network: 'sriov', phase: 'running', original: { mac: '02:00:00:00:00:31', vlan: { id: 7 } } }]);
+    expect(report.notes.join()).toContain("interface 52:54:00:bb:00:01: network sriov's VF in l2-net, claimed at port-created but never set up (hot-plugged without virt-sriov); its settings put on");
+
+    // a duplicated event: nothing more
+    bench.takeIpCalls();
+    expect((await look(netLive)).done).toEqual({ plugged: 0, unplugged: 0, repaired: 0, failed: 0 });
+    expect(bench.takeIpCalls().filter((c) => c.batch)).toEqual([]);
+
+    // plain virsh detach-device: libvirt puts its MAC and VLAN back, port-deleted the rest, and frees it
+    bench.host.setVf('eth0', 0, { mac: before.mac, vlan: before.vlan });
+    expect((await bench.run('network', 'sriov port-deleted begin -', portDeleted)).exitCode).toBe(0);
+    expect(bench.host.vf('eth0', 0)).toEqual(before);
+    expect(bench.records()).toEqual([]);
+  });
+
+  test('a VF an attach --live is still hot-plugging is its to settle; once that CLI is gone (its entry expired), the settings the hook put on are checked and the VF is the running guest\'s', async () => {
+    bench = HookBench.create([PF]);
+    const owner = { name: 'l2-net', uuid: 'befeb890-a16e-4a2e-b82d-0554ccc499c9' };
+    const plugs = stateStore(join(bench.dir, 'state')).plugs;
+    const plug = { owner, mac: '52:54:00:bb:00:01', network: 'sriov', label: 'interface 52:54:00:bb:00:01', settings: { mac: '52:54:00:bb:00:01', trust: true, spoofchk: false }, expires: new Date(Date.now() + 60_000).toISOString() };
+    plugs.put(plug);
+    expect((await bench.run('network', 'sriov port-created begin -', portCreated)).exitCode).toBe(0);
+    expect(bench.host.vf('eth0', 0)).toMatchObject({ trust: true, spoofchk: false });
+    bench.takeIpCalls();
+    expect((await look(netLive)).done).toEqual({ plugged: 0, unplugged: 0, repaired: 0, failed: 0 });
+    expect(bench.records()).toMatchObject([{ phase: 'claimed' }]);
+
+    // the CLI was killed before it settled the VF; libvirt's VLAN is on, the hook's settings stay
+    plugs.put({ ...plugs.find(owner, plug.mac)!, expires: new Date(Date.now() - 1).toISOString() });
+    const { done, report } = await look(netLive);
+    expect(done).toEqual({ plugged: 1, unplugged: 0, repaired: 0, failed: 0 });
+    expect(report.notes.join()).toContain('(its attach --live ended before it settled it)');
+    expect(bench.host.vf('eth0', 0)).toMatchObject({ mac: '52:54:00:bb:00:01', vlan: 403, trust: true, spoofchk: false });
+    expect(bench.records()).toMatchObject([{ phase: 'running', guest: { trust: true, spoofchk: false } }]);
+    expect(plugs.all()).toEqual([]);
+  });
+});
+
 describe('drift', () => {
   test('a held VF that lost its settings (a PF down and up, a driver reset) gets them back, and the note says what had drifted', async () => {
     bench = HookBench.create([PF]);

@@ -41,6 +41,12 @@ describe('planGuest', () => {
     expect(kinds(guest(vf(1)), [record(0), record(1)])).toEqual(['check 0000:01:10.2', 'unplugged 0000:01:10.0']);
   });
 
+  test('a network pool\'s VF the guest has that port-created only claimed (a plain virsh hot-plug; an attach --live that died) is settled here, unless an attach --live is settling it right now', () => {
+    const claimed = record(0, { network: 'sriov', style: 'network', phase: 'claimed' });
+    expect(kinds(guest(vf(0)), [claimed])).toEqual(['settle 0000:01:10.0']);
+    expect(planGuest(guest(vf(0)), [claimed], new Set(['0000:01:10.0']))).toEqual([]);
+  });
+
   test('a network pool\'s VF is released by the network hook (port-deleted runs on unplug too), not here', () => {
     expect(kinds(guest(), [record(0, { network: 'sriov', style: 'network' })])).toEqual([]);
   });
