@@ -56,6 +56,10 @@ touch "$out/$marker"
 kernel=$(lab_kernel) || lab_die "no kernel image for L1"
 # netdevsim.ko for this kernel, if prepare.sh could build it (scenarios/97-netdevsim.sh)
 printf 'LAB_NETDEVSIM_KO=%q\n' "$(lab_netdevsim_ko "$kernel")" >> "$out/lab.env"
+# the L2 Linux guest's kernel and initramfs (guest/lib.sh: lab_l2_linux_domain_xml)
+l2kernel=$(lab_l2_kernel "$kernel")
+[[ -s $l2kernel ]] || l2kernel=/boot/vmlinuz-$kernel
+printf 'LAB_L2_KERNEL=%q\nLAB_L2_INITRD=%q\n' "$l2kernel" "$(lab_l2_initrd "$kernel")" >> "$out/lab.env"
 qemu=$(lab_qemu) || lab_die "no QEMU to launch L1"
 initrd=$(lab_initrd "$kernel")
 [[ -s $initrd ]] || lab_die "no initramfs $initrd (run test/lab/prepare.sh)"

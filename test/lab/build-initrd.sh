@@ -1,14 +1,18 @@
 #!/bin/bash
-# Builds the lab's initramfs: busybox-static, the Debian kernel's modules for
-# virtio-9p and overlayfs (they are modules, not built in), and guest/initramfs-init.
-# About 1.5 MB; everything else L1 needs comes from the host's root over 9p.
+# Builds one of the lab's busybox initramfs images: busybox-static, an /init script, and
+# the Debian kernel's modules it names with their dependencies (in /mods, load order in
+# /mods.order: the init insmods them).
+#   L1: guest/initramfs-init with virtio-9p and overlayfs (modules, not built in), about
+#       1.5 MB; everything else L1 needs comes from the host's root over 9p.
+#   L2: guest/l2-init with virtio_net (and net_failover, failover) and igbvf.
 #
-# usage: build-initrd.sh KERNEL_VERSION OUTPUT.img
+# usage: build-initrd.sh KERNEL_VERSION OUTPUT.img INIT MODULE...
 set -euo pipefail
 
 kernel=$1
 out=$2
-init=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/guest/initramfs-init
+init=$3
+shift 3
 
 # The initramfs has no libc: busybox must be the static build.
 if [[ ! -x /bin/busybox ]] || ldd /bin/busybox >/dev/null 2>&1; then
@@ -24,7 +28,7 @@ install -m 755 "$init" "$work/init"
 
 # modprobe --show-depends lists each module after its dependencies; keep that
 # order (the init insmods them one by one) and drop duplicates.
-for m in virtio_pci 9pnet_virtio 9p overlay; do
+for m in "$@"; do
   modprobe -S "$kernel" --show-depends "$m"
 done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' > "$work/paths"
 [[ -s $work/paths ]] || { echo "build-initrd: no modules found for kernel $kernel" >&2; exit 1; }

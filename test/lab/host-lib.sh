@@ -7,6 +7,8 @@
 #                             bookworm-backports with dpkg -x, never installed
 #   $LAB_CACHE/debs/          the .deb files it was unpacked from
 #   $LAB_CACHE/initrd-K.img   the busybox initramfs for kernel K
+#   $LAB_CACHE/l2-initrd-K.img  the L2 Linux guest's busybox initramfs for kernel K
+#   $LAB_CACHE/vmlinux-K      kernel K decompressed, for the L2 Linux guest
 #   $LAB_CACHE/netdevsim/K/   netdevsim.ko built for kernel K (Debian doesn't ship it),
 #                             with the Debian version it was built from
 
@@ -91,9 +93,25 @@ lab_qemu() {
 # Initramfs path for kernel K; its name carries a hash of the init script and
 # of the script that builds it, so editing either rebuilds it.
 lab_initrd() {
-  local k=$1 h
-  h=$(cat "$LAB_DIR/guest/initramfs-init" "$LAB_DIR/build-initrd.sh" | sha256sum | cut -c1-12)
-  printf '%s\n' "$LAB_CACHE/initrd-$k-$h.img"
+  _lab_initrd initrd "$1" "$LAB_DIR/guest/initramfs-init"
+}
+
+# The L2 Linux guest's initramfs for kernel K (guest/l2-init), named the same way.
+lab_l2_initrd() {
+  _lab_initrd l2-initrd "$1" "$LAB_DIR/guest/l2-init"
+}
+
+_lab_initrd() { # PREFIX KERNEL INIT
+  local h
+  h=$(cat "$3" "$LAB_DIR/build-initrd.sh" | sha256sum | cut -c1-12)
+  printf '%s\n' "$LAB_CACHE/$1-$2-$h.img"
+}
+
+# The L2 Linux guest's kernel: L1's kernel K without its self-decompressor (the ELF
+# QEMU boots through PVH). Decompressing itself would cost an L2 guest most of its
+# boot under TCG in TCG.
+lab_l2_kernel() {
+  printf '%s\n' "$LAB_CACHE/vmlinux-$1"
 }
 
 # Where prepare.sh keeps netdevsim.ko for kernel K (L1 reads it over 9p and insmods it).

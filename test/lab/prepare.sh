@@ -12,7 +12,8 @@
 #     The download uses apt sources and lists of its own ($VIRT_SRIOV_LAB_CACHE/apt):
 #     the machine's apt sources are left as they were.
 #     Skipped when LAB_QEMU or the system's own QEMU already has igb.
-#  3. The initramfs (build-initrd.sh), in the same cache.
+#  3. The initramfs (build-initrd.sh), in the same cache; and the L2 Linux guest's
+#     (guest/l2-init) with its kernel, L1's decompressed (vmlinux, ~65 MB).
 #  4. netdevsim.ko for L1's kernel (a second real driver with VF settings, see
 #     scenarios/97-netdevsim.sh): Debian's kernel doesn't build it (CONFIG_NETDEVSIM is
 #     not set), so it is built out of tree from linux-source and the kernel's headers of
@@ -117,8 +118,31 @@ kernel=$(lab_kernel) || lab_die "no kernel for L1"
 initrd=$(lab_initrd "$kernel")
 if [[ ! -s $initrd ]]; then
   rm -f "$LAB_CACHE/initrd-$kernel-"*.img
-  "$LAB_DIR/build-initrd.sh" "$kernel" "$initrd" >&2
+  "$LAB_DIR/build-initrd.sh" "$kernel" "$initrd" "$LAB_DIR/guest/initramfs-init" virtio_pci 9pnet_virtio 9p overlay >&2
 fi
+# L2: virtio_net (net_failover, failover) for failover pairs, igbvf for the VFs it is given
+initrd=$(lab_l2_initrd "$kernel")
+if [[ ! -s $initrd ]]; then
+  rm -f "$LAB_CACHE/l2-initrd-$kernel-"*.img
+  "$LAB_DIR/build-initrd.sh" "$kernel" "$initrd" "$LAB_DIR/guest/l2-init" virtio_pci virtio_net igbvf >&2
+fi
+
+# extract_vmlinux KERNEL OUT: the ELF kernel inside /boot/vmlinuz-KERNEL (Debian's are
+# xz-compressed; the stream ends before the image does, so xz's complaint is expected).
+extract_vmlinux() {
+  local img=/boot/vmlinuz-$1 out=$2 off
+  off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$img" | head -n 1 | cut -d: -f1) || true
+  [[ -n $off ]] || { lab_say "warning: no xz stream in $img: the L2 guest boots it compressed (slower)"; return 1; }
+  tail -c "+$((off + 1))" "$img" | xz -dcq > "$out.tmp" 2> /dev/null || true
+  if [[ $(head -c 4 "$out.tmp") != $'\x7fELF' ]]; then
+    rm -f "$out.tmp"
+    lab_say "warning: no ELF kernel in $img's xz stream: the L2 guest boots it compressed (slower)"
+    return 1
+  fi
+  mv "$out.tmp" "$out"
+}
+vmlinux=$(lab_l2_kernel "$kernel")
+[[ -s $vmlinux ]] || { rm -f "$LAB_CACHE"/vmlinux-*; extract_vmlinux "$kernel" "$vmlinux" || true; }
 
 # ---------------------------------------------------------------- 4. netdevsim
 # build_netdevsim KERNEL KO: netdevsim.ko for KERNEL (e.g. 6.1.0-57-amd64), from the Debian

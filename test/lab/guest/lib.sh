@@ -169,18 +169,75 @@ lab_libvirtd_restart() {
 # lab_l2_domain_xml NAME [DEVICES_XML]: prints a minimal guest that starts
 # quickly inside L1: TCG (there is no KVM in L1), 128 MiB, no disk, the distro
 # QEMU 7.2 that matches libvirt 9.0, and <acpi/> (QEMU >= 9 dropped -no-acpi).
+# It boots no OS: fine for whatever needs a running QEMU, but a hot-unplug waits
+# for a guest OS to acknowledge it, forever (lab_l2_linux_domain_xml has one).
 # DEVICES_XML goes inside <devices>, e.g. an <interface type='hostdev'>.
 lab_l2_domain_xml() {
+  _lab_l2_xml "$1" 128 "<os><type arch='x86_64' machine='pc'>hvm</type></os>" "${2:-}"
+}
+
+# The L2 Linux guest: L1's own kernel (Debian's, decompressed by prepare.sh) and the
+# busybox initramfs prepare.sh built (build-initrd.sh with guest/l2-init); boot.sh puts
+# both paths in lab.env. Under TCG in TCG every piece of boot code costs (it is
+# translated twice), so the command line skips what a guest that only has to take and
+# give back PCI devices doesn't need: console output but the init's, mitigations, ACPI
+# PnP (its resource methods cost as much as the rest of ACPI), the keyboard controller,
+# LSMs, audit, watchdogs, clocksource checks, and a few initcalls (kprobe events, the
+# ISA DMA controller, blktrace, mousedev, a crypto self-test).
+LAB_L2_APPEND='console=ttyS0 quiet loglevel=0 mitigations=off nokaslr 8250.nr_uarts=1 pnpacpi=off i8042.noaux i8042.nokbd i8042.nopnp random.trust_cpu=on cryptomgr.notests tsc=reliable no_timer_check nowatchdog audit=0 apparmor=0 security=none initcall_blacklist=init_kprobe_trace,crypto_kdf108_init,i8237A_init_ops,init_blk_tracer,mousedev_init'
+
+# lab_l2_console NAME: the file with L2 guest NAME's serial console (the Linux
+# guest's; copied to the host's out dir with libvirt's QEMU logs at the end).
+lab_l2_console() {
+  printf '/var/log/libvirt/qemu/%s.console\n' "$1"
+}
+
+# lab_l2_linux_domain_xml NAME [DEVICES_XML]: as lab_l2_domain_xml, but the guest
+# boots Linux (ACPI PCI hot-plug built in: it acknowledges an unplug; virtio_net,
+# net_failover, failover and igbvf loaded), with its serial console in the file
+# lab_l2_console NAME. Start it, then lab_l2_wait_booted NAME before an unplug.
+# Booting takes a while under TCG in TCG: start it early, reuse it.
+lab_l2_linux_domain_xml() {
+  [[ -r ${LAB_L2_KERNEL:-} && -r ${LAB_L2_INITRD:-} ]] || {
+    lab_log "lab_l2_linux_domain_xml: no L2 kernel/initramfs (LAB_L2_KERNEL=${LAB_L2_KERNEL:-}, LAB_L2_INITRD=${LAB_L2_INITRD:-}): run prepare.sh" >&2
+    return 1
+  }
+  _lab_l2_xml "$1" 96 "<os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$LAB_L2_KERNEL</kernel>
+    <initrd>$LAB_L2_INITRD</initrd>
+    <cmdline>$LAB_L2_APPEND</cmdline>
+  </os>" "${2:-}
+    <controller type='usb' model='none'/>
+    <serial type='file'><source path='$(lab_l2_console "$1")'/><target port='0'/></serial>"
+}
+
+_lab_l2_booted() { grep -qs '^virt-sriov-l2: booted' "$(lab_l2_console "$1")"; }
+
+# lab_l2_wait_booted NAME [SECONDS]: waits (default 300 s) until the Linux guest
+# NAME printed its ready marker on its console; logs how long its boot took.
+lab_l2_wait_booted() {
+  local name=$1 secs=${2:-300} t0=$SECONDS
+  if ! lab_wait "$secs" "L2 guest $name to boot (console $(lab_l2_console "$name"))" _lab_l2_booted "$name"; then
+    lab_log "last lines of $name's console:"
+    tail -n 5 "$(lab_l2_console "$name")" 2> /dev/null
+    return 1
+  fi
+  lab_log "$name: $(grep -m1 '^virt-sriov-l2: booted' "$(lab_l2_console "$name")") (waited $((SECONDS - t0))s)"
+}
+
+# _lab_l2_xml NAME MIB OS_XML DEVICES_XML: the domain both L2 guests share.
+_lab_l2_xml() {
   cat << EOF
 <domain type='qemu'>
   <name>$1</name>
-  <memory unit='MiB'>128</memory>
+  <memory unit='MiB'>$2</memory>
   <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  $3
   <features><acpi/></features>
   <devices>
     <emulator>$LAB_L2_EMULATOR</emulator>
-${2:-}
+$4
     <video><model type='none'/></video>
     <memballoon model='none'/>
   </devices>

@@ -12,21 +12,30 @@ vs_config() {
   printf '{ "logFile": "%s", "stateDir": "/run/virt-sriov"%s%s }\n' "$VS_LOG" "${1:+, }" "${1:-}" > "$VS_CONFIG"
 }
 
-# vs_domain NAME METADATA_ENTRIES DEVICES_XML: an L2 guest with virt-sriov metadata
-vs_domain() {
-  local md=""
+# vs_domain NAME METADATA_ENTRIES DEVICES_XML: an L2 guest with virt-sriov metadata (OS-less:
+# lab_l2_domain_xml); vs_linux_domain: the same with Linux in it (lab_l2_linux_domain_xml),
+# for what needs a guest OS (a hot-unplug that completes)
+vs_domain() { _vs_domain lab_l2_domain_xml "$@"; }
+vs_linux_domain() { _vs_domain lab_l2_linux_domain_xml "$@"; }
+_vs_domain() { # GENERATOR NAME METADATA_ENTRIES DEVICES_XML
+  local gen=$1 md="" xml
+  shift
   [[ -n $2 ]] && md="  <metadata>
     <sriov:vfs xmlns:sriov='$VS_NS'>
       $2
     </sriov:vfs>
   </metadata>"
-  lab_l2_domain_xml "$1" "$3" | awk -v md="$md" '{ print } /<\/name>/ && md != "" { print md }'
+  xml=$("$gen" "$1" "$3") || return 1
+  awk -v md="$md" '{ print } /<\/name>/ && md != "" { print md }' <<< "$xml"
 }
 
 # vs_define NAME METADATA DEVICES: write the domain to the scenario's artifacts and define it
+# (vs_linux_define: the Linux guest)
 vs_define() {
-  vs_domain "$@" > "$LAB_SCENARIO_OUT/$1.xml"
-  virsh define "$LAB_SCENARIO_OUT/$1.xml"
+  vs_domain "$@" > "$LAB_SCENARIO_OUT/$1.xml" && virsh define "$LAB_SCENARIO_OUT/$1.xml"
+}
+vs_linux_define() {
+  vs_linux_domain "$@" > "$LAB_SCENARIO_OUT/$1.xml" && virsh define "$LAB_SCENARIO_OUT/$1.xml"
 }
 
 vs_hostdev_xml() { # PCI
