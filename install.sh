@@ -71,6 +71,10 @@ uninstall() {
       dir) rmdir "$destdir$path" 2>/dev/null || true ;;
       tree) rm -rf "$destdir$path" ;;
       moved) rm -f "$destdir$path"; mv "$destdir$backup" "$destdir$path" ;;
+      mark)
+        # migrations stop coming here: the hooks that receive them are going
+        "$destdir$prefix/bin/virt-sriov" migrate --unmark-host -c qemu:///system > /dev/null 2>&1 \
+          || say "could not take virt-sriov's mark off this host: virsh nwfilter-undefine virt-sriov" ;;
       config)
         # an admin's edits are not ours to throw away
         if [ "$(sha256sum < "$destdir$path" 2>/dev/null | cut -d' ' -f1)" = "$backup" ]; then rm -f "$destdir$path"
@@ -288,6 +292,7 @@ ROT
     ln -sfn "$unit" "$destdir$unit_wants"
   fi
 
+  mark_host
   say "installed for libvirt $libvirt_version, node $node_version ($node)"
   say "hooks: $(version_at_least "$libvirt_version" 6.5.0 && echo '/etc/libvirt/hooks/{qemu,network,daemon}.d/virt-sriov' || echo '/etc/libvirt/hooks/{qemu,network,daemon}')"
   say "config: $config; CLI: $prefix/bin/virt-sriov"
@@ -296,6 +301,23 @@ ROT
     say "now restart the daemons so libvirt finds the hooks: virtqemud and virtnetworkd (e.g. systemctl restart virtqemud virtnetworkd)"
   else
     say "now restart libvirtd so it finds the hooks (e.g. systemctl restart libvirtd)"
+  fi
+}
+
+# virt-sriov's mark on this host (an inert network filter, src/libvirt/connection.ts), so that
+# `virt-sriov migrate` elsewhere sends guests here. Best effort: a libvirt not running, or
+# without its nwfilter driver, still gets virt-sriov installed, and is told how to mark it later.
+mark_host() {
+  local out
+  if [ -n "$destdir" ]; then
+    say "migrations: not marked (files staged under DESTDIR): virt-sriov migrate --mark-host on the host"
+    return
+  fi
+  if out=$(timeout 60 "$prefix/bin/virt-sriov" migrate --mark-host -c qemu:///system 2>&1); then
+    say "migrations: $out"
+    case "$out" in *"now carries"*) recorded mark || record mark mark - ;; esac
+  else
+    say "migrations: this host was not marked as a virt-sriov host ($(echo "$out" | head -n 1 | sed 's/^virt-sriov: //')); once libvirt runs here with its nwfilter driver: virt-sriov migrate --mark-host"
   fi
 }
 

@@ -213,6 +213,22 @@ class Connection implements LibvirtConnection {
 /** The name of the inert network filter that says a host has virt-sriov (fleet/host-mark.ts). */
 export const HOST_MARK_FILTER = 'virt-sriov';
 
+/** Take virt-sriov's mark off the host behind `conn` (virt-sriov leaves it); whether it had it. */
+export function removeHostMark(conn: LibvirtConnection): boolean {
+  const s = sessions.get(conn)!;
+  const found = s.ffi.virNWFilterLookupByName(s.conn as ConnectPtr, HOST_MARK_FILTER);
+  if (found === null) {
+    s.ffi.virResetLastError();
+    return false;
+  }
+  try {
+    s.status(s.ffi.virNWFilterUndefine(found), `undefine network filter ${HOST_MARK_FILTER} (virt-sriov's mark on ${s.uri})`);
+  } finally {
+    s.ffi.virNWFilterFree(found);
+  }
+  return true;
+}
+
 /** Whether the host behind `conn` carries virt-sriov's mark; define it with `define`. */
 export function hostMark(conn: LibvirtConnection, define = false): boolean {
   const s = sessions.get(conn)!;

@@ -104,6 +104,7 @@ export interface LibvirtFfi {
   virNWFilterLookupByName(conn: ConnectPtr, name: string): NWFilterPtr | null;
   virNWFilterDefineXML(conn: ConnectPtr, xml: string): NWFilterPtr | null;
   virNWFilterFree(filter: NWFilterPtr): number;
+  virNWFilterUndefine(filter: NWFilterPtr): number;
 
   // Events: libvirt's default event loop, run by the caller in slices (events.ts)
   virEventRegisterDefaultImpl(): number;
@@ -198,6 +199,7 @@ const PROTOTYPES: readonly string[] = [
   'virNWFilter *virNWFilterLookupByName(virConnect *conn, const char *name)',
   'virNWFilter *virNWFilterDefineXML(virConnect *conn, const char *xmlDesc)',
   'int virNWFilterFree(virNWFilter *nwfilter)',
+  'int virNWFilterUndefine(virNWFilter *nwfilter)',
 
   'int virEventRegisterDefaultImpl(void)',
   'int virEventRunDefaultImpl(void)',

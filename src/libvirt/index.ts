@@ -5,6 +5,7 @@
 export {
   clientLibraryVersion,
   hostMark,
+  removeHostMark,
   HOST_MARK_FILTER,
   migrateDomain,
   openLibvirt,

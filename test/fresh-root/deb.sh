@@ -6,7 +6,7 @@
 #      file's path, type, mode, owner and checksum (dpkg's and apt's own records aside);
 #   2. `apt-get install ./virt-sriov_*.deb`, literally: the hooks where libvirt runs them, the
 #      CLI at the package's version, the message about the daemon restart; the watcher's unit
-#      shipped and not enabled;
+#      shipped and not enabled; the host not marked for migrations (no libvirtd runs), and said;
 #   3. doctor and status; a hook call through the installed hook file, logged; the code caches
 #      it writes are root's and writable by no one else;
 #   4. `man virt-sriov`, `man virt-sriov.json`, and the completion as bash-completion loads it;
@@ -78,6 +78,8 @@ step 1-before "$snapshot"'
 step 2-install '
   apt-get install -y ./virt-sriov_*.deb | tee /tmp/install.log
   grep -q "restart libvirtd so it finds them" /tmp/install.log
+  # no libvirtd runs in the root: not marked for migrations, said how, installed all the same
+  grep -q "migrations: this host was not marked as a virt-sriov host (.*); once libvirt runs here with its nwfilter driver: virt-sriov migrate --mark-host" /tmp/install.log
   [ "$(virt-sriov --version)" = "'"$version"'" ]
   for h in qemu network daemon; do [ -x /etc/libvirt/hooks/$h.d/virt-sriov ]; done
   grep -q "^#!/usr/bin/node" /usr/lib/virt-sriov/bin/virt-sriov.mjs

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { OperationError, UsageError } from '../../errors.js';
 import { hostView } from '../../fleet/host-view.js';
 import { readHostFacts } from '../../fleet/read-host.js';
-import { hostMark, HOST_MARK_FILTER, MigrateFlag, openLibvirt, type LibvirtConnection } from '../../libvirt/index.js';
+import { hostMark, HOST_MARK_FILTER, MigrateFlag, openLibvirt, removeHostMark, type LibvirtConnection } from '../../libvirt/index.js';
 import { carryOut, type PlannedNic } from '../../migrate/move.js';
 import { describePlan, planMigration, type GuestNic, type HostFactsForMove, type NetworkFacts } from '../../migrate/plan.js';
 import { formatPciAddress } from '../../model/pci-address.js';
@@ -25,6 +25,7 @@ interface MigrateOptions {
   wait: string;
   dryRun?: boolean;
   markHost?: boolean;
+  unmarkHost?: boolean;
 }
 
 export function migrateCommand(io: CliIo): Command {
@@ -40,6 +41,7 @@ export function migrateCommand(io: CliIo): Command {
     .option('--wait <seconds>', 'how long the guest OS has to acknowledge each VF\'s unplug', String(DEFAULT_UNPLUG_WAIT_S))
     .option('--dry-run', 'check and print the plan; change nothing')
     .option('--mark-host', `put virt-sriov's mark (an inert network filter named ${HOST_MARK_FILTER}) on the host -c names, so migrations may go there`)
+    .option('--unmark-host', 'take the mark off (virt-sriov leaves that host: migrations stop going there)')
     .addHelpText('after', '\nPreflight first, changing nothing: the destination has virt-sriov (its mark) and, for each SR-IOV NIC, a free VF\n'
       + 'on the same physical network (its hostdev network\'s name, or the config\'s physicalNetworks); otherwise refused,\n'
       + 'naming what is missing where. A failover pair (convert --failover) is moved by libvirt itself, the guest on its\n'
@@ -47,15 +49,22 @@ export function migrateCommand(io: CliIo): Command {
       + 'VF plugged in there with the same MAC, VLAN and settings. A failure before the guest runs there leaves it here, its\n'
       + 'VFs back in. Run it on the source host.')
     .action(async function (this: Command, domain: string | undefined, dest: string | undefined, o: MigrateOptions) {
-      await withContext(this, io, (ctx) => (o.markHost ? mark(ctx, domain) : migrate(ctx, domain, dest, o)));
+      await withContext(this, io, (ctx) => (o.markHost || o.unmarkHost ? mark(ctx, domain, !o.unmarkHost) : migrate(ctx, domain, dest, o)));
     });
 }
 
-async function mark(ctx: CommandContext, extra: string | undefined): Promise<void> {
-  if (extra) throw new UsageError('--mark-host takes no domain', 'virt-sriov migrate --mark-host [-c URI]');
+async function mark(ctx: CommandContext, extra: string | undefined, on: boolean): Promise<void> {
+  const flag = on ? '--mark-host' : '--unmark-host';
+  if (extra) throw new UsageError(`${flag} takes no domain`, `virt-sriov migrate ${flag} [-c URI]`);
+  const host = `${ctx.libvirt.hostname()} (${ctx.libvirt.uri})`;
+  if (!on) {
+    const had = removeHostMark(ctx.libvirt);
+    ctx.out(`${host}: ${had ? 'no longer carries' : 'carried no'} virt-sriov's mark (network filter ${HOST_MARK_FILTER}): migrations are refused here`);
+    return;
+  }
   const had = hostMark(ctx.libvirt);
   hostMark(ctx.libvirt, true);
-  ctx.out(`${ctx.libvirt.hostname()} (${ctx.libvirt.uri}): ${had ? 'already carries' : 'now carries'} virt-sriov's mark (network filter ${HOST_MARK_FILTER}): migrations may come here`);
+  ctx.out(`${host}: ${had ? 'already carries' : 'now carries'} virt-sriov's mark (network filter ${HOST_MARK_FILTER}): migrations may come here`);
 }
 
 async function migrate(ctx: CommandContext, domain: string | undefined, destUri: string | undefined, o: MigrateOptions): Promise<void> {

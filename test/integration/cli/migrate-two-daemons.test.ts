@@ -150,4 +150,17 @@ describe('virt-sriov migrate between two libvirtds', () => {
     expect(hostB.vf('eth0', 0)).toMatchObject({ vlan: 0, trust: false });
     expect(stateStore(configB.stateDir).all()).toEqual([]);
   }, 120_000);
+
+  test('--unmark-host takes the mark off: migrations to B are refused again', async () => {
+    const off = await cli(['migrate', '--unmark-host', '-c', uri(b!)]);
+    expect(off.stderr).toBe('');
+    expect(off.stdout).toMatch(/: no longer carries virt-sriov's mark \(network filter virt-sriov\): migrations are refused here$/m);
+    expect(await b!.virshOk('nwfilter-list')).not.toMatch(/\bvirt-sriov\b/);
+    await a!.virshOk('start', 'mig-guest');
+    const r = await cli(['migrate', 'mig-guest', uri(b!), '-c', uri(a!), '--live', '--dry-run']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('shows no virt-sriov');
+    expect((await cli(['migrate', '--unmark-host', '-c', uri(b!)])).stdout).toContain(": carried no virt-sriov's mark");
+    await a!.virshOk('destroy', 'mig-guest');
+  }, 60_000);
 });

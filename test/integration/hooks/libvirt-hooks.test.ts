@@ -146,6 +146,9 @@ describe('virt-sriov hooks in a real libvirtd, on a fake SR-IOV host', () => {
     expect(r.stdout).toContain('virt-sriov: installed for libvirt 9.0.0');
     expect(r.stdout).toContain('hooks: /etc/libvirt/hooks/{qemu,network,daemon}.d/virt-sriov');
     expect(r.stdout).toMatch(/restart libvirtd/);
+    // the host carries virt-sriov's mark, so migrations may come here
+    expect(r.stdout).toMatch(/^virt-sriov: migrations: \S+ \(qemu:\/\/\/system\): now carries virt-sriov's mark/m);
+    expect(await daemon().virshOk('nwfilter-list')).toMatch(/\bvirt-sriov\b/);
 
     for (const driver of ['qemu', 'network', 'daemon']) {
       const file = join(daemon().paths.hooks, `${driver}.d`, 'virt-sriov');
@@ -341,6 +344,8 @@ describe('virt-sriov hooks in a real libvirtd, on a fake SR-IOV host', () => {
     expect(r).toMatchObject({ exitCode: 0, stderr: '' });
     expect(r.stdout).toContain('virt-sriov: uninstalled');
     expect(await hooksListing()).toBe(hooksBeforeInstall);
+    // the mark install put on goes with it
+    expect(await daemon().virshOk('nwfilter-list')).not.toMatch(/\bvirt-sriov\b/);
     expect(existsSync(prefix) ? readdirSync(prefix) : []).toEqual([]);
     expect(readdirSync(privateLogrotate)).toEqual([]);
     // the config given with --config was the admin's: left alone

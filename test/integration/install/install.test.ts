@@ -66,6 +66,8 @@ describe('install.sh --config into DESTDIR', () => {
     expect(readFileSync(hook, 'utf8')).toContain(`VIRT_SRIOV_CONFIG_PATH=${CONFIG}`);
     expect(readFileSync(hook, 'utf8')).toContain(`VIRT_SRIOV_OPERATIONS_PATH=/usr/local/lib/virt-sriov/hooks/operations.cjs`);
     expect(existsSync(join(root, CONFIG))).toBe(true);
+    // no libvirt to mark under DESTDIR: said, and the install goes on (the package marks the host)
+    expect(r.stdout).toContain('virt-sriov: migrations: not marked (files staged under DESTDIR): virt-sriov migrate --mark-host on the host');
   });
 
   test('the man pages (gzipped, with the config path it was given) and the bash completion', () => {

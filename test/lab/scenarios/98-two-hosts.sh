@@ -18,6 +18,9 @@ BURI="qemu+unix:///system?socket=$HB/run-libvirt/libvirt-sock"
 rm -rf "$HB" && mkdir -p "$HB"/{run-libvirt,lib,log,cache}
 cp -a /etc/libvirt "$HB/etc"
 rm -rf "$HB/etc/qemu/networks/autostart" "$HB"/etc/qemu/*.xml
+# install.sh marked A for migrations (a network filter in /etc/libvirt): B starts without it
+rm -f "$HB/etc/nwfilter/virt-sriov.xml"
+check "install.sh marked A for migrations" virsh nwfilter-dumpxml virt-sriov
 echo 'host_uuid = "5a1e0b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b"' >> "$HB/etc/libvirtd.conf"
 cp -a /var/cache/libvirt/. "$HB/cache/" 2> /dev/null
 mkdir -p "$HB/lib/qemu" "$HB/log/qemu"
