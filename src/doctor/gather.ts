@@ -9,7 +9,7 @@ import { isVf, listPfNames, readPfSysfs } from '../host/host-model.js';
 import { isLocalUri } from '../libvirt/uri.js';
 import { formatPciAddress, isPciName } from '../model/pci-address.js';
 import type { DomainDefinition } from '../pool/vf-holders.js';
-import { heldOn, parseProcLocks, readWatchPid, watchLockFile } from '../watch/running.js';
+import { watcherState } from '../watch/running.js';
 import { scanPciSources, type ScannedPciSource } from '../xml/device-scan.js';
 import { parseKernelConfig } from './checks/kernel.js';
 import { WATCH_UNIT } from './checks/watcher.js';
@@ -150,15 +150,7 @@ async function readLibvirt(host: DoctorHost, uri: string): Promise<{ libvirt: Li
  * running now, says it instead.
  */
 function readWatcher(host: DoctorHost): WatcherFacts {
-  const lock = watchLockFile(host.stateDir);
-  const pid = readWatchPid(host.stateDir);
-  let running = false;
-  try {
-    running = heldOn(parseProcLocks(readText(join(host.procRoot, 'locks')) ?? ''), statSync(lock));
-  } catch {
-    // no lock file: no watcher ever ran with this state dir
-  }
-  if (!running && pid) running = (readText(join(host.procRoot, String(pid), 'cmdline')) ?? '').split('\0').includes('watch');
+  const { running, pid, lockFile: lock } = watcherState(host.stateDir, host.procRoot);
   const exists = (p: string) => {
     try {
       statSync(p);

@@ -5,7 +5,7 @@
  * the lock held and stops. `doctor` looks in the kernel's list of held locks (/proc/locks), so
  * looking takes no lock and races with no watcher starting.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lockFile, tryLock } from '../state/host-lock.js';
 
@@ -72,4 +72,37 @@ export function heldOn(locks: readonly HeldLock[], stat: { readonly dev: number;
   const major = ((stat.dev >> 8) & 0xfff) | (Math.floor(stat.dev / 2 ** 32) & ~0xfff);
   const minor = (stat.dev & 0xff) | ((stat.dev >> 12) & 0xfff00);
   return locks.some((l) => l.inode === stat.ino && l.major === major && l.minor === minor);
+}
+
+/** Whether a watcher runs for a state dir, as doctor and status tell it. */
+export interface WatcherState {
+  readonly running: boolean;
+  /** The pid its pid file names (a watcher that ended without removing it leaves one). */
+  readonly pid: number | null;
+  readonly lockFile: string;
+}
+
+/**
+ * The watcher's lock is held (the kernel's /proc/locks), or, where the kernel doesn't list that
+ * lock to this pid namespace (a container: the lock's taker, flock(1), is gone and can't be named
+ * there), its pid file's process runs `watch`.
+ */
+export function watcherState(stateDir: string, procRoot = '/proc'): WatcherState {
+  const lockFile = watchLockFile(stateDir);
+  const pid = readWatchPid(stateDir);
+  const text = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  let running = false;
+  try {
+    running = heldOn(parseProcLocks(text(join(procRoot, 'locks'))), statSync(lockFile));
+  } catch {
+    // no lock file: no watcher ever ran with this state dir
+  }
+  if (!running && pid) running = text(join(procRoot, String(pid), 'cmdline')).split('\0').includes('watch');
+  return { running, pid, lockFile };
 }

@@ -6,6 +6,7 @@ import type { HostModel, PfInfo, VfInfo } from '../../host/host-model.js';
 import { snapshotOf } from '../../plan/vf-snapshot.js';
 import type { VfRecord } from '../../state/vf-record.js';
 import { describeDrift, driftOf, type Drift } from '../../watch/drift.js';
+import { watcherState, type WatcherState } from '../../watch/running.js';
 import { contextOf } from '../command-context.js';
 import { withCommonOptions } from '../common-options.js';
 import { readHostWithHolders, selectPfs } from '../host-reading.js';
@@ -36,12 +37,13 @@ export function statusCommand(io: CliIo): Command {
       }
       const ctx = contextOf(this, io, { connect: uris[0] });
       const { host, holders, records } = await readHostWithHolders(ctx, selectPfs(ctx, o.pf));
-      if (o.json) return ctx.out(JSON.stringify(statusJson(host, holders, records)));
+      const watcher = watcherState(ctx.config.stateDir);
+      if (o.json) return ctx.out(JSON.stringify(statusJson(host, holders, records, watcher)));
       if (host.pfs.length === 0) {
         return ctx.out('No SR-IOV NIC on this host: no network interface offers VFs (sriov_totalvfs).\n'
           + 'Run `virt-sriov doctor`: it checks the IOMMU, the kernel, the NIC drivers and the BIOS settings, and says what to fix.');
       }
-      ctx.out(host.pfs.map((pf) => renderPf(pf, holders, records)).join('\n'));
+      ctx.out(host.pfs.map((pf) => renderPf(pf, holders, records, watcher)).join('\n'));
     });
 }
 
@@ -56,8 +58,10 @@ export function guestMatch(pf: PfInfo, vf: VfInfo, records: readonly VfRecord[])
   return drift && { matches: drift.length === 0, drift };
 }
 
-export function statusJson(host: HostModel, holders: ReadonlyMap<string, VfHolder> = new Map(), records: readonly VfRecord[] = []) {
+export function statusJson(host: HostModel, holders: ReadonlyMap<string, VfHolder> = new Map(), records: readonly VfRecord[] = [], watcher?: WatcherState) {
   return {
+    // whether `virt-sriov watch` runs: what puts a drifted VF right
+    ...(watcher ? { watcher: { running: watcher.running, pid: watcher.running ? watcher.pid : null } } : {}),
     pfs: host.pfs.map((pf) => ({
       name: pf.name,
       pci: pf.pci,
@@ -89,7 +93,7 @@ export function statusJson(host: HostModel, holders: ReadonlyMap<string, VfHolde
   };
 }
 
-function renderPf(pf: PfInfo, holders: ReadonlyMap<string, VfHolder>, records: readonly VfRecord[]): string {
+function renderPf(pf: PfInfo, holders: ReadonlyMap<string, VfHolder>, records: readonly VfRecord[], watcher: WatcherState): string {
   const head = `${pf.name} (${pf.pci}, ${pf.driver ?? 'no driver'}, ${pf.up ? 'up' : 'DOWN'}): ${pf.numVfs} of ${pf.totalVfs} VFs`;
   const onOff = (b: boolean | null | undefined) => (b === null || b === undefined ? '-' : b ? 'on' : 'off');
   const rows = pf.vfs.map((vf) => [
@@ -107,10 +111,17 @@ function renderPf(pf: PfInfo, holders: ReadonlyMap<string, VfHolder>, records: r
   const drifts = pf.vfs.flatMap((vf) => {
     const m = guestMatch(pf, vf, records);
     const owner = records.find((r) => r.pci === vf.pci)?.owner.name;
-    return m && !m.matches ? [`  drift: VF ${vf.vf} (${owner}): ${describeDrift(m.drift)}; virt-sriov watch puts it right (\`systemctl reload virt-sriov-watch\` makes it look now)`] : [];
+    return m && !m.matches ? [`  drift: VF ${vf.vf} (${owner}): ${describeDrift(m.drift)}; ${whoPutsRight(watcher, owner ?? '?', vf.pci)}`] : [];
   });
   return [head, ...renderTable([['VF', 'PCI', 'NETDEV', 'DRIVER', 'MAC', 'VLAN', 'SPOOFCHK', 'TRUST', 'LINK', 'TX MIN/MAX', 'DOMAIN', 'SETTINGS', 'RX', 'TX', 'DROPPED'], ...rows], '  '),
     ...drifts, ...notes.map((n) => `  n/a: ${n}`)].join('\n');
+}
+
+/** Who puts a drifted VF right: the watcher, if it runs; else the admin, and how. */
+function whoPutsRight(w: WatcherState, domain: string, pci: string): string {
+  if (w.running) return `virt-sriov watch${w.pid ? ` (pid ${w.pid})` : ''} puts it right (\`systemctl reload virt-sriov-watch\` makes it look now)`;
+  return 'virt-sriov watch does not run, so nothing puts it right: start it (`systemctl enable --now virt-sriov-watch`, or `virt-sriov watch` under a supervisor), '
+    + `or give the VF its settings: \`virt-sriov set ${domain} --vf ${pci} --live\` with them`;
 }
 
 /** ok: as its guest asked; DRIFT: not (a line under the table says how); -: no running guest's record to compare with. */

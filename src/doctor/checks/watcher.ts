@@ -2,7 +2,8 @@
  * The watcher. libvirt runs no hook on a hot-plug or an unplug, so without `virt-sriov watch`
  * a VF plugged with plain `virsh attach-device` into a guest that assigns VFs by address
  * (<hostdev>, <interface type='hostdev'>) keeps the VLAN and trust it had, and one unplugged
- * stays claimed. Network style needs no watcher: libvirt runs the network hook for its ports.
+ * stays claimed. Network style is not warned of: libvirt runs the network hook for its ports and
+ * sets the port's VLAN itself; the watcher adds only what libvirt can't set (trust, rates).
  */
 import type { Check, DoctorFacts, GuestFacts } from '../facts.js';
 import { list, ok, plural, warn } from './check.js';

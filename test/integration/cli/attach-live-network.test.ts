@@ -11,14 +11,14 @@
  * has none), and the namespace gets a PCI device tree where they are VFs (libvirt checks).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HookLogEntry } from '../../../src/log/hook-log.js';
 import { FakeHost, igbVfAddress } from '../../support/fake-host.js';
 import { bundleFakeHostProcesses, type FakeHostBundles } from '../../support/fake-host-processes.js';
 import { startPrivateLibvirtd, type PrivateLibvirtd } from '../support/private-libvirtd.js';
-import { DIST, bakeHook, domainXml, readHookLog, requireBuild, stateStore, writeSuiteConfig, type SuiteConfig } from '../hooks/hook-suite.js';
+import { DIST, defineFromFile, tearDownBed, bakeHook, domainXml, readHookLog, requireBuild, stateStore, writeSuiteConfig, type SuiteConfig } from '../hooks/hook-suite.js';
 
 const URI = 'qemu:///system';
 const ETH0 = '0000:01:00.0';
@@ -46,11 +46,7 @@ function pciXml(pci: string): string {
   return `domain='0x${domain}' bus='0x${bus}' slot='0x${slot}' function='0x${fn}'`;
 }
 
-async function define(name: string, xml: string, kind: 'define' | 'net-define'): Promise<void> {
-  const file = join(work, `${name}.xml`);
-  writeFileSync(file, xml);
-  await daemon().virshOk(kind, file);
-}
+const define = (name: string, xml: string, kind: 'define' | 'net-define') => defineFromFile(daemon(), work, name, xml, kind);
 
 beforeAll(async () => {
   requireBuild();
@@ -80,12 +76,7 @@ beforeAll(async () => {
   await daemon().virshOk('start', 'runner');
 }, 90_000);
 
-afterAll(async () => {
-  await libvirt?.stop();
-  bundles?.remove();
-  host?.remove();
-  rmSync(work, { recursive: true, force: true });
-}, 30_000);
+afterAll(() => tearDownBed({ libvirt, bundles, host, work }), 30_000);
 
 describe('attach --live --network: a network-style NIC hot-plugged into a running guest', () => {
   test('the network hook puts every setting on the VF libvirt\'s pool picked before libvirt readies it; libvirt refuses (no VFIO), port-deleted puts the VF back exactly as it was, and nothing is left claimed, pending or defined', async () => {

@@ -1,9 +1,10 @@
 /** What the hook integration tests share: the project's files, domain XML, config and log. */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HookLogEntry } from '../../../src/log/hook-log.js';
 import type { FakeHost } from '../../support/fake-host.js';
 import type { FakeHostBundles } from '../../support/fake-host-processes.js';
+import type { PrivateLibvirtd } from '../support/private-libvirtd.js';
 
 export const PROJECT = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
 export const DIST = {
@@ -108,4 +109,19 @@ export function bakeHook(built: string, configPath: string, out: string): string
   writeFileSync(out, `#!${process.execPath}\n// virt-sriov hook (test)\n${baked}`);
   chmodSync(out, 0o755);
   return out;
+}
+
+/** virsh define / net-define from a file under `dir` (shared with the namespace): `virsh define /dev/stdin` can't open node's stdin socket. */
+export async function defineFromFile(daemon: PrivateLibvirtd, dir: string, name: string, xml: string, kind: 'define' | 'net-define' = 'define'): Promise<void> {
+  const file = join(dir, `${name}.xml`);
+  writeFileSync(file, xml);
+  await daemon.virshOk(kind, file);
+}
+
+/** An afterAll's work for a private libvirtd on a fake host: each part that was made goes, then the work dir. */
+export async function tearDownBed(parts: { libvirt?: PrivateLibvirtd; bundles?: FakeHostBundles; host?: FakeHost; work: string }): Promise<void> {
+  await parts.libvirt?.stop();
+  parts.bundles?.remove();
+  parts.host?.remove();
+  rmSync(parts.work, { recursive: true, force: true });
 }

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DRIVER_PROFILES } from '../../../src/drivers/driver-profiles.js';
 import { stateStore } from '../../../src/state/state-store.js';
+import { holdWatch } from '../../../src/watch/running.js';
 import type { FakeHost } from '../../support/fake-host.js';
 import { cli, useFakeIp } from './cli-helpers.js';
 
@@ -62,7 +63,7 @@ describe('virt-sriov status --json', () => {
   test('a host with no SR-IOV NIC: no PFs', async () => {
     host = fake.host([]);
     const r = await cli(['status', '-c', 'test:///default', '--json', '--config-file', fake.config(host)]);
-    expect(r).toEqual({ code: 0, stdout: '{"pfs":[]}\n', stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: '{"watcher":{"running":false,"pid":null},"pfs":[]}\n', stderr: '' });
   });
 });
 
@@ -101,12 +102,24 @@ describe('virt-sriov status: each held VF against what its guest asked for (the 
     host.setVf('eth0', 0, { vlan: 0, qos: 0, trust: false });
     const table = await cli(['status', '-c', 'test:///default', '--config-file', config]);
     expect(settingsColumn(table.stdout, 2)).toBe('DRIFT');
-    expect(table.stdout).toContain('  drift: VF 0 (fw1): vlan none, not 403:3; trust off, not on; virt-sriov watch puts it right (`systemctl reload virt-sriov-watch` makes it look now)');
+    expect(table.stdout).toContain('  drift: VF 0 (fw1): vlan none, not 403:3; trust off, not on; virt-sriov watch does not run, so nothing puts it right: '
+      + 'start it (`systemctl enable --now virt-sriov-watch`, or `virt-sriov watch` under a supervisor), or give the VF its settings: `virt-sriov set fw1 --vf 0000:01:10.0 --live` with them');
     const json = JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--config-file', config])).stdout);
     expect(json.pfs[0].vfs[0].guestSettings).toEqual({
       matches: false,
       drift: [{ setting: 'vlan', asked: '403:3', live: 'none' }, { setting: 'trust', asked: 'on', live: 'off' }],
     });
+    expect(json.watcher).toEqual({ running: false, pid: null });
+
+    // a watcher holds this state dir's lock: it is the one that puts it right
+    const release = (await holdWatch(join(host.root, 'state'), 4242))!;
+    try {
+      const watched = await cli(['status', '-c', 'test:///default', '--config-file', config]);
+      expect(watched.stdout).toContain('  drift: VF 0 (fw1): vlan none, not 403:3; trust off, not on; virt-sriov watch (pid 4242) puts it right (`systemctl reload virt-sriov-watch` makes it look now)');
+      expect(JSON.parse((await cli(['status', '-c', 'test:///default', '--json', '--config-file', config])).stdout).watcher).toEqual({ running: true, pid: 4242 });
+    } finally {
+      release();
+    }
   });
 });
 
