@@ -127,7 +127,7 @@ async function watchHolding(ctx: CommandContext, uri: string | undefined, metric
 }
 
 /** One look at a running guest, logged (as hook `watch`) when it changed or noted anything. Never throws: the watcher goes on. */
-async function reconcileFromXml(ctx: CommandContext, domain: string, xml: string, why: WhyLook): Promise<void> {
+export async function reconcileFromXml(ctx: CommandContext, domain: string, xml: string, why: WhyLook): Promise<void> {
   try {
     await withLiveEnv(ctx, why.reason, domain, async (env) => {
       const guest = runningGuest(env, DomainXml.read(xml, `the live XML of domain ${domain}`));
