@@ -144,6 +144,7 @@ export async function changeVf(env: HookEnv, owner: Owner, label: string, vf: Vf
     env.state.put({
       ...vf, owner, style: mine?.style ?? null, network: mine?.network ?? null, original: mine?.original ?? null,
       guest: { ...(mine?.guest ?? now), ...wanted }, changed, phase: 'running', updated: new Date().toISOString(),
+      ...(mine?.portVlan ? { portVlan: mine.portVlan } : {}),
     });
     return changes;
   });

@@ -138,6 +138,19 @@ describe('changeVf: set --live on a VF the running guest has', () => {
     expect(host.vf('eth0', 1)).toEqual(before);
   });
 
+  test('a network-style NIC\'s VF (claimed by port-created for an attach --live): the record keeps its network, its original and the port\'s VLAN', async () => {
+    const env = setup();
+    host.setVf('eth0', 2, { vlan: 7 });
+    const before = host.vf('eth0', 2);
+    const t = { ...target(env, 2, { mac: '52:54:00:aa:00:03', vlan: { id: 44 } }, 'network'), network: 'sriov', portVlan: { id: 44 } };
+    await settleVf(env, await readyVf(env, t));
+    await changeVf(env, OWNER, t.label, t.vf, { trust: true });
+    expect(env.state.get(t.vf.pci)).toMatchObject({ style: 'network', network: 'sriov', portVlan: { id: 44 }, original: { vlan: { id: 7 } }, guest: { vlan: { id: 44 }, trust: true } });
+    expect(host.vf('eth0', 2)).toMatchObject({ vlan: 44, trust: true });
+    expect(await releaseVf(env, t.vf.pci, OWNER)).toBe(true);
+    expect(host.vf('eth0', 2)).toEqual(before);
+  });
+
   test('untag (set --vlan none): the VF untagged, the guest recorded as asking for no VLAN (so the watcher keeps it so); release still restores', async () => {
     const env = setup();
     host.setVf('eth0', 1, { vlan: 7 });
