@@ -4,9 +4,9 @@ import { resolveVf } from '../../host/vf-locate.js';
 import { releaseVf } from '../../live/live-vf.js';
 import { unplugAndWait } from '../../live/unplug.js';
 import { normalizeMac } from '../../model/mac.js';
-import { formatPciAddress, parsePciAddress, type PciAddress } from '../../model/pci-address.js';
+import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
-import { sameOwner, type Owner } from '../../state/vf-record.js';
+import type { Owner } from '../../state/vf-record.js';
 import { stateStore } from '../../state/state-store.js';
 import { child } from '../../xml/dom.js';
 import { removeElement } from '../../xml/edit.js';
@@ -16,7 +16,7 @@ import { withPoolLock } from '../../pool/pool-lock.js';
 import type { CommandContext } from '../command-context.js';
 import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
-import { findNic } from '../nic-pick.js';
+import { findNic, heldVf, nicOnVf } from '../nic-pick.js';
 import { withLiveEnv } from '../live-change.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 import { changeTarget, domainChange, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
@@ -57,15 +57,19 @@ async function detach(ctx: CommandContext, name: string, o: DetachOptions): Prom
   const target = changeTarget(o, name, summary.active);
   const owner: Owner = { name, uuid: summary.uuid };
   const live = target.live ? findNic(ctx, name, conn.domains.xml(name), { mac, vf }, ' (running)') : undefined;
-  // a second detach after a guest that acknowledged late: the NIC is gone, its VF still claimed
-  const leftover = live && !live.device && ctx.local ? heldBy(ctx, owner, vf, mac) : undefined;
-  if (live && !live.device && !leftover) throw live.missing();
+  // the VF a record of this guest holds for --mac/--vf: a <hostdev> named by its MAC (which
+  // only the record has) is still in the guest; else the NIC is gone and its VF still claimed
+  // (a second detach after a guest that acknowledged late)
+  const held = live && !live.device && ctx.local ? heldVf(stateStore(ctx.config.stateDir).all(), owner, { mac, vf }) : undefined;
+  const device = live && nicOnVf(live, held);
+  const leftover = live && !device ? held : undefined;
+  if (live && !device && !leftover) throw live.missing();
   const summaries: string[] = [];
   if (live && !o.dryRun && !o.printXml) {
-    if (live.device) summaries.push(await unplug(ctx, owner, live.device, waitS));
+    if (device) summaries.push(await unplug(ctx, owner, device, waitS));
     else summaries.push(await freeLeftover(ctx, owner, leftover!));
   } else if (live) {
-    summaries.push(`unplug ${live.device?.label ?? `VF ${leftover}`} from the running guest`);
+    summaries.push(`unplug ${device?.label ?? `VF ${leftover}`} from the running guest`);
   }
 
   if (!target.config) {
@@ -83,12 +87,6 @@ async function detach(ctx: CommandContext, name: string, o: DetachOptions): Prom
     summaries.push(`removed ${device.label}; gone from the next start${waitsForRestart(name, target, summary.active)}`);
     await applyOrPreview(ctx, o, { xml, summary: `domain ${name}: ${summaries.join('; ')}`, apply: () => conn.domains.define(xml) });
   });
-}
-
-/** The VF this domain still holds (in the state) that --vf or --mac names, if any. */
-function heldBy(ctx: CommandContext, owner: Owner, vf: PciAddress | undefined, mac: string | undefined): string | undefined {
-  return stateStore(ctx.config.stateDir).all().find((r) => sameOwner(r.owner, owner)
-    && ((vf && r.pci === formatPciAddress(vf)) || (mac && r.guest.mac === mac)))?.pci;
 }
 
 /**

@@ -14,7 +14,7 @@ import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';
 import { describeSetting, formatSetting, isEmpty, omit, SETTING_NAMES, validateSettings, type SettingName, type VfSettings } from '../../model/vf-settings.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
 import { withPoolLock } from '../../pool/pool-lock.js';
-import { sameOwner, type Owner } from '../../state/vf-record.js';
+import type { Owner } from '../../state/vf-record.js';
 import { stateStore } from '../../state/state-store.js';
 import { replaceElement } from '../../xml/edit.js';
 import type { SriovDevice } from '../../xml/domain.js';
@@ -23,7 +23,7 @@ import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 import { connectedSupport, connectedVersions } from '../libvirt-host.js';
 import { withLiveEnv } from '../live-change.js';
-import { findNic } from '../nic-pick.js';
+import { findNic, heldVf, nicOnVf } from '../nic-pick.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 import { vfSettingsFrom, withVfOptions, type VfOptionValues } from '../vf-options.js';
 import { changeTarget, domainChange, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
@@ -60,9 +60,10 @@ async function set(ctx: CommandContext, name: string, o: SetOptions): Promise<vo
 
   if (target.live) {
     const live = findNic(ctx, name, conn.domains.xml(name), nic, ' (running)');
-    if (!live.device) throw live.missing();
+    // a <hostdev> named by --mac: its MAC is in its VF's record, not in the XML
+    const device = nicOnVf(live, live.device || !ctx.local ? undefined : heldVf(stateStore(ctx.config.stateDir).all(), owner, nic));
+    if (!device) throw live.missing();
     if (!ctx.local) throw new UsageError(`--live changes a VF of this host, and ${conn.uri} names another`, `run it on that host, or give --config`);
-    const device = live.device;
     if (o.dryRun || o.printXml) said.push(`would set ${describeAsked(asked, untag)} on the running guest's ${device.label}`);
     else said.push(await setLive(ctx, owner, device, asked, untag));
   }
@@ -90,7 +91,7 @@ async function setLive(ctx: CommandContext, owner: Owner, device: SriovDevice, a
   return withLiveEnv(ctx, 'set', owner.name, async (env) => {
     // a network-style NIC's VF is the one libvirt's pool gave it: its record says which
     const pci = device.fields.vf ? formatPciAddress(device.fields.vf)
-      : stateStore(ctx.config.stateDir).all().find((r) => sameOwner(r.owner, owner) && r.guest.mac === device.settings.mac)?.pci;
+      : heldVf(stateStore(ctx.config.stateDir).all(), owner, { mac: device.settings.mac });
     const vf = pci ? resolveVf(env, parsePciAddress(pci)) : null;
     if (!vf) {
       throw new OperationError(`domain ${owner.name}: ${device.label}: ${pci ? `VF ${pci} is not on this host` : 'virt-sriov does not know which VF libvirt gave it'}`,
