@@ -59,7 +59,7 @@ printf 'LAB_NETDEVSIM_KO=%q\n' "$(lab_netdevsim_ko "$kernel")" >> "$out/lab.env"
 # the L2 Linux guest's kernel and initramfs (guest/lib.sh: lab_l2_linux_domain_xml)
 l2kernel=$(lab_l2_kernel "$kernel")
 [[ -s $l2kernel ]] || l2kernel=/boot/vmlinuz-$kernel
-printf 'LAB_L2_KERNEL=%q\nLAB_L2_INITRD=%q\n' "$l2kernel" "$(lab_l2_initrd "$kernel")" >> "$out/lab.env"
+printf 'LAB_L2_KERNEL=%q\nLAB_L2_INITRD=%q\nLAB_L2_IMAGE_CACHE=%q\n' "$l2kernel" "$(lab_l2_initrd "$kernel")" "$LAB_CACHE/l2-image" >> "$out/lab.env"
 qemu=$(lab_qemu) || lab_die "no QEMU to launch L1"
 initrd=$(lab_initrd "$kernel")
 [[ -s $initrd ]] || lab_die "no initramfs $initrd (run test/lab/prepare.sh)"
@@ -167,6 +167,16 @@ if grep -qs '^finished=1' "$out/status"; then
         rm -rf "$LAB_CACHE/libvirt-qemu-caps" &&
         cp -r "$out/libvirt/caps" "$LAB_CACHE/libvirt-qemu-caps"
     ) 9> "$LAB_CACHE/.lock" || lab_say "warning: could not keep libvirt's QEMU capabilities"
+  fi
+  # the L2 Linux guest saved booted (guest/lib.sh: lab_l2_image_build), if L1 made one:
+  # the next runs restore it instead of booting it (the newest only: ~50 MB each)
+  if compgen -G "$out/l2-image/*.save" > /dev/null; then
+    (
+      flock -w 60 9 &&
+        rm -rf "$LAB_CACHE/l2-image" &&
+        mkdir -p "$LAB_CACHE/l2-image" &&
+        mv "$out"/l2-image/*.save "$LAB_CACHE/l2-image/"
+    ) 9> "$LAB_CACHE/.lock" || lab_say "warning: could not keep the L2 guest's booted image"
   fi
   exit 0
 fi

@@ -195,14 +195,17 @@ lab_l2_console() {
 # lab_l2_linux_domain_xml NAME [DEVICES_XML]: as lab_l2_domain_xml, but the guest
 # boots Linux (ACPI PCI hot-plug built in: it acknowledges an unplug; virtio_net,
 # net_failover, failover and igbvf loaded), with its serial console in the file
-# lab_l2_console NAME. Start it, then lab_l2_wait_booted NAME before an unplug.
-# Booting takes a while under TCG in TCG: start it early, reuse it.
+# lab_l2_console NAME. Start it with lab_l2_linux_start NAME (from the booted image
+# when it can), then lab_l2_wait_booted NAME before an unplug. Every Linux guest has
+# the UUID LAB_L2_LINUX_UUID (the image restores only into that one): one at a time
+# per libvirtd; name it LAB_L2_LINUX_NAME for the same reason.
 lab_l2_linux_domain_xml() {
   [[ -r ${LAB_L2_KERNEL:-} && -r ${LAB_L2_INITRD:-} ]] || {
     lab_log "lab_l2_linux_domain_xml: no L2 kernel/initramfs (LAB_L2_KERNEL=${LAB_L2_KERNEL:-}, LAB_L2_INITRD=${LAB_L2_INITRD:-}): run prepare.sh" >&2
     return 1
   }
-  _lab_l2_xml "$1" 96 "<os>
+  _lab_l2_xml "$1" 96 "<uuid>$LAB_L2_LINUX_UUID</uuid>
+  <os>
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$LAB_L2_KERNEL</kernel>
     <initrd>$LAB_L2_INITRD</initrd>
@@ -211,19 +214,75 @@ lab_l2_linux_domain_xml() {
     <controller type='usb' model='none'/>
     <serial type='file'><source path='$(lab_l2_console "$1")'/><target port='0'/></serial>"
 }
+LAB_L2_LINUX_UUID=c0de0016-0000-4000-8000-000000000002
+LAB_L2_LINUX_NAME=l2-linux
+
+# lab_l2_linux_start NAME: starts the defined Linux guest NAME. A boot costs minutes
+# under TCG in TCG, so when stage2.sh has a booted guest saved (LAB_L2_IMAGE, see
+# lab_l2_image_build) it is restored into NAME instead (virsh restore --xml, seconds):
+# NAME's own metadata and console, the image's devices. libvirt restores an image only
+# into a domain of the same name, UUID and devices: NAME must be LAB_L2_LINUX_NAME
+# (l2-linux) and have no devices (hot-plug its VFs once it runs); else it boots.
+lab_l2_linux_start() {
+  local name=$1 xml=/run/lab/l2-$1.restore.xml
+  rm -f "/run/lab/l2-$name.restored"
+  if [[ -r ${LAB_L2_IMAGE:-} && $name != "$LAB_L2_LINUX_NAME" ]]; then
+    lab_log "$name: only a Linux guest named $LAB_L2_LINUX_NAME restores from the booted image: booting it"
+  elif [[ -r ${LAB_L2_IMAGE:-} ]]; then
+    if virsh dumpxml --inactive --security-info "$name" > "$xml" && virsh restore "$LAB_L2_IMAGE" --xml "$xml" --running; then
+      touch "/run/lab/l2-$name.restored"
+      lab_log "$name: restored, booted, from $LAB_L2_IMAGE"
+      return 0
+    fi
+    lab_log "$name: could not be restored from $LAB_L2_IMAGE (devices other than the image's?): booting it"
+  fi
+  virsh start "$name"
+}
 
 _lab_l2_booted() { grep -qs '^virt-sriov-l2: booted' "$(lab_l2_console "$1")"; }
 
 # lab_l2_wait_booted NAME [SECONDS]: waits (default 300 s) until the Linux guest
-# NAME printed its ready marker on its console; logs how long its boot took.
+# NAME printed its ready marker on its console (at once when it was restored booted);
+# logs how long its boot took.
 lab_l2_wait_booted() {
   local name=$1 secs=${2:-300} t0=$SECONDS
+  if [[ -e /run/lab/l2-$name.restored ]]; then
+    lab_log "$name: restored from a booted image: up"
+    return 0
+  fi
   if ! lab_wait "$secs" "L2 guest $name to boot (console $(lab_l2_console "$name"))" _lab_l2_booted "$name"; then
     lab_log "last lines of $name's console:"
     tail -n 5 "$(lab_l2_console "$name")" 2> /dev/null
     return 1
   fi
   lab_log "$name: $(grep -m1 '^virt-sriov-l2: booted' "$(lab_l2_console "$name")") (waited $((SECONDS - t0))s)"
+}
+
+# lab_l2_image_key: names the booted image for this kernel, initramfs, command line,
+# domain and QEMU/libvirt (a saved image restores only into the same of each).
+lab_l2_image_key() {
+  { lab_l2_linux_domain_xml "$LAB_L2_LINUX_NAME" && "$LAB_L2_EMULATOR" --version && libvirtd --version; } | sha256sum | cut -c1-16
+}
+
+# lab_l2_image_build FILE: boots the Linux guest LAB_L2_LINUX_NAME, waits for it, and
+# saves it booted to FILE (virsh save) for lab_l2_linux_start; undefines it. stage2.sh
+# runs it in the background while install.sh runs, when a scenario needs it and the
+# lab's cache has no image of this key (boot.sh keeps the one made for the next runs).
+lab_l2_image_build() {
+  local file=$1 name=$LAB_L2_LINUX_NAME t0=$SECONDS rc=0
+  mkdir -p /run/lab
+  lab_l2_linux_domain_xml "$name" > "/run/lab/$name.image.xml" && virsh define "/run/lab/$name.image.xml" || return 1
+  if virsh start "$name" && lab_l2_wait_booted "$name" 900 && virsh save "$name" "$file.tmp"; then
+    mv "$file.tmp" "$file"
+    lab_log "L2 image: booted and saved in $((SECONDS - t0))s: $file ($(stat -c %s "$file") bytes)"
+  else
+    rc=1
+    virsh destroy "$name"
+    rm -f "$file.tmp"
+    lab_log "L2 image: failed after $((SECONDS - t0))s"
+  fi
+  virsh undefine "$name"
+  return "$rc"
 }
 
 # _lab_l2_xml NAME MIB OS_XML DEVICES_XML: the domain both L2 guests share.

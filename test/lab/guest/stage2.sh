@@ -190,8 +190,44 @@ run_install() {
   status install ok
 }
 
+# The L2 Linux guest, booted once and saved (guest/lib.sh: lab_l2_image_build), when a
+# scenario to run starts one: from the host's cache (boot.sh keeps the one made here), or
+# booted now, in the background while install.sh runs (minutes under TCG in TCG). Ready
+# before the first scenario: the runner's reset would take it down.
+l2_image_job=
+l2_image_start() {
+  local name key files=()
+  for name in ${LAB_SCENARIO_LIST:-}; do files+=("$PROJECT/test/lab/scenarios/$name.sh"); done
+  ((${#files[@]})) || files=("$PROJECT"/test/lab/scenarios/*.sh)
+  grep -qs lab_l2_linux_start "${files[@]}" || return 0
+  key=$(lab_l2_image_key) || return 0
+  LAB_L2_IMAGE=${LAB_L2_IMAGE_CACHE:-/nonexistent}/l2-$key.save
+  if [[ -r $LAB_L2_IMAGE ]]; then
+    lab_progress "L2 Linux guest: the booted image from the cache ($LAB_L2_IMAGE)"
+    export LAB_L2_IMAGE
+    return 0
+  fi
+  LAB_L2_IMAGE=/run/lab/l2-$key.save
+  lab_progress "L2 Linux guest: booting it, to save it booted (log: l2-image.log)"
+  lab_l2_image_build "$LAB_L2_IMAGE" > "$LAB_OUT/l2-image.log" 2>&1 &
+  l2_image_job=$!
+}
+l2_image_wait() {
+  [[ -n $l2_image_job ]] || return 0
+  if wait "$l2_image_job"; then
+    export LAB_L2_IMAGE
+    mkdir -p "$LAB_OUT/l2-image" && cp "$LAB_L2_IMAGE" "$LAB_OUT/l2-image/"
+    lab_progress "L2 Linux guest: $(grep -m1 "L2 image:" "$LAB_OUT/l2-image.log")"
+  else
+    unset LAB_L2_IMAGE
+    lab_progress "L2 Linux guest: no image (see l2-image.log): scenarios boot theirs"
+  fi
+}
+
 if setup_sriov_host; then
   status setup ok
+  l2_image_start
   run_install
+  l2_image_wait
 fi
 "$LAB_GUEST/run-scenarios.sh"
