@@ -48,7 +48,9 @@ export function parseSince(text: string, now = new Date()): Date {
 
 /** One readable line per call, then one indented line per VF change and note. */
 export function renderEntry(e: HookLogEntry): string {
-  const head = [e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), `${e.hook} ${e.op}`.padEnd(20), e.object.padEnd(16), e.result.padEnd(8), `${e.durationMs} ms`].join('  ')
+  // the watcher's operation is a fixed word; what varies (the PF that came back) is its subop
+  const what = e.hook === 'watch' && e.subop !== 'live' ? `${e.hook} ${e.op} ${e.subop}` : `${e.hook} ${e.op}`;
+  const head = [e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), what.padEnd(20), e.object.padEnd(16), e.result.padEnd(8), `${e.durationMs} ms`].join('  ')
     + (e.replay ? '  (replay: virt-sriov hook)' : '');
   const lines = [head];
   for (const c of e.changes) lines.push(`    ${c.pf} vf ${c.vf} (${c.pci}): ${c.setting} ${c.from} -> ${c.to}`);
