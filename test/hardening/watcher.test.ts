@@ -20,6 +20,7 @@ import type { HookLogEntry } from '../../src/log/hook-log.js';
 import { stateStore } from '../../src/state/state-store.js';
 import { Watcher, type WatchedConnection, type WatchEvent } from '../../src/watch/watcher.js';
 import { FakeHost, FRESH_VF } from '../support/fake-host.js';
+import { watcherIp } from '../support/fake-host-processes.js';
 import { fastTmp, hookProcesses } from '../support/hardening.js';
 import { DIST, readHookLog } from '../integration/hooks/hook-suite.js';
 
@@ -52,7 +53,7 @@ function makeBed(name: string, ipCommand?: (host: FakeHost, dir: string) => stri
   dirs.push(dir);
   const host = FakeHost.create([{ name: 'eth0', pci: '0000:01:00.0', numVfs: 4, refuses: ['state', 'proto'] }], join(dir, 'host'));
   const bed = { dir, host, node: join(dir, 'node.xml'), config: join(dir, 'config.json'), stateDir: join(dir, 'state'), logFile: join(dir, 'virt-sriov.log') };
-  writeConfig(bed, ipCommand ? ipCommand(host, dir) : processes.bundles.ipCommand(host));
+  writeConfig(bed, ipCommand ? ipCommand(host, dir) : watcherIp(processes.bundles, host, dir));
   return bed;
 }
 
@@ -205,20 +206,12 @@ describe('events duplicated: the same device-added many times, before and after 
 describe('the watcher killed with SIGKILL between two ip writes of one VF', () => {
   test('the VF is recorded before its settings go on; the next start finds it half set and finishes it: every setting on, one record, the lock free', async () => {
     // an `ip` that, given a batch, applies its first line and kills the watcher that ran it
-    const killerIp = (host: FakeHost, dir: string) => {
-      const script = join(dir, 'ip-killer.sh');
-      const real = processes.bundles.ipCommand(host).map((a) => `'${a}'`).join(' ');
-      writeFileSync(script, `#!/bin/bash
-if [ "$1" = -batch ]; then
+    const killerIp = (host: FakeHost, dir: string) => watcherIp(processes.bundles, host, dir, `if [ "$1" = -batch ]; then
   IFS= read -r first
-  printf '%s\\n' "$first" | ${real} -batch -
+  printf '%s\\n' "$first" | "\${real[@]}" -batch -
   kill -KILL $PPID
   exit 1
-fi
-exec ${real} "$@"
-`, { mode: 0o755 });
-      return ['bash', script];
-    };
+fi`);
     const bed = makeBed('kill', killerIp);
     bed.host.setVf('eth0', 1, LEFTOVER);
     writeNode(bed, [domain(FW1, [hostdev(VF1)], [ENTRY])]);
@@ -234,7 +227,7 @@ exec ${real} "$@"
     expect(watchLines(bed)).toEqual([]); // killed before it could log
 
     // started again with a plain ip: the VF it holds has drifted from what the record says; put right
-    writeConfig(bed, processes.bundles.ipCommand(bed.host));
+    writeConfig(bed, watcherIp(processes.bundles, bed.host, bed.dir));
     const again = await runWatch(bed, lookedAtStart(bed, 1));
     expect(again.code).toBe(0);
     expect(again.stderr).not.toContain('another virt-sriov watch runs');

@@ -38,6 +38,21 @@ export async function bundleFakeHostProcesses(): Promise<FakeHostBundles> {
   };
 }
 
+/**
+ * An `ip` for `virt-sriov watch` on a fake host: the fake's for everything, and for `ip -o monitor
+ * link` one that waits quietly, as a real one does while no link changes (the fake has no
+ * monitor: the watcher would start it again every second and look at every guest each time).
+ * `before`: lines of bash run first, with the fake's argv in $real (a test's own faults).
+ */
+export function watcherIp(bundles: FakeHostBundles, host: FakeHost, dir: string, before = ''): string[] {
+  const file = join(dir, 'watcher-ip.sh');
+  const real = bundles.ipCommand(host).map((a) => `'${a}'`).join(' ');
+  // the monitor ends with the watcher, however it ends (a SIGKILLed one leaves no sleeper behind)
+  const monitor = '[ "$2" = monitor ] && { while kill -0 $PPID 2>/dev/null; do sleep 0.5; done; exit 0; }';
+  writeFileSync(file, `#!/bin/bash\nreal=(${real})\n${monitor}\n${before}\nexec "\${real[@]}" "$@"\n`, { mode: 0o755 });
+  return ['bash', file];
+}
+
 export interface FakeKernel {
   readonly pid: number;
   /** What it applied or refused so far. */
