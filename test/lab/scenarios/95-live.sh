@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Live operations on real VFs, with one running OS-less L2 guest. QEMU hot-plugs a PCI device
 # without a guest OS, but an unplug waits for one to acknowledge it: here detach --live ends in
-# its timeout, which is the path it takes on a guest that never lets go.
+# its timeout, which is the path it takes on a guest that never lets go (96-watch has a Linux
+# guest, which does).
 #  - attach --live (hostdev and interface styles): the VF has every setting when libvirt plugs it in;
 #  - set --live: VLAN and trust changed on the spot, logged from what to what;
 #  - detach --live: the guest does not let go, said so; the VF stays claimed;
