@@ -10,7 +10,8 @@
  * (entry-script.ts refuses anything else): literals, bracket expressions, (?:a|b) and *. Start
  * tags are spelled as the XML tokenizer of src/xml/markup.ts spells them.
  */
-import { startTagWith } from '../xml/markup.js';
+import { STYLE_ELEMENTS, STYLES } from '../xml/devices/device-fields.js';
+import { startTag, startTagWith } from '../xml/markup.js';
 import type { HookName } from './run-hook.js';
 
 export interface TriageFacts {
@@ -37,10 +38,24 @@ export interface OperationRule {
   readonly echoesXml?: true;
 }
 
+/**
+ * The start tag of any style's device element (xml/devices/device-fields.ts), or virt-sriov
+ * metadata. An element only one style has (<hostdev>) is taken in any form: node tells a PCI
+ * hostdev from a USB one. One several styles share (<interface>) is taken with the type of one of
+ * them: a bridge or user NIC is none of ours.
+ */
+function styleStartTags(): string {
+  const elements = [...new Set(STYLES.map((s) => STYLE_ELEMENTS[s].element))];
+  return elements.map((element) => {
+    const styles = STYLES.filter((s) => STYLE_ELEMENTS[s].element === element);
+    return styles.length === 1 ? startTag(element) : startTagWith(element, 'type', styles.map((s) => STYLE_ELEMENTS[s].fixed.type!));
+  }).join('|');
+}
+
 /** A PCI host device, a hostdev or network interface, or virt-sriov metadata. */
 export const DOMAIN_DEVICES: TextRule = {
   name: 'domain_devices',
-  source: `<hostdev[ \\t\\r\\n>]|${startTagWith('interface', 'type', ['hostdev', 'network'])}|virt-sriov\\.org/xmlns`,
+  source: `${styleStartTags()}|virt-sriov\\.org/xmlns`,
 };
 
 /** A network whose forward mode is hostdev: a VF pool. */

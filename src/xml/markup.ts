@@ -3,12 +3,17 @@
  * a parser. The scan `status` runs over every defined domain (device-scan.ts) reads tokens of
  * MARKUP_TOKEN; the message that points at a bare '&' (document.ts) walks the same tokens; and
  * the hooks' triage (src/hooks/triage.ts, and the shell entry generated from it) spells its
- * start tags with S and startTagWith. A document that is checked and built goes through saxes,
- * once (document.ts).
+ * start tags with S, startTag and startTagWith. A document that is checked and built goes
+ * through saxes, once (document.ts).
  */
 
 /** XML's white space (its `S`): no other (JavaScript's \s has more). ERE reads it alike. */
 export const S = '[ \\t\\r\\n]';
+
+/** A start tag `<name>`, `<name ...>` or `<name/>`: in the part of the syntax JavaScript and POSIX ERE read alike. */
+export function startTag(name: string): string {
+  return `<${name}[${S.slice(1, -1)}/>]`;
+}
 
 /**
  * A start tag `<name ...>` whose attribute `attribute` is one of `values`, in either quote:

@@ -33,12 +33,21 @@ export interface DeviceFields extends DeviceParts {
 
 export const NO_PARTS: DeviceParts = { attributes: {}, sourceAttributes: {}, children: [] };
 
+/**
+ * What makes a device element each style: its name and fixed attributes. The one answer to "what
+ * is an SR-IOV device": style-table.ts builds on it, and the hooks' triage (src/hooks/triage.ts)
+ * derives its rule from it, so it is kept light (the hook entry loads it).
+ */
+export const STYLE_ELEMENTS: Readonly<Record<Style, { readonly element: 'hostdev' | 'interface'; readonly fixed: Readonly<Record<string, string>> }>> = {
+  hostdev: { element: 'hostdev', fixed: { mode: 'subsystem', type: 'pci' } },
+  interface: { element: 'interface', fixed: { type: 'hostdev' } },
+  network: { element: 'interface', fixed: { type: 'network' } },
+};
+
+/** The style's start tag, as an admin writes it: <hostdev mode='subsystem' type='pci'>. */
 export function describeStyle(style: Style): string {
-  return {
-    hostdev: "<hostdev mode='subsystem' type='pci'>",
-    interface: "<interface type='hostdev'>",
-    network: "<interface type='network'>",
-  }[style];
+  const { element, fixed } = STYLE_ELEMENTS[style];
+  return `<${element}${Object.entries(fixed).map(([name, value]) => ` ${name}='${value}'`).join('')}>`;
 }
 
 export function parseStyle(text: string): Style {

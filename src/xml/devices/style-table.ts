@@ -12,7 +12,7 @@
 import { isElement, type XmlElement, type XmlNode } from '../dom.js';
 import { FAILOVER_RULE } from '../../versions/style-rules.js';
 import { formatVersion } from '../../versions/version.js';
-import { STYLES, type Style } from './device-fields.js';
+import { STYLE_ELEMENTS, STYLES, type Style } from './device-fields.js';
 
 /** A part a style holds: always ('' since the style itself), or since a later libvirt version. */
 export type Since = string;
@@ -78,7 +78,7 @@ const INTERFACE_OPTIONS = (driver: ChildRule | null): ChildRule[] => [
 
 export const STYLE_TABLE: Readonly<Record<Style, StyleShape>> = {
   hostdev: {
-    style: 'hostdev', element: 'hostdev', fixed: { mode: 'subsystem', type: 'pci' }, identity: 'vf', macAndVlan: false,
+    style: 'hostdev', ...STYLE_ELEMENTS.hostdev, identity: 'vf', macAndVlan: false,
     attributes: { managed: '' },
     sourceAttributes: { startupPolicy: '', writeFiltering: '' },
     children: [
@@ -87,14 +87,14 @@ export const STYLE_TABLE: Readonly<Record<Style, StyleShape>> = {
     ],
   },
   interface: {
-    style: 'interface', element: 'interface', fixed: { type: 'hostdev' }, identity: 'vf', macAndVlan: true,
+    style: 'interface', ...STYLE_ELEMENTS.interface, identity: 'vf', macAndVlan: true,
     attributes: { managed: '', trustGuestRxFilters: '' },
     sourceAttributes: { missing: '' },
     // libvirt prints a hostdev interface's <driver> (either form) before <source>, as in a <hostdev>
     children: [{ name: 'mac' }, { name: 'driver' }, { name: 'source' }, { name: 'vlan' }, ...INTERFACE_OPTIONS(null)],
   },
   network: {
-    style: 'network', element: 'interface', fixed: { type: 'network' }, identity: 'network', macAndVlan: true,
+    style: 'network', ...STYLE_ELEMENTS.network, identity: 'network', macAndVlan: true,
     attributes: { trustGuestRxFilters: '' },
     sourceAttributes: { portgroup: '', portid: '', bridge: '', macTableManager: '' },
     children: [{ name: 'mac' }, { name: 'source' }, { name: 'vlan' }, ...INTERFACE_OPTIONS(virtioDriver)],

@@ -16,6 +16,13 @@ describe('triage: calls with nothing to do skip the XML, process and lock librar
     expect(needsWork('qemu', 'prepare', captureStdin(file), none)).toBe(true);
   });
 
+  test('a <hostdev> in any form of its start tag goes the full way, self-closing included; a <hostdevx> does not', () => {
+    for (const tag of ['<hostdev/>', '<hostdev>', "<hostdev mode='subsystem' type='pci'>", '<hostdev\n  managed="yes">']) {
+      expect({ tag, work: needsWork('qemu', 'prepare', `<domain><devices>${tag}</devices></domain>`, none) }).toEqual({ tag, work: true });
+    }
+    expect(needsWork('qemu', 'prepare', '<domain><devices><hostdevx/></devices></domain>', none)).toBe(false);
+  });
+
   test('virt-sriov metadata alone is enough to look closer (it may name a device by mistake)', () => {
     const md = "<domain><name>vm</name><metadata><s:vfs xmlns:s='http://virt-sriov.org/xmlns/domain/1.0'/></metadata></domain>";
     expect(needsWork('qemu', 'start', md, none)).toBe(true);
