@@ -10,8 +10,8 @@
 import { SaxesParser } from 'saxes';
 import { InputError, isVirtSriovError } from '../errors.js';
 import type { XmlDocument, XmlElement } from './dom.js';
-import { LightTreeBuilder } from './light-dom.js';
 import { MARKUP_TOKEN } from './markup.js';
+import { LightTreeBuilder } from './tree-builder.js';
 
 export type Quote = "'" | '"';
 

@@ -4,7 +4,7 @@
  * virt-sriov does with a document is read it, move and replace a few elements and write it
  * back; a spec-complete DOM (xmlbuilder2's) cost more than all of that, a convert of 64
  * devices spent most of its own time in it. Built from the events of the parser that checks
- * the text (document.ts). test/unit/xml/light-dom.test.ts holds it to xmlbuilder2's DOM on
+ * the text (document.ts) by tree-builder.ts. test/unit/xml/light-dom.test.ts holds it to xmlbuilder2's DOM on
  * every capture and fixture and on generated documents.
  *
  * A node read from a text can also keep how it was written there (its source form, handed in by
@@ -274,44 +274,26 @@ export function forgetSourceForms(node: XmlNode): void {
   for (const c of node.childNodes) forgetSourceForms(c);
 }
 
-/**
- * Builds the document from the checking parser's events (saxes with xmlns on), in document
- * order, with each start tag's and text run's source form when the parser hands it in.
- */
-export class LightTreeBuilder {
-  readonly document = new LightDocument();
-  private at: Node = this.document;
+/** A start tag as the checking parser (saxes, xmlns on) reads it. */
+export interface ReadTag {
+  readonly local: string;
+  readonly prefix: string;
+  readonly uri: string;
+  readonly attributes: Record<string, { readonly name: string; readonly value: string }>;
+}
 
-  open(tag: { local: string; prefix: string; uri: string; attributes: Record<string, { name: string; value: string }> }, writtenAs: string | null = null): void {
-    const el = new Element(this.document, tag.uri || null, tag.prefix || null, tag.local);
-    for (const name in tag.attributes) el.attributes.push({ name, value: tag.attributes[name]!.value });
-    el.writtenAs = writtenAs;
-    this.at.appendChild(el);
-    this.at = el;
-  }
+/** An element read from a text: its attributes in the order written, and its start tag as written (null: not kept). */
+export function readElement(doc: LightDocument, tag: ReadTag, writtenAs: string | null): XmlElement {
+  const el = new Element(doc, tag.uri || null, tag.prefix || null, tag.local);
+  for (const name in tag.attributes) el.attributes.push({ name, value: tag.attributes[name]!.value });
+  el.writtenAs = writtenAs;
+  return el;
+}
 
-  close(): void {
-    this.at = this.at.parentNode ?? this.document;
-  }
-
-  /** Text outside the root element is only white space, which a document has none of. */
-  text(data: string, writtenAs: string | null = null): void {
-    if (this.at === this.document) return;
-    const node = new CharacterData(this.document, TEXT_NODE, data);
-    node.writtenAs = writtenAs;
-    node.readData = data;
-    this.at.appendChild(node);
-  }
-
-  cdata(data: string): void {
-    this.at.appendChild(this.document.createCDATASection(data));
-  }
-
-  comment(data: string): void {
-    this.at.appendChild(this.document.createComment(data));
-  }
-
-  processingInstruction(target: string, body: string): void {
-    this.at.appendChild(this.document.createProcessingInstruction(target, body));
-  }
+/** A text run read from a text, and how it was written there (null: not kept). */
+export function readText(doc: LightDocument, data: string, writtenAs: string | null): XmlNode {
+  const node = new CharacterData(doc, TEXT_NODE, data);
+  node.writtenAs = writtenAs;
+  node.readData = data;
+  return node;
 }
