@@ -28,15 +28,14 @@ export function parsePciAddress(text: string): PciAddress {
   }, text);
 }
 
-const SYSFS_NAME = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
-
 /**
  * Whether `text` is a PCI address exactly as sysfs names a device (and formatPciAddress writes
  * it): `0000:01:10.2`, lower-case hex, every digit there. For names read from sysfs or made from
  * such names (state files); parsePciAddress is for what an admin types.
  */
 export function isPciName(text: string): boolean {
-  return SYSFS_NAME.test(text);
+  const m = SYSFS_FORM.exec(text);
+  return m !== null && m[1]?.length === 4 && m[2]!.length === 2 && m[3]!.length === 2 && text === text.toLowerCase();
 }
 
 /** The canonical sysfs form, `0000:01:10.2`. */
