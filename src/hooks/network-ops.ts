@@ -10,11 +10,13 @@
  */
 import { configFileOf } from '../config/config-path.js';
 import { InputError, OperationError } from '../errors.js';
+import { boundDriver } from '../host/host-model.js';
 import { isInterfaceName } from '../model/interface-name.js';
 import { formatPciAddress } from '../model/pci-address.js';
 import { describeUnsupported, unsupportedSettings } from '../drivers/vf-support.js';
 import { changedAfter, networkSettings, withNetworkDefaults } from '../plan/guest-vf.js';
 import { describeVf, type VfRef, type VfSnapshot } from '../plan/vf-snapshot.js';
+import { isGuestDriver } from '../pool/vf-use.js';
 import { holds, sameOwner, type Owner } from '../state/vf-record.js';
 import { networkOf } from '../xml/devices/interface-network.js';
 import { DomainXml } from '../xml/domain.js';
@@ -95,7 +97,7 @@ export async function portCreated(env: HookEnv, data: HookData): Promise<HookOut
     // virt-sriov installed while guests run): the VF is the guest's (on vfio-pci), and what it
     // has now is the guest's, not what it had before. Original unknown, as reconnect adopts:
     // release leaves a clean VF rather than put the guest's MAC and VLAN back.
-    const running = env.sysfs.linkName(`bus/pci/devices/${vf.pci}/driver`) === 'vfio-pci';
+    const running = isGuestDriver(boundDriver(env.sysfs, vf.pci));
     // a fresh claim asks the network's defaults of the driver: refused before any VF changes (a
     // replay for a running guest must not fail: libvirt would kill the guest)
     if (!running) refuseNetworkDefaults(env, data.network.name, vf, now);

@@ -158,9 +158,13 @@ export function isVf(sysfs: Sysfs, address: PciAddress): boolean {
 
 /** A VF's driver, and its netdev when the host has it up (pool/vf-use.ts: whether it is in use). */
 export function readVfBinding(sysfs: Sysfs, pci: string): { driver: string | null; upNetdev: string | null } {
-  const dev = `bus/pci/devices/${pci}`;
-  const netdev = sysfs.list(`${dev}/net`)[0];
-  return { driver: sysfs.linkName(`${dev}/driver`), upNetdev: netdev && sysfs.read(`class/net/${netdev}/operstate`) === 'up' ? netdev : null };
+  const netdev = sysfs.list(`bus/pci/devices/${pci}/net`)[0];
+  return { driver: boundDriver(sysfs, pci), upNetdev: netdev && sysfs.read(`class/net/${netdev}/operstate`) === 'up' ? netdev : null };
+}
+
+/** The driver a PCI device is bound to, as sysfs names it (null: none). */
+export function boundDriver(sysfs: Sysfs, pci: string): string | null {
+  return sysfs.linkName(`bus/pci/devices/${pci}/driver`);
 }
 
 /** The netdev name of a PF from its PCI address. */

@@ -24,9 +24,14 @@ export type VfUse =
   | { readonly by: 'vfio-pci' }
   | { readonly by: 'host'; readonly netdev: string };
 
+/** The driver a VF is bound to while a guest (or a program outside libvirt) has it. */
+export function isGuestDriver(driver: string | null | undefined): boolean {
+  return driver === 'vfio-pci';
+}
+
 export function vfUse(holder: VfHolder | undefined, binding: VfBinding | null): VfUse | null {
   if (holder) return { by: 'guest', holder };
-  if (binding?.driver === 'vfio-pci') return { by: 'vfio-pci' };
+  if (isGuestDriver(binding?.driver)) return { by: 'vfio-pci' };
   if (binding?.upNetdev) return { by: 'host', netdev: binding.upNetdev };
   return null;
 }

@@ -6,9 +6,11 @@
  * `release` fails only to name a VF that kept something of the guest's (libvirt logs it).
  */
 import { OperationError } from '../../errors.js';
+import { boundDriver } from '../../host/host-model.js';
 import { parsePciAddress } from '../../model/pci-address.js';
 import { cleanVf, releasePlan, releaseTarget } from '../../plan/guest-vf.js';
 import { describeVf, planChanges, provenBy } from '../../plan/vf-snapshot.js';
+import { isGuestDriver } from '../../pool/vf-use.js';
 import { sameOwner, type Owner, type VfRecord } from '../../state/vf-record.js';
 import { OK, type HookEnv, type HookOutcome } from '../hook-env.js';
 import { pfDriver, resolveVf } from '../../host/vf-locate.js';
@@ -90,7 +92,7 @@ export async function putBackVfs(env: HookEnv, records: readonly VfRecord[], op:
 async function resetUnreadable(env: HookEnv): Promise<void> {
   for (const pci of env.state.unreadable()) {
     try {
-      if (env.sysfs.linkName(`bus/pci/devices/${pci}/driver`) === 'vfio-pci') {
+      if (isGuestDriver(boundDriver(env.sysfs, pci))) {
         env.report.note(`the state file of VF ${pci} can't be read; a guest has the VF (vfio-pci): left as it is`);
         continue;
       }
