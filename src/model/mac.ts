@@ -2,6 +2,11 @@ import { randomBytes } from 'node:crypto';
 
 const MAC_FORM = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
+/** Whether `mac` is written as a MAC (six hex pairs, colons, lower case), whatever its kind. */
+export function isMacForm(mac: string): boolean {
+  return MAC_FORM.test(mac);
+}
+
 /** Why a MAC can't be a VF's unicast address, or null when it can. Expects lower case. */
 export function macProblem(mac: string): string | null {
   if (!MAC_FORM.test(mac)) return 'is not a MAC address (six hex pairs separated by colons)';

@@ -12,12 +12,15 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMacForm } from '../model/mac.js';
 import type { VfSettings } from '../model/vf-settings.js';
 import { writeJsonAtomic } from './json-file.js';
 import type { Owner } from './vf-record.js';
 
 /** How long an announced hot-plug waits for its `port-created`: libvirt's attach, job wait included, takes far less. */
 export const PLUG_TTL_MS = 5 * 60_000;
+
+const UUID_FORM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface PendingPlug {
   readonly owner: Owner;
@@ -44,8 +47,15 @@ export interface PendingPlugs {
 
 export function pendingPlugs(stateDir: string): PendingPlugs {
   const dir = join(stateDir, 'plugs');
-  // by UUID where there is one (libvirt's port always names it): a guest renamed meanwhile is the same guest
-  const file = (owner: Owner, mac: string) => join(dir, `${owner.uuid ?? encodeURIComponent(owner.name)}_${mac.toLowerCase().replaceAll(':', '')}.json`);
+  // by UUID where there is one (libvirt's port always names it): a guest renamed meanwhile is the
+  // same guest. What names the file comes from hook stdin too: a MAC or UUID of another form
+  // names no entry (never a path out of plugs/).
+  const file = (owner: Owner, mac: string): string | null => {
+    const m = mac.toLowerCase();
+    if (!isMacForm(m)) return null;
+    const who = owner.uuid !== null && UUID_FORM.test(owner.uuid) ? owner.uuid.toLowerCase() : encodeURIComponent(owner.name);
+    return join(dir, `${who}_${m.replaceAll(':', '')}.json`);
+  };
   const read = (path: string, now: Date): PendingPlug | null => {
     let plug: PendingPlug;
     try {
@@ -61,12 +71,18 @@ export function pendingPlugs(stateDir: string): PendingPlugs {
   };
   return {
     put(plug) {
+      const path = file(plug.owner, plug.mac);
+      if (!path) throw new Error(`not a MAC address: ${plug.mac}`);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      writeJsonAtomic(file(plug.owner, plug.mac), plug); // the hook reads a whole entry or none
+      writeJsonAtomic(path, plug); // the hook reads a whole entry or none
     },
-    find: (owner, mac, now = new Date()) => read(file(owner, mac), now),
+    find(owner, mac, now = new Date()) {
+      const path = file(owner, mac);
+      return path ? read(path, now) : null;
+    },
     remove(owner, mac) {
-      rmSync(file(owner, mac), { force: true });
+      const path = file(owner, mac);
+      if (path) rmSync(path, { force: true });
     },
     all(now = new Date()) {
       let names: string[];

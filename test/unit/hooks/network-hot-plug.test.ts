@@ -5,6 +5,7 @@
  * them on the VF it claims, so the VF carries every one before the guest sees it.
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pendingPlugs, PLUG_TTL_MS, type PendingPlug } from '../../../src/state/pending-plug.js';
 import { captureStdin, FRESH_VF } from '../../support/fake-host.js';
@@ -98,5 +99,22 @@ describe('port-created of a NIC attach --live announced', () => {
     expect((await bench.run('network', 'sriov port-created begin -', portCreated)).exitCode).toBe(0);
     expect(bench.host.vf('eth0', 0)).toEqual(FRESH_VF);
     expect(plugs().all().map((p) => `${p.owner.name} ${p.mac}`).sort()).toEqual(['l2-net 52:54:00:bb:00:02', 'other 52:54:00:bb:00:01']);
+  });
+
+  test('a port whose MAC or owner UUID is of another form (hook stdin is not to be trusted) names no entry, never a file outside the state dir', async () => {
+    bench = HookBench.create([PF]);
+    // the files a naive join of state/plugs/, the UUID and the MAC would reach (and remove: no entry in them)
+    const cases = [
+      { uuid: 'befeb890-a16e-4a2e-b82d-0554ccc499c9', mac: '/../../../victim', victim: join(bench.dir, 'victim.json') },
+      { uuid: '../../victim', mac: '52:54:00:bb:00:01', victim: join(bench.dir, 'victim_525400bb0001.json') },
+    ];
+    for (const { uuid, mac, victim } of cases) {
+      writeFileSync(victim, '{}');
+      const stdin = portCreated.replace('befeb890-a16e-4a2e-b82d-0554ccc499c9', uuid).replace("mac address='52:54:00:bb:00:01'", `mac address='${mac}'`);
+      await bench.run('network', 'sriov port-created begin -', stdin);
+      expect(existsSync(victim)).toBe(true);
+      await bench.run('network', 'sriov port-deleted begin -', portDeleted);
+    }
+    expect(() => plugs().put({ owner: OWNER, mac: '../x', network: 'sriov', label: 'x', settings: {}, expires: new Date().toISOString() })).toThrow('not a MAC address');
   });
 });
