@@ -63,7 +63,8 @@ export function pendingPlugs(stateDir: string): PendingPlugs {
     } catch {
       return null;
     }
-    if (!isPlug(plug) || Date.parse(plug.expires) <= now.getTime()) {
+    // an expiry that is no time counts as passed
+    if (!isPlug(plug) || !(Date.parse(plug.expires) > now.getTime())) {
       rmSync(path, { force: true });
       return null;
     }

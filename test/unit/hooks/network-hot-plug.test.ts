@@ -95,6 +95,8 @@ describe('port-created of a NIC attach --live announced', () => {
     expect(bench.records()).toMatchObject([{ pci: '0000:01:10.0', phase: 'claimed', guest: {} }]);
     await bench.run('network', 'sriov port-deleted begin -', portDeleted);
 
+    announce({ expires: 'soon' }); // no time: passed
+    expect(plugs().find(OWNER, MAC)).toBeNull();
     announce({ expires: new Date(Date.now() - 1000).toISOString() });
     expect((await bench.run('network', 'sriov port-created begin -', portCreated)).exitCode).toBe(0);
     expect(bench.host.vf('eth0', 0)).toEqual(FRESH_VF);
