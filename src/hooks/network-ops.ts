@@ -17,7 +17,7 @@ import { describeUnsupported, unsupportedSettings } from '../drivers/vf-support.
 import { changedAfter, networkSettings, withNetworkDefaults } from '../plan/guest-vf.js';
 import { describeVf, type VfRef, type VfSnapshot } from '../plan/vf-snapshot.js';
 import { isGuestDriver } from '../pool/vf-use.js';
-import { holds, sameOwner, type Owner } from '../state/vf-record.js';
+import { holds, sameOwner, type Owner, type VfRecord } from '../state/vf-record.js';
 import { networkOf } from '../xml/devices/interface-network.js';
 import { DomainXml } from '../xml/domain.js';
 import type { HookData } from '../xml/network.js';
@@ -82,9 +82,11 @@ export async function portCreated(env: HookEnv, data: HookData): Promise<HookOut
   env.report.vfs.add(describeVf(vf));
   return env.state.locked(async () => {
     const record = env.state.get(vf.pci);
-    if (record && sameOwner(record.owner, owner) && holds(record)) return OK; // daemon restart: already ours
+    if (record && holds(record) && sameOwner(record.owner, owner) && !isPinned(record)) return OK; // daemon restart: already ours
     if (record && holds(record)) {
-      throw new OperationError(`network ${data.network.name}: VF ${vf.pci} that libvirt picked for ${owner.name} is held by guest ${record.owner.name}`,
+      // the pool sees only the VFs it gave out itself: it may pick one a guest has pinned, this one too
+      const who = sameOwner(record.owner, owner) ? `${owner.name} itself, as its ${record.style}` : `guest ${record.owner.name}`;
+      throw new OperationError(`network ${data.network.name}: VF ${vf.pci} that libvirt picked for ${owner.name} is held by ${who}`,
         `keep VFs of ${vf.pf} either in the network's pool or pinned to guests, not both`);
     }
     // a NIC `attach --live` is hot-plugging: no qemu hook will run, so its settings go on now,
@@ -165,7 +167,17 @@ export async function portDeleted(env: HookEnv, data: HookData): Promise<HookOut
       env.report.note(`port of ${owner.name} on VF ${pci} deleted; no record of it: nothing to put back`);
       return OK;
     }
+    // a port port-created refused because the guest has that VF pinned: the guest still uses it
+    if (isPinned(record)) {
+      env.report.note(`port of ${owner.name} on VF ${pci} deleted; the VF is ${owner.name}'s ${record.style}, not the port's: left as it is`);
+      return OK;
+    }
     await putBackVfs(env, [record], 'release');
     return OK;
   });
+}
+
+/** A VF the guest's XML names itself (hostdev, interface style): never a port of libvirt's pool. */
+function isPinned(record: VfRecord): boolean {
+  return record.style === 'hostdev' || record.style === 'interface';
 }

@@ -9,7 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pendingPlugs, PLUG_TTL_MS, type PendingPlug } from '../../../src/state/pending-plug.js';
 import { captureStdin, FRESH_VF } from '../../support/fake-host.js';
-import { HookBench } from '../../support/hook-bench.js';
+import { HookBench, withMetadata } from '../../support/hook-bench.js';
 
 const PF = { name: 'eth0', pci: '0000:01:00.0', numVfs: 2 };
 const portCreated = captureStdin('network.sriov.port-created.begin.xml'); // l2-net, 52:54:00:bb:00:01, VLAN 403, VF 0000:01:10.0
@@ -118,5 +118,29 @@ describe('port-created of a NIC attach --live announced', () => {
       await bench.run('network', 'sriov port-deleted begin -', portDeleted);
     }
     expect(() => plugs().put({ owner: OWNER, mac: '../x', network: 'sriov', label: 'x', settings: {}, expires: new Date().toISOString() })).toThrow('not a MAC address');
+  });
+
+  test('the pool picks a VF pinned to this same guest (libvirt\'s pool does not see pinned VFs): refused, and the port\'s release leaves the guest\'s pinned VF as it is, still claimed', async () => {
+    bench = HookBench.create([PF]);
+    const pinned = "<sriov:vf pci='0000:01:10.2' mac='de:ad:fe:ed:ff:01' vlan='480' trust='on'/>";
+    expect((await bench.run('qemu', 'l2-hostdev prepare begin -', withMetadata(captureStdin('qemu.l2-hostdev.prepare.begin.xml'), [pinned]))).exitCode).toBe(0);
+    expect((await bench.run('qemu', 'l2-hostdev start begin -', withMetadata(captureStdin('qemu.l2-hostdev.start.begin.xml'), [pinned]))).exitCode).toBe(0);
+    bench.host.bindVf('eth0', 1, 'vfio-pci');
+    const vf1 = bench.host.vf('eth0', 1);
+    const records = bench.records();
+    expect(records).toMatchObject([{ pci: '0000:01:10.2', owner: { name: 'l2-hostdev' }, style: 'hostdev', phase: 'running' }]);
+    // attach --live l2-hostdev --network sriov: libvirt's pool hands out VF 1, which it has not given out itself
+    const owner = { name: 'l2-hostdev', uuid: 'a867017f-86ba-459d-b491-76e079f3a4bd' };
+    announce({ owner });
+    const port = portCreated.replace('<name>l2-net</name>', '<name>l2-hostdev</name>').replace(OWNER.uuid, owner.uuid)
+      .replace("slot='0x10' function='0x0'/>\n    </plug>", "slot='0x10' function='0x2'/>\n    </plug>");
+    const r = await bench.run('network', 'sriov port-created begin -', port);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('network sriov: VF 0000:01:10.2 that libvirt picked for l2-hostdev is held by l2-hostdev itself, as its hostdev');
+    expect(plugs().find(owner, MAC)?.vf).toBeUndefined();
+    // libvirt releases the port it could not use
+    expect((await bench.run('network', 'sriov port-deleted begin -', port)).exitCode).toBe(0);
+    expect(bench.host.vf('eth0', 1)).toEqual(vf1);
+    expect(bench.records()).toEqual(records);
   });
 });
