@@ -143,6 +143,15 @@ export function placeSettings(to: Style, s: VfSettings, vlanInXml: boolean): { m
   };
 }
 
+/**
+ * The <vlan> a device plugged into a running guest carries: libvirt sets an <interface>'s VLAN
+ * as it plugs it in, untagged when the XML has none, so a VLAN kept in metadata for its priority
+ * still goes in the XML as its bare tag (the priority is put on once it is in).
+ */
+export function pluggedVlan(to: Style, placed: { readonly vlan?: Vlan }, s: VfSettings, vlanInXml: boolean): Vlan | undefined {
+  return placed.vlan ?? (to === 'interface' && vlanInXml && s.vlan ? { id: s.vlan.id } : undefined);
+}
+
 /** How the hook will find a device's metadata: by VF address for <hostdev> or a MAC-less interface, else by MAC. */
 export function metadataKey(to: Style, mac: string | undefined, vf: PciAddress | undefined): MetadataKey {
   return to === 'hostdev' || !mac ? { pci: vf! } : { mac };

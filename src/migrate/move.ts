@@ -45,6 +45,8 @@ export interface MoveOptions {
   /** How long a guest OS has to acknowledge each unplug. */
   readonly unplugWaitS: number;
   readonly persistent: boolean;
+  /** The running guest's XML with what its VFs carry here written in (held-settings.ts). */
+  readonly carry?: (xml: string) => string;
 }
 
 export interface MoveReport {
@@ -103,7 +105,8 @@ export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[],
   // it, an unplugged NIC's arrives on it, settings keyed by the old address follow
   const pinned = nics.filter((n) => n.move.to === 'vf');
   const arriving = unplugged.map((u) => u.nic).filter((n) => n.move.to === 'vf');
-  const destXml = pinned.length ? destinationXml(domains.xml(name, { migratable: true }), name, pinned, arriving) : undefined;
+  const migratable = () => domains.xml(name, { migratable: true });
+  const destXml = pinned.length ? destinationXml(o.carry ? o.carry(migratable()) : migratable(), name, pinned, arriving) : undefined;
   // virsh's --timeout: a live migration not done in time is finished with the guest suspended;
   // it runs again on the destination once its VFs are in (libvirt keeps it paused there when the
   // suspend came before its Perform phase)

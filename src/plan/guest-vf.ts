@@ -5,7 +5,7 @@
 import { canSet, ZERO_MAC, ZERO_MAC_FALLBACK, type DriverProfile } from '../drivers/driver-profiles.js';
 import type { VfDefaults } from '../config/config.js';
 import type { VfSettings, Vlan } from '../model/vf-settings.js';
-import { CLEAN_VF, desiredFromSettings, SNAPSHOT_KEYS, type SnapshotKey, type VfDesired, type VfSnapshot } from './vf-snapshot.js';
+import { CLEAN_VF, desiredFromSettings, sameValue, SNAPSHOT_KEYS, type SnapshotKey, type VfDesired, type VfSnapshot } from './vf-snapshot.js';
 
 /**
  * The VF a guest gets. Unasked-for privileges are taken away: untagged unless a VLAN was
@@ -21,6 +21,21 @@ export function guestDesired(asked: VfSettings, vf: VfSnapshot, profile: DriverP
   const macless = (asked.mac ?? vf.mac) === ZERO_MAC && profile?.quirks.includes('spoofchk-needs-mac');
   if (vf.spoofchk !== null && canSet(profile, 'spoofchk') && !macless) defaults.spoofchk = true;
   return { ...(defaults as VfDesired), ...desiredFromSettings(asked) };
+}
+
+/**
+ * guestDesired read backwards: what a guest asked of its VF, from what its record says the VF is
+ * given. A value a clean VF has (no MAC, untagged, trust off, spoof checking on, link auto, no
+ * rate limit, query_rss off) is left out: guestDesired gives the defaults again on any VF, and
+ * asking one of a driver that can't set it would refuse the guest there.
+ */
+export function askedFromGuest(g: VfDesired): VfSettings {
+  const asked: Record<string, unknown> = {};
+  for (const k of SNAPSHOT_KEYS) {
+    const v = g[k];
+    if (v !== undefined && v !== null && !sameValue(k, g, CLEAN_VF)) asked[k] = v;
+  }
+  return asked as VfSettings;
 }
 
 /** A hostdev network's VF defaults from the config, as the settings a guest would ask. */

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { buildDevice, metadataKey, placeSettings } from '../../convert/convert.js';
+import { buildDevice, metadataKey, placeSettings, pluggedVlan } from '../../convert/convert.js';
 import { describeStandby, freeStandbyAlias, parseStandbySource, standbySpec, transientTeaming, type StandbySource } from '../../convert/failover.js';
 import { InputError, OperationError, UsageError } from '../../errors.js';
 import { generateMac } from '../../model/mac.js';
@@ -116,10 +116,8 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
       alias: freeStandbyAlias([configXml, liveXml].flatMap((x) => (x ? [DomainXml.parse(x, `domain ${name}`).root] : []))),
     };
     const definition = configXml ? withDevice(configXml, name, style, fields, key, placed.rest, pair) : undefined;
-    // libvirt sets an <interface>'s VLAN as it plugs it in, untagged (VLAN 0) when the XML has
-    // none: a VLAN with a priority (kept in metadata) goes in the hot-plugged device's XML
-    // without it, so the VF is never untagged in the guest; settleVf puts the priority back
-    const liveVlan = placed.vlan ?? (style === 'interface' && vlanInXml && settings.vlan ? { id: settings.vlan.id } : undefined);
+    // never untagged in the guest, even for a moment: settleVf puts a VLAN's priority on after
+    const liveVlan = pluggedVlan(style, placed, settings, vlanInXml);
     const live = liveXml ? withDevice(liveXml, name, style, { ...fields, vlan: liveVlan }, key, placed.rest, pair) : undefined;
     const done = [live ? 'the running guest has it now' : '', definition ? 'it is there from the next start' : ''].filter(Boolean).join('; ');
     await applyOrPreview(ctx, o, {

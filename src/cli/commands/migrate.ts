@@ -3,16 +3,19 @@ import { OperationError, UsageError } from '../../errors.js';
 import { hostView } from '../../fleet/host-view.js';
 import { readHostFacts } from '../../fleet/read-host.js';
 import { hostMark, HOST_MARK_FILTER, MigrateFlag, openLibvirt, removeHostMark, type LibvirtConnection } from '../../libvirt/index.js';
+import { carryHeldSettings } from '../../migrate/held-settings.js';
 import { carryOut, type PlannedNic } from '../../migrate/move.js';
 import { describePlan, planMigration, type GuestNic, type HostFactsForMove, type NetworkFacts } from '../../migrate/plan.js';
 import { formatPciAddress } from '../../model/pci-address.js';
+import { stateStore } from '../../state/state-store.js';
+import { holds, sameOwner } from '../../state/vf-record.js';
 import { child } from '../../xml/dom.js';
 import { DomainXml } from '../../xml/domain.js';
 import { parseNetworkXml } from '../../xml/network.js';
 import { withContext, type CommandContext } from '../command-context.js';
 import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
-import { connectedDeviceContext } from '../libvirt-host.js';
+import { connectedDeviceContext, connectedSupport, connectedVersions } from '../libvirt-host.js';
 import { withLiveEnv } from '../live-change.js';
 import { DEFAULT_UNPLUG_WAIT_S } from './detach.js';
 
@@ -85,8 +88,17 @@ async function migrate(ctx: CommandContext, domain: string | undefined, destUri:
     const summary = src.domains.lookup(domain);
     if (!summary) throw new OperationError(`domain ${domain} is not defined on ${src.uri}`, '`virsh list --all` shows the defined domains');
     const running = summary.active;
-    const live = running ? DomainXml.parse(src.domains.xml(domain), `domain ${domain}`) : null;
-    const devices = live ? live.sriovDevices(connectedDeviceContext(ctx)) : [];
+    const owner = { name: domain, uuid: summary.uuid };
+    const deviceCtx = connectedDeviceContext(ctx);
+    // what the guest's VFs carry here, beyond what it was started with (held-settings.ts)
+    const held = new Map(ctx.local ? stateStore(ctx.config.stateDir).all().filter((r) => holds(r) && sameOwner(r.owner, owner)).map((r) => [r.pci, r.guest]) : []);
+    const vlanInXml = connectedSupport(connectedVersions(src)).vlanInXml;
+    const carry = (xml: string) => {
+      const d = DomainXml.parse(xml, `domain ${domain}`);
+      return carryHeldSettings(d, deviceCtx, held, vlanInXml).length ? d.toString() : xml;
+    };
+    const live = running ? DomainXml.parse(carry(src.domains.xml(domain)), `domain ${domain}`) : null;
+    const devices = live ? live.sriovDevices(deviceCtx) : [];
     const nics: GuestNic[] = devices.map((d) => ({
       label: d.label, style: d.style, vf: d.fields.vf ? formatPciAddress(d.fields.vf) : null, network: d.fields.network ?? null,
       failover: child(d.element, 'teaming')?.getAttribute('type') === 'transient',
@@ -115,11 +127,10 @@ async function migrate(ctx: CommandContext, domain: string | undefined, destUri:
     }
     const flags = (o.live ? MigrateFlag.LIVE : 0) | (o.persistent ? MigrateFlag.PERSIST_DEST : 0) | (o.undefinesource ? MigrateFlag.UNDEFINE_SOURCE : 0);
     const planned: PlannedNic[] = plan.moves.map((move) => ({ move, device: devices[nics.indexOf(move.nic)]! }));
-    const owner = { name: domain, uuid: summary.uuid };
     // the destination's VFs are its own hooks' to ready (move.ts), even on this machine's kernel
     const report = await withLiveEnv(ctx, 'migrate', domain, async (env) => {
       return carryOut(plan, planned, owner, { conn: src, env: ctx.local ? env : null }, { conn: dst }, {
-        flags, migrateUri: o.migrateuri, timeoutS, unplugWaitS: waitS, persistent: !!o.persistent,
+        flags, migrateUri: o.migrateuri, timeoutS, carry, unplugWaitS: waitS, persistent: !!o.persistent,
       });
     });
     const lines = [`migrated ${domain} from ${plan.source} to ${plan.dest} in ${(report.migrateMs / 1000).toFixed(1)} s`];

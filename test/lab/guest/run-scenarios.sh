@@ -136,12 +136,16 @@ for name in "${names[@]}"; do
 
   reset_lab > "$LAB_OUT/scenarios/$name.reset.log" 2>&1
   mkdir -p "$LAB_OUT/scenarios/$name"
+  # a scenario that needs longer says so in a line of its own: `# lab-timeout: SECONDS`
+  # (LAB_SCENARIO_TIMEOUT, when longer, still wins)
+  scenario_timeout=$(sed -n 's/^# lab-timeout: \([0-9][0-9]*\)$/\1/p' "$file" | head -1)
+  ((${scenario_timeout:-0} > timeout_s)) || scenario_timeout=$timeout_s
   lab_progress "$name: running"
   start=$SECONDS
   # timeout makes its own process group: whatever the scenario left running in
   # the background is killed with it below.
   LAB_SCENARIO=$name LAB_SCENARIO_OUT=$LAB_OUT/scenarios/$name LAB_CHECKS_FILE=$checks \
-    timeout -k 10 "$timeout_s" bash "$LAB_GUEST/run-scenario.sh" "$file" < /dev/null > "$log" 2>&1 &
+    timeout -k 10 "$scenario_timeout" bash "$LAB_GUEST/run-scenario.sh" "$file" < /dev/null > "$log" 2>&1 &
   pid=$!
   wait "$pid"
   rc=$?
@@ -152,8 +156,8 @@ for name in "${names[@]}"; do
   failed=$(grep -c '^FAIL' "$checks")
   reason=
   if ((rc == 124 || rc == 137)); then
-    reason="timed out after ${timeout_s}s"
-    echo "*** timed out after ${timeout_s}s (LAB_SCENARIO_TIMEOUT)" >> "$log"
+    reason="timed out after ${scenario_timeout}s"
+    echo "*** timed out after ${scenario_timeout}s (LAB_SCENARIO_TIMEOUT, or the scenario's lab-timeout)" >> "$log"
   elif ((rc != 0)); then
     reason="exit status $rc"
   fi

@@ -1,9 +1,6 @@
 # shellcheck shell=bash
-# Two hosts in one L1 (issue 17). Host B is a second libvirtd in its own mount and UTS namespace:
-# host name kvm-b, its own host_uuid (libvirt refuses to migrate to its own host), its own
-# /etc/libvirt (a copy, with the hooks install.sh put there), /run, /var/lib/libvirt and
-# /var/log/libvirt; its socket in a directory host A sees. The kernel is shared, so the PF and
-# its VFs are both hosts'. The guest is OS-less, so it never acknowledges a hot-unplug:
+# Two hosts in one L1 (issue 17): host B is a second libvirtd (guest/host-b.sh). The guest is
+# OS-less, so it never acknowledges a hot-unplug (99-migrate has a Linux guest, which does):
 #  - status -c A -c B: the real igb PF and its VFs through libvirt's node devices, on both hosts;
 #  - a migration refused at preflight (no virt-sriov mark on B, no physical network mapped)
 #    changes nothing on either host;
@@ -13,45 +10,13 @@
 vs_config "\"pfs\": { \"$PF\": { \"numVfs\": 3 } }"
 check "3 VFs" lab_vfs 3 || exit 1
 
-HB=/tmp/lab-host-b
-BURI="qemu+unix:///system?socket=$HB/run-libvirt/libvirt-sock"
-rm -rf "$HB" && mkdir -p "$HB"/{run-libvirt,lib,log,cache}
-cp -a /etc/libvirt "$HB/etc"
-rm -rf "$HB/etc/qemu/networks/autostart" "$HB"/etc/qemu/*.xml
-# install.sh marked A for migrations (a network filter in /etc/libvirt): B starts without it
-rm -f "$HB/etc/nwfilter/virt-sriov.xml"
+. "$PROJECT/test/lab/guest/host-b.sh"
 check "install.sh marked A for migrations" virsh nwfilter-dumpxml virt-sriov
-echo 'host_uuid = "5a1e0b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b"' >> "$HB/etc/libvirtd.conf"
-cp -a /var/cache/libvirt/. "$HB/cache/" 2> /dev/null
-mkdir -p "$HB/lib/qemu" "$HB/log/qemu"
-
-host_b_stop() {
-  local p
-  for p in $(cat "$HB"/*.pid 2> /dev/null); do kill "$p" 2> /dev/null; done
-  sleep 1
-  for p in $(cat "$HB"/*.pid 2> /dev/null); do kill -9 "$p" 2> /dev/null; done
-}
 finish() {
-  virsh -c "$BURI" destroy l2-mig &> /dev/null
   host_b_stop
   vs_cleanup
 }
-
-unshare -m -u --propagation private bash -c "
-  hostname kvm-b
-  mount --bind $HB/etc /etc/libvirt
-  mount --bind $HB/lib /var/lib/libvirt
-  mount --bind $HB/log /var/log/libvirt
-  mount --bind $HB/cache /var/cache/libvirt
-  mount -t tmpfs tmpfs /run
-  mkdir -p /run/libvirt /run/lock
-  mount --bind $HB/run-libvirt /run/libvirt
-  virtlogd -d && libvirtd -d || exit 1
-  for i in \$(seq 50); do [ -s /run/libvirtd.pid ] && [ -s /run/virtlogd.pid ] && break; sleep 0.2; done
-  cp /run/libvirtd.pid $HB/libvirtd.pid; cp /run/virtlogd.pid $HB/virtlogd.pid
-" || { check "start host B's libvirtd" false; finish; exit 1; }
-host_b_answers() { timeout 30 virsh -c "$BURI" version; }
-lab_wait 120 "host B's libvirtd to answer" host_b_answers || { check "host B answers" false; finish; exit 1; }
+host_b_start || { check "start host B's libvirtd" false; finish; exit 1; }
 
 AH=$(virsh hostname)
 check_eq "host B is another host: its own name" kvm-b "$(virsh -c "$BURI" hostname)"

@@ -1,0 +1,89 @@
+/**
+ * What a running guest's VFs carry goes with it (migrate/held-settings.ts): a NIC hot-plugged by
+ * `attach --live` or changed by `set --live` has settings its live XML doesn't show, only its VF's
+ * record on the source. The destination readies its VF from the XML it is sent, and a rollback
+ * plugs the NIC back in from the same: each must get what the VF carried, not what the guest was
+ * started with. On libvirt's own XML (captured hook stdin: a running guest's live XML).
+ */
+import { describe, expect, test } from '@jest/globals';
+import { carryHeldSettings } from '../../../src/migrate/held-settings.js';
+import { destinationXml, type PlannedNic } from '../../../src/migrate/move.js';
+import { guestDesired } from '../../../src/plan/guest-vf.js';
+import { CLEAN_VF, type VfDesired, type VfSnapshot } from '../../../src/plan/vf-snapshot.js';
+import type { VfSettings } from '../../../src/model/vf-settings.js';
+import { DomainXml } from '../../../src/xml/domain.js';
+import { captureStdin } from '../../support/fake-host.js';
+import { withMetadata } from '../../support/hook-bench.js';
+
+const ctx = { isVf: () => true, isHostdevNetwork: () => false };
+const clean = CLEAN_VF as VfSnapshot;
+/** The record's `guest` as a hook or `attach --live` writes it: guestDesired over a clean igb VF. */
+const given = (asked: VfSettings): VfDesired => guestDesired(asked, clean, null);
+const carried = (xml: string, held: VfDesired, vlanInXml = true) => {
+  const d = DomainXml.parse(xml, 'live');
+  const vf = d.pciSources()[0]!.label.split(' ')[1]!; // the captures' guests have one VF each
+  const labels = carryHeldSettings(d, ctx, new Map([[vf, held]]), vlanInXml);
+  return { labels, domain: DomainXml.parse(d.toString(), 'carried') };
+};
+
+describe('a <hostdev> hot-plugged with attach --live (no metadata in the live XML)', () => {
+  const live = captureStdin('qemu.l2-hostdev.start.begin.xml');
+
+  test('its MAC, VLAN and every asked setting go into the XML, keyed by its VF', () => {
+    expect(DomainXml.parse(live, 'live').sriovDevices(ctx)[0]!.settings).toEqual({});
+    const { labels, domain } = carried(live, given({ mac: '52:54:00:ee:00:01', vlan: { id: 470 }, trust: true, maxTxRate: 100 }));
+    expect(labels).toEqual(['hostdev 0000:01:10.2']);
+    expect(domain.sriovDevices(ctx)[0]!.settings).toEqual({ mac: '52:54:00:ee:00:01', vlan: { id: 470 }, trust: true, maxTxRate: 100 });
+  });
+
+  test('so the NIC arrives on the destination VF with them', () => {
+    const { domain } = carried(live, given({ mac: '52:54:00:ee:00:01', vlan: { id: 470 } }));
+    const device = domain.sriovDevices(ctx)[0]!;
+    const nic: PlannedNic = {
+      move: { nic: { label: device.label, style: 'hostdev', vf: '0000:01:10.2', network: null, failover: false }, unplug: true, to: 'vf', sourcePf: 'eth0', pf: 'eth0', vf: '0000:01:10.4', by: 'physical network lab' },
+      device,
+    };
+    const sent = DomainXml.parse(destinationXml(domain.toString(), 'l2-hostdev', [nic], [nic]), 'sent');
+    expect(sent.arrivingDevices(ctx).map((d) => [d.label, d.settings])).toEqual([
+      ['hostdev 0000:01:10.4', { mac: '52:54:00:ee:00:01', vlan: { id: 470 } }],
+    ]);
+  });
+
+  test('the defaults a guest gets anyway are not asked of the destination (its driver may lack them)', () => {
+    const { domain } = carried(live, { ...given({ mac: '52:54:00:ee:00:01' }), linkState: 'auto', minTxRate: 0, maxTxRate: 0, queryRss: false });
+    expect(domain.sriovDevices(ctx)[0]!.settings).toEqual({ mac: '52:54:00:ee:00:01' });
+  });
+});
+
+describe('an <interface type=hostdev> changed by set --live', () => {
+  const started = withMetadata(captureStdin('qemu.l2-iface.start.begin.xml'), ["<sriov:vf interface-mac='52:54:00:aa:00:01' trust='on'/>"]);
+
+  test('the new VLAN goes in its <vlan>, the rest of the device as libvirt wrote it; trust taken away is no longer asked', () => {
+    const { domain } = carried(started, given({ mac: '52:54:00:aa:00:01', vlan: { id: 482 } }));
+    const d = domain.sriovDevices(ctx)[0]!;
+    expect(d.settings).toEqual({ mac: '52:54:00:aa:00:01', vlan: { id: 482 } });
+    const xml = domain.toString();
+    expect(xml).toContain("<tag id='482'/>");
+    expect(xml).toContain("<alias name='hostdev0'/>");
+    expect(xml).toContain("<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>");
+  });
+
+  test('a VLAN priority goes to metadata, the bare tag stays in the XML (libvirt tags it as it plugs it in)', () => {
+    const { domain } = carried(started, given({ mac: '52:54:00:aa:00:01', vlan: { id: 403, qos: 3 }, trust: true }));
+    expect(domain.toString()).toContain("<tag id='403'/>");
+    expect(domain.sriovDevices(ctx)[0]!.settings).toEqual({ mac: '52:54:00:aa:00:01', vlan: { id: 403, qos: 3 }, trust: true });
+  });
+
+  test('what the VF carries is what the XML says already: nothing rewritten', () => {
+    const { labels, domain } = carried(started, given({ mac: '52:54:00:aa:00:01', vlan: { id: 403 }, trust: true }));
+    expect(labels).toEqual([]);
+    expect(domain.toString()).toBe(DomainXml.parse(started, 'same').toString());
+  });
+});
+
+test('a VF with no record of this guest is left as the XML has it', () => {
+  const live = captureStdin('qemu.l2-hostdev.start.begin.xml');
+  const d = DomainXml.parse(live, 'live');
+  expect(carryHeldSettings(d, ctx, new Map(), true)).toEqual([]);
+  expect(d.toString()).toBe(DomainXml.parse(live, 'same').toString());
+});
