@@ -18,6 +18,7 @@
  */
 import { OperationError } from '../errors.js';
 import { releaseVf, readyVf, settleVf, undoVf } from '../live/live-vf.js';
+import { editLiveMetadata } from '../live/live-metadata.js';
 import { unplugAndWait } from '../live/unplug.js';
 import { DomainState, migrateDomain, type LibvirtConnection } from '../libvirt/index.js';
 import { formatPciAddress, parsePciAddress, pciAddressAttributes } from '../model/pci-address.js';
@@ -29,7 +30,6 @@ import { removeElement } from '../xml/edit.js';
 import { serializeElement } from '../xml/serialize.js';
 import type { XmlElement } from '../xml/dom.js';
 import { DomainXml, type SriovDevice } from '../xml/domain.js';
-import { SRIOV_NS } from '../xml/metadata.js';
 import type { MigrationPlan, NicMove } from './plan.js';
 
 export interface MoveSide {
@@ -250,9 +250,9 @@ export function destinationXml(text: string, name: string, nics: readonly Planne
 
 /** The arriving NICs are in: the list goes from the running guest's metadata on the destination. */
 export function forgetArriving(conn: LibvirtConnection, name: string): void {
-  const domain = DomainXml.parse(conn.domains.xml(name), `domain ${name}`);
-  if (domain.metadata.arriving().length === 0) return;
-  domain.metadata.setArriving([]);
-  const { key, xml } = domain.metadata.setMetadataText();
-  conn.domains.setMetadata(name, SRIOV_NS, key, xml, { live: true, config: false });
+  editLiveMetadata(conn, name, (metadata) => {
+    if (metadata.arriving().length === 0) return false;
+    metadata.setArriving([]);
+    return true;
+  });
 }

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { buildDevice, metadataKey, placeSettings, pluggedVlan } from '../../convert/convert.js';
 import { describeStandby, freeStandbyAlias, parseStandbySource, standbySpec, transientTeaming, type StandbySource } from '../../convert/failover.js';
 import { InputError, OperationError, UsageError } from '../../errors.js';
+import { editLiveMetadata } from '../../live/live-metadata.js';
 import { generateMac } from '../../model/mac.js';
 import { parsePciAddress } from '../../model/pci-address.js';
 import { domainDefinitions } from '../../pool/domain-definitions.js';
@@ -29,7 +30,7 @@ import { PLUG_TTL_MS } from '../../state/pending-plug.js';
 import { findNic } from '../nic-pick.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
 import { sameOwner, type Owner } from '../../state/vf-record.js';
-import type { VfSettings } from '../../model/vf-settings.js';
+import { isEmpty, type VfSettings } from '../../model/vf-settings.js';
 import { serializeElement } from '../../xml/serialize.js';
 import { describeKey, type MetadataKey } from '../../xml/metadata.js';
 import { formatVersion } from '../../versions/version.js';
@@ -127,6 +128,7 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
         const label = key ? describeKey(key) : what;
         if (live && style === 'network') await plugInNetwork(ctx, { name, uuid: summary.uuid }, live, { label, network: o.network!, settings: { ...settings, mac } });
         else if (live) await plugIn(ctx, { name, uuid: summary.uuid }, live, { label, style, vf: vf!, settings: { ...settings, mac } });
+        if (live && !isEmpty(placed.rest)) keepInLiveXml(ctx, name, label, key, placed.rest);
         if (definition) conn.domains.define(definition.xml);
       },
     });
@@ -163,6 +165,22 @@ function withDevice(text: string, name: string, style: Style, fields: DeviceFiel
   if (standby) insertElement(devices, standby, el);
   domain.metadata.put(key, rest);
   return { xml: domain.toString(), device: serializeElement(el), standby: standby && serializeElement(standby) };
+}
+
+/**
+ * The NIC's settings its XML can't hold, in the running guest's metadata too (live-metadata.ts),
+ * where a started guest has them from its definition. The VF has them already: a failure is a note.
+ */
+function keepInLiveXml(ctx: CommandContext, name: string, label: string, key: MetadataKey, rest: VfSettings): void {
+  try {
+    editLiveMetadata(ctx.libvirt, name, (metadata) => {
+      metadata.put(key, rest);
+      return true;
+    });
+  } catch (e) {
+    ctx.note(`domain ${name}: ${label} has its settings on its VF, but the running guest's XML does not list them (${(e as Error).message}); `
+      + 'a plain `virsh migrate` of it would not carry them (virt-sriov migrate does)');
+  }
 }
 
 /**

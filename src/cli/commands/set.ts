@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { buildElement, metadataKey, placeSettings } from '../../convert/convert.js';
 import { OperationError, UsageError } from '../../errors.js';
 import { resolveVf } from '../../host/vf-locate.js';
+import { editLiveMetadata } from '../../live/live-metadata.js';
 import { changeVf } from '../../live/live-vf.js';
 import { normalizeMac } from '../../model/mac.js';
 import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';
@@ -98,8 +99,28 @@ async function setLive(ctx: CommandContext, owner: Owner, device: SriovDevice, a
         '`virt-sriov status` shows the VFs and who holds them');
     }
     const changes = await changeVf(env, owner, device.label, vf, asked, untag);
+    keepInLiveXml(ctx, owner.name, device, untag ? omit({ ...device.settings, ...asked }, ['vlan']) : { ...device.settings, ...asked });
     return `${describeVf(vf)} now: ${changes.length ? changes.map((c) => `${c.keys.join('/')} ${c.from} -> ${c.to}`).join(', ') : 'it had these settings already'}`;
   });
+}
+
+/**
+ * The running guest's metadata follows (live-metadata.ts), so its live XML says what the guest
+ * asks: what the style keeps there. An interface's <vlan> in the running XML can't change
+ * (libvirt's hot-update refuses hostdev interfaces): its new VLAN is the VF's record's alone,
+ * which `virt-sriov migrate` carries. A failure is said, with the VF changed all the same.
+ */
+function keepInLiveXml(ctx: CommandContext, name: string, device: SriovDevice, merged: VfSettings): void {
+  const placed = placeSettings(device.style, merged, connectedSupport(connectedVersions(ctx.libvirt)).vlanInXml);
+  const rest = device.fields.vlan ? omit(placed.rest, ['vlan']) : placed.rest;
+  try {
+    editLiveMetadata(ctx.libvirt, name, (metadata) => {
+      metadata.put(metadataKey(device.style, placed.mac ?? device.fields.mac, device.fields.vf), rest, device.entry?.key, device.entry?.kept);
+      return true;
+    });
+  } catch (e) {
+    ctx.note(`domain ${name}: the running guest's XML still lists ${device.label}'s old settings (${(e as Error).message}); its VF has the new ones`);
+  }
 }
 
 function describeAsked(s: VfSettings, untag: boolean): string {

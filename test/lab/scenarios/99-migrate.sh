@@ -46,6 +46,8 @@ vf1=$(vs_vf_of_mac "$M1")
 vf2=$(vs_vf_of_mac "$M2")
 check_eq "the <hostdev> NIC's VF: MAC, VLAN 472, trust on" "$M1 472 true" "$(vs_vf_state "$vf1" | awk '{print $1, $2, $3}')"
 check_eq "the failover VF: MAC, VLAN 473" "$M2 473" "$(vs_vf_state "$vf2" | awk '{print $1, $2}')"
+check_match "the running guest's XML lists the <hostdev> NIC's settings, as a started guest's does" \
+  "<sriov:vf pci=.${VF_PCI[$vf1]}. mac=.$M1. vlan=.472. trust=.on./>" "$(virsh dumpxml l2-linux)"
 set1=$(vs_vf_state "$vf1")
 set2=$(vs_vf_state "$vf2")
 check "l2-linux is up (it must acknowledge the unplugs)" lab_l2_wait_booted l2-linux 300 || { finish; exit 1; }
