@@ -234,15 +234,19 @@ function deviceOn(device: SriovDevice, vf: string | null): XmlElement {
 export function destinationXml(text: string, name: string, nics: readonly PlannedNic[], arriving: readonly PlannedNic[]): string {
   const domain = DomainXml.parse(text, `domain ${name}`);
   const sources = domain.pciSources();
-  for (const { move, device } of nics) {
+  for (const nic of nics) {
+    const { move, device } = nic;
     if (move.to !== 'vf' || !device.fields.vf) continue;
     const from = formatPciAddress(device.fields.vf);
     const to = parsePciAddress(move.vf);
     const source = sources.find((s) => formatPciAddress(s.address) === from);
     const address = source && child(source.element, 'source', 'address');
     if (address) for (const [k, v] of Object.entries(pciAddressAttributes(to))) address.setAttribute(k, v);
-    const entry = domain.metadata.find({ pci: device.fields.vf });
-    if (entry) domain.metadata.put({ pci: to }, entry.settings, { pci: device.fields.vf }, entry.kept);
+    // a NIC unplugged here is no longer in the XML read now, nor is its entry if it was plugged in
+    // live: its entry is the one the running guest had at the plan, with what its VF carries
+    // (held-settings.ts). A definition keeps its own.
+    const entry = domain.metadata.find({ pci: device.fields.vf }) ?? (arriving.includes(nic) ? device.entry : undefined);
+    if (entry) domain.metadata.put('pci' in entry.key ? { pci: to } : entry.key, entry.settings, entry.key, entry.kept);
   }
   domain.metadata.setArriving(arriving.flatMap(({ move, device }) => (move.to === 'vf' ? [deviceOn(device, move.vf)] : [])));
   return domain.toString();

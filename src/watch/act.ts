@@ -7,7 +7,7 @@
 import { pfDriver, resolveVf } from '../host/vf-locate.js';
 import { readPfs, snapshotIn } from '../hooks/vf-read.js';
 import { applyAndCheck, recordChanging } from '../hooks/vf-write.js';
-import { devicesOf, checkOwnVfs } from '../hooks/qemu/domain-devices.js';
+import { checkOwnVfs, deviceContext, devicesOf } from '../hooks/qemu/domain-devices.js';
 import { refuseUnsupported } from '../hooks/qemu/prepare.js';
 import { putBackVfs } from '../hooks/qemu/stop.js';
 import type { HookEnv } from '../hooks/hook-env.js';
@@ -37,7 +37,8 @@ export function runningGuest(env: HookEnv, domain: DomainXml): RunningGuest {
     }
     return [{ vf, label: device.label, style: device.style, settings: device.settings }];
   });
-  return { owner: { name: domain.name, uuid: domain.uuid }, vfs };
+  const arriving = new Set(domain.arrivingDevices(deviceContext(env)).flatMap((d) => (d.fields.vf ? [formatPciAddress(d.fields.vf)] : [])));
+  return { owner: { name: domain.name, uuid: domain.uuid }, vfs, ...(arriving.size ? { arriving } : {}) };
 }
 
 /** What one reconcile did, for the log and the metrics. */

@@ -26,6 +26,11 @@ export interface GuestVf {
 export interface RunningGuest {
   readonly owner: Owner;
   readonly vfs: readonly GuestVf[];
+  /**
+   * VFs the guest is yet to get: readied here by an incoming migration's prepare hook, plugged in
+   * by `virt-sriov migrate` once the guest runs here (its XML's <sriov:arriving> until then).
+   */
+  readonly arriving?: ReadonlySet<string>;
 }
 
 export type WatchAction =
@@ -62,7 +67,9 @@ export function planGuest(guest: RunningGuest, records: readonly VfRecord[], ann
   for (const record of records) {
     // claimed: `attach --live` readies a VF before libvirt plugs it in. A network's VF is
     // released by the network hook's port-deleted, which libvirt runs on unplug too.
-    if (sameOwner(record.owner, guest.owner) && record.phase === 'running' && record.network === null && !has.has(record.pci)) {
+    // arriving: readied for a NIC not plugged in yet (held all the same: `release` puts it back)
+    if (sameOwner(record.owner, guest.owner) && record.phase === 'running' && record.network === null && !has.has(record.pci)
+      && !guest.arriving?.has(record.pci)) {
       actions.push({ kind: 'unplugged', record });
     }
   }

@@ -6,7 +6,7 @@
  * link state, query_rss) put on and read back, as `attach --live` readies one. The hot-plug that
  * follows finds it set: the guest never sees the VF without its settings. A VF this host doesn't
  * have, or another guest holds, refuses the migration (the source keeps the guest and plugs its
- * VFs back in). The claim lasts until the guest leaves this host: `release` puts the VF back.
+ * VFs back in). The VF is the guest's until it leaves this host: `release` puts it back.
  */
 import { OperationError } from '../../errors.js';
 import { readyVf, undoVf } from '../../live/live-vf.js';
@@ -33,7 +33,13 @@ export async function readyArriving(env: HookEnv, domain: DomainXml): Promise<Ho
           ? `${formatPciAddress(device.fields.vf)} is not a VF of this host` : 'it names no VF'}; the guest stays on the source`,
         'migrate it with `virt-sriov migrate`, which picks a free VF of this host on the same physical network (--dry-run shows which)');
       }
-      readied.push(await readyVf(env, { owner, label: device.label, vf, style: device.style, network: null, settings: device.settings }));
+      const record = await readyVf(env, { owner, label: device.label, vf, style: device.style, network: null, settings: device.settings });
+      // the guest's from here on, as a started guest's VFs are: no hook runs when `virt-sriov
+      // migrate` plugs it in, so claimed it would stay, out of the watcher's sight (it leaves an
+      // arriving VF alone until the NIC is in, then checks it, and frees it if unplugged)
+      const running = { ...record, phase: 'running' as const, updated: new Date().toISOString() };
+      env.state.put(running);
+      readied.push(running);
     }
   } catch (e) {
     for (const record of readied.reverse()) await undoVf(env, record).catch(() => undefined);

@@ -131,7 +131,7 @@ describe('virt-sriov migrate between two libvirtds', () => {
     // B's VF 0 carries everything, readied by B's hook: the NIC is plugged in onto a set VF
     expect(hostB.vf('eth0', 0)).toMatchObject({ mac: 'de:ad:fe:ed:ff:01', vlan: 403, trust: true });
     expect(hostB.vf('eth0', 1)).toMatchObject({ vlan: 0, trust: false });
-    expect(stateStore(configB.stateDir).all()).toMatchObject([{ pci: '0000:01:10.0', owner: { name: 'arr-guest' }, phase: 'claimed' }]);
+    expect(stateStore(configB.stateDir).all()).toMatchObject([{ pci: '0000:01:10.0', owner: { name: 'arr-guest' }, phase: 'running' }]);
     const live = DomainXml.parse(await b!.virshOk('dumpxml', 'arr-guest'), 'on B');
     expect(live.metadata.entries().map((e) => e.settings)).toEqual([{ mac: 'de:ad:fe:ed:ff:01', vlan: { id: 403 }, trust: true }]);
     expect(live.arrivingDevices(ctx).map((d) => d.label)).toEqual(['hostdev 0000:01:10.0']);

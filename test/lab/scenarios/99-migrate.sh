@@ -31,8 +31,12 @@ finish() {
 }
 host_b_start || { check "start host B's libvirtd" false; finish; exit 1; }
 check "mark B for migrations" virt-sriov migrate --mark-host -c "$BURI"
-# the failover standby's bridge: the same on both hosts, which share one network stack
+# the failover standby's bridge: the same on both hosts, which share one network stack; its tap
+# needs /dev/net/tun (L1 has no udev to make it)
 check "a bridge for the failover standby" sh -c "ip link add labbr0 type bridge && ip link set labbr0 up"
+check "/dev/net/tun for its tap" sh -c "modprobe tun; [ -c /dev/net/tun ] || { mkdir -p /dev/net && mknod /dev/net/tun c 10 200; }"
+# pci_of INDEX: VF INDEX's PCI address, or 'none' when no VF was found (an empty INDEX)
+pci_of() { if [[ -n $1 ]]; then echo "${VF_PCI[$1]}"; else echo none; fi; }
 
 M1=52:54:00:ee:00:21 # the <hostdev> NIC
 M2=52:54:00:ee:00:22 # the failover pair
@@ -47,7 +51,7 @@ vf2=$(vs_vf_of_mac "$M2")
 check_eq "the <hostdev> NIC's VF: MAC, VLAN 472, trust on" "$M1 472 true" "$(vs_vf_state "$vf1" | awk '{print $1, $2, $3}')"
 check_eq "the failover VF: MAC, VLAN 473" "$M2 473" "$(vs_vf_state "$vf2" | awk '{print $1, $2}')"
 check_match "the running guest's XML lists the <hostdev> NIC's settings, as a started guest's does" \
-  "<sriov:vf pci=.${VF_PCI[$vf1]}. mac=.$M1. vlan=.472. trust=.on./>" "$(virsh dumpxml l2-linux)"
+  "<sriov:vf pci=.$(pci_of "$vf1"). mac=.$M1. vlan=.472. trust=.on./>" "$(virsh dumpxml l2-linux)"
 set1=$(vs_vf_state "$vf1")
 set2=$(vs_vf_state "$vf2")
 check "l2-linux is up (it must acknowledge the unplugs)" lab_l2_wait_booted l2-linux 300 || { finish; exit 1; }
@@ -59,8 +63,8 @@ echo "$out" > "$LAB_SCENARIO_OUT/failed.txt"
 check_match "... the guest stays on A, its NIC plugged back in" "The guest stays on .*hostdev .* plugged back in" "$out"
 check "... running on A" vs_running l2-linux
 check_eq "... the <hostdev> NIC's VF set as before (MAC, VLAN 472, trust on)" "$set1" "$(vs_vf_state "$vf1")"
-check_eq "... and the guest's again (vfio-pci)" vfio-pci "$(lab_pci_driver "${VF_PCI[$vf1]}")"
-check_match "... in the guest's live XML" "$(lab_pci_xml "${VF_PCI[$vf1]}")" "$(virsh dumpxml l2-linux)"
+check_eq "... and the guest's again (vfio-pci)" vfio-pci "$(lab_pci_driver "$(pci_of "$vf1")")"
+check_match "... in the guest's live XML" "$(lab_pci_xml "$(pci_of "$vf1")")" "$(virsh dumpxml l2-linux)"
 check_eq "... the failover VF as before" "$set2" "$(vs_vf_state "$vf2")"
 check_fails "... B has no l2-linux" virsh -c "$BURI" dominfo l2-linux
 check_eq "... B holds no VF" "" "$(host_b ls /run/virt-sriov/vfs 2> /dev/null)"
@@ -79,9 +83,9 @@ check_fails "... and no longer on A" vs_running l2-linux
 b1=$(vs_vf_of_mac "$M1")
 b2=$(vs_vf_of_mac "$M2")
 check_eq "... the <hostdev> NIC arrives on B: MAC, VLAN 472, trust on" "$M1 472 true" "$(vs_vf_state "$b1" | awk '{print $1, $2, $3}')"
-check_eq "... on a VF of B's, bound for its guest (vfio-pci)" vfio-pci "$(lab_pci_driver "${VF_PCI[$b1]:-none}")"
-check_match "... in the guest's live XML on B" "$(lab_pci_xml "${VF_PCI[$b1]:-none}")" "$(virsh -c "$BURI" dumpxml l2-linux)"
-check_eq "... B's own record holds it for l2-linux" l2-linux "$(host_b jq -r .owner.name "/run/virt-sriov/vfs/${VF_PCI[$b1]:-none}.json" 2> /dev/null)"
+check_eq "... on a VF of B's, bound for its guest (vfio-pci)" vfio-pci "$(lab_pci_driver "$(pci_of "$b1")")"
+check_match "... in the guest's live XML on B" "$(lab_pci_xml "$(pci_of "$b1")")" "$(virsh -c "$BURI" dumpxml l2-linux)"
+check_eq "... B's own record holds it for l2-linux" l2-linux "$(host_b jq -r .owner.name "/run/virt-sriov/vfs/$(pci_of "$b1").json" 2> /dev/null)"
 check_eq "... the failover VF arrives on B: MAC, VLAN 473" "$M2 473" "$(vs_vf_state "$b2" | awk '{print $1, $2}')"
 check_eq "... the NIC list to plug in is gone from B's live XML" 0 "$(virsh -c "$BURI" dumpxml l2-linux | grep -c 'sriov:arriving')"
 for i in "$vf1" "$vf2"; do
@@ -92,10 +96,10 @@ done
 check_eq "... A holds no VF" "" "$(ls /run/virt-sriov/vfs 2> /dev/null)"
 
 # ------------------------------------------------------------ the failover pair with plain virsh
-vs_hostdev_xml "${VF_PCI[$b1]}" > "$LAB_SCENARIO_OUT/hostdev-b.xml"
+vs_hostdev_xml "$(pci_of "$b1")" > "$LAB_SCENARIO_OUT/hostdev-b.xml"
 check "virsh detach-device the <hostdev> NIC on B (plain virsh can't migrate a guest with one)" \
   virsh -c "$BURI" detach-device l2-linux "$LAB_SCENARIO_OUT/hostdev-b.xml" --live
-gone_on_b() { ! virsh -c "$BURI" dumpxml l2-linux | grep -q "$(lab_pci_xml "${VF_PCI[$b1]}")"; }
+gone_on_b() { ! virsh -c "$BURI" dumpxml l2-linux | grep -q "$(lab_pci_xml "$(pci_of "$b1")")"; }
 lab_wait 60 "the guest on B to let it go" gone_on_b
 t=$(now)
 check "plain virsh migrate --live l2-linux B -> A: the failover pair" \
@@ -107,7 +111,7 @@ one_vf_with() { [[ $(vs_vf_of_mac "$1" | wc -l) == 1 ]]; }
 check "... B put back the VF the pair had there" lab_wait 30 "one VF with $M2" one_vf_with "$M2"
 a2=$(vs_vf_of_mac "$M2" | head -1)
 check_eq "... its failover VF arrives on A: MAC, VLAN 473" "$M2 473" "$(vs_vf_state "$a2" | awk '{print $1, $2}')"
-check_eq "... A's record holds it for l2-linux" l2-linux "$(jq -r .owner.name "/run/virt-sriov/vfs/${VF_PCI[$a2]:-none}.json" 2> /dev/null)"
+check_eq "... A's record holds it for l2-linux" l2-linux "$(jq -r .owner.name "/run/virt-sriov/vfs/$(pci_of "$a2").json" 2> /dev/null)"
 check_match "... A's hook logged it" '"op":"(prepare|start)"' "$(jq -c 'select(.object == "l2-linux" and .hook == "qemu")' "$VS_LOG" | tail -3)"
 
 check "virsh destroy l2-linux (on A)" virsh destroy l2-linux

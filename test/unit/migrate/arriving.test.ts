@@ -63,7 +63,7 @@ describe('the XML the source sends', () => {
 describe('the destination\'s hooks, on its own state', () => {
   const run = (argv: string, xml: string) => bench.run('qemu', `l2-hostdev ${argv}`, xml);
 
-  test('prepare readies the arriving VF before QEMU runs: every setting on it, claimed for the guest; release puts it back', async () => {
+  test('prepare readies the arriving VF before QEMU runs: every setting on it, the guest\'s from then on; release puts it back', async () => {
     bench = HookBench.create([PF]);
     bench.host.setVf('eth0', 0, { mac: '02:11:22:33:44:55' });
     const before = bench.host.vf('eth0', 0);
@@ -75,12 +75,18 @@ describe('the destination\'s hooks, on its own state', () => {
     expect((await run('prepare begin -', sent)).exitCode).toBe(0);
     expect(bench.host.vf('eth0', 0)).toMatchObject({ mac: 'de:ad:fe:ed:ff:01', vlan: 403, trust: true, spoofchk: false, max_tx: 100 });
     expect(bench.host.vf('eth0', 1)).toMatchObject({ vlan: 0, trust: false });
-    expect(bench.records()).toMatchObject([{ pci: DEST_VF, pf: 'eth0', index: 0, owner: { name: 'l2-hostdev' }, style: 'hostdev', phase: 'claimed' }]);
+    // the guest's, as a started guest's VFs are: no hook runs when it is plugged in
+    expect(bench.records()).toMatchObject([{ pci: DEST_VF, pf: 'eth0', index: 0, owner: { name: 'l2-hostdev' }, style: 'hostdev', phase: 'running' }]);
     expect(bench.lastLog().notes.join()).not.toContain("doesn't have (yet)");
     expect((await run('start begin -', sent)).exitCode).toBe(0);
-    expect(bench.records()).toMatchObject([{ pci: DEST_VF, phase: 'claimed' }]);
-    // the watcher leaves it alone until it is plugged in: claimed is not a VF the guest let go
-    expect(planGuest({ owner: { name: 'l2-hostdev', uuid: 'a867017f-86ba-459d-b491-76e079f3a4bd' }, vfs: [] }, bench.records())).toEqual([]);
+    expect(bench.records()).toMatchObject([{ pci: DEST_VF, phase: 'running' }]);
+    // the watcher leaves it alone while the guest's XML lists it as arriving; plugged in, it
+    // checks it; gone from the guest and the list (a plain detach-device later), it frees it
+    const owner = { name: 'l2-hostdev', uuid: 'a867017f-86ba-459d-b491-76e079f3a4bd' };
+    const inGuest = { vf: { pf: 'eth0', index: 0, pci: DEST_VF }, label: `hostdev ${DEST_VF}`, style: 'hostdev' as const, settings: {} };
+    expect(planGuest({ owner, vfs: [], arriving: new Set([DEST_VF]) }, bench.records())).toEqual([]);
+    expect(planGuest({ owner, vfs: [inGuest] }, bench.records()).map((a) => a.kind)).toEqual(['check']);
+    expect(planGuest({ owner, vfs: [] }, bench.records()).map((a) => a.kind)).toEqual(['unplugged']);
     // the guest leaves this host (or the migration failed): the VF as it was
     expect((await run('stopped end -', sent)).exitCode).toBe(0);
     expect((await run('release end -', sent)).exitCode).toBe(0);

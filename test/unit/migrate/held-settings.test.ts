@@ -12,6 +12,7 @@ import { guestDesired } from '../../../src/plan/guest-vf.js';
 import { CLEAN_VF, type VfDesired, type VfSnapshot } from '../../../src/plan/vf-snapshot.js';
 import type { VfSettings } from '../../../src/model/vf-settings.js';
 import { DomainXml } from '../../../src/xml/domain.js';
+import { removeElement } from '../../../src/xml/edit.js';
 import { captureStdin } from '../../support/fake-host.js';
 import { withMetadata } from '../../support/hook-bench.js';
 
@@ -21,7 +22,7 @@ const clean = CLEAN_VF as VfSnapshot;
 const given = (asked: VfSettings): VfDesired => guestDesired(asked, clean, null);
 const carried = (xml: string, held: VfDesired, vlanInXml = true) => {
   const d = DomainXml.parse(xml, 'live');
-  const vf = d.pciSources()[0]!.label.split(' ')[1]!; // the captures' guests have one VF each
+  const vf = d.pciSources()[0]?.label.split(' ')[1] ?? '0000:01:10.2'; // the captures' guests have one VF each
   const labels = carryHeldSettings(d, ctx, new Map([[vf, held]]), vlanInXml);
   return { labels, domain: DomainXml.parse(d.toString(), 'carried') };
 };
@@ -36,14 +37,19 @@ describe('a <hostdev> hot-plugged with attach --live (no metadata in the live XM
     expect(domain.sriovDevices(ctx)[0]!.settings).toEqual({ mac: '52:54:00:ee:00:01', vlan: { id: 470 }, trust: true, maxTxRate: 100 });
   });
 
-  test('so the NIC arrives on the destination VF with them', () => {
-    const { domain } = carried(live, given({ mac: '52:54:00:ee:00:01', vlan: { id: 470 } }));
+  test('so the NIC arrives on the destination VF with them, though the XML sent is read once it is unplugged', () => {
+    const held = given({ mac: '52:54:00:ee:00:01', vlan: { id: 470 } });
+    const { domain } = carried(live, held);
     const device = domain.sriovDevices(ctx)[0]!;
+    // the XML read after the unplug: the NIC gone, and with it anything to carry its settings
+    const after = DomainXml.parse(live, 'unplugged');
+    removeElement(after.sriovDevices(ctx)[0]!.element);
+    const unplugged = carried(after.toString(), held).domain.toString();
     const nic: PlannedNic = {
       move: { nic: { label: device.label, style: 'hostdev', vf: '0000:01:10.2', network: null, failover: false }, unplug: true, to: 'vf', sourcePf: 'eth0', pf: 'eth0', vf: '0000:01:10.4', by: 'physical network lab' },
       device,
     };
-    const sent = DomainXml.parse(destinationXml(domain.toString(), 'l2-hostdev', [nic], [nic]), 'sent');
+    const sent = DomainXml.parse(destinationXml(unplugged, 'l2-hostdev', [nic], [nic]), 'sent');
     expect(sent.arrivingDevices(ctx).map((d) => [d.label, d.settings])).toEqual([
       ['hostdev 0000:01:10.4', { mac: '52:54:00:ee:00:01', vlan: { id: 470 } }],
     ]);
