@@ -7,8 +7,8 @@
  */
 import { buildElement, metadataKey, placeSettings, pluggedVlan } from '../convert/convert.js';
 import { formatPciAddress } from '../model/pci-address.js';
-import { compact, formatSetting, SETTING_NAMES, type VfSettings } from '../model/vf-settings.js';
-import { askedFromGuest } from '../plan/guest-vf.js';
+import { formatSetting, SETTING_NAMES } from '../model/vf-settings.js';
+import { heldOver } from '../plan/guest-vf.js';
 import type { VfDesired } from '../plan/vf-snapshot.js';
 import { replaceElement } from '../xml/edit.js';
 import type { DeviceContext, DomainXml } from '../xml/domain.js';
@@ -22,9 +22,7 @@ export function carryHeldSettings(domain: DomainXml, ctx: DeviceContext, held: R
   for (const d of domain.sriovDevices(ctx)) {
     const guest = d.fields.vf ? held.get(formatPciAddress(d.fields.vf)) : undefined;
     if (!guest) continue;
-    // a key the record has is the record's (a default it has: none asked, as guestDesired reads it)
-    const asked = askedFromGuest(guest);
-    const settings = compact(Object.fromEntries(SETTING_NAMES.map((k) => [k, guest[k] !== undefined ? asked[k] : d.settings[k]])) as VfSettings);
+    const settings = heldOver(d.settings, guest);
     if (SETTING_NAMES.every((k) => formatSetting(k, settings) === formatSetting(k, d.settings))) continue;
     const placed = placeSettings(d.style, settings, vlanInXml);
     const vlan = pluggedVlan(d.style, placed, settings, vlanInXml);

@@ -21,7 +21,7 @@ import { releaseVf, readyVf, settleVf, undoVf } from '../live/live-vf.js';
 import { editLiveMetadata } from '../live/live-metadata.js';
 import { unplugAndWait } from '../live/unplug.js';
 import { DomainState, migrateDomain, type LibvirtConnection } from '../libvirt/index.js';
-import { formatPciAddress, parsePciAddress, pciAddressAttributes } from '../model/pci-address.js';
+import { formatPciAddress, parsePciAddress, pciAddressAttributes, samePciAddress } from '../model/pci-address.js';
 import { resolveVf } from '../host/vf-locate.js';
 import type { HookEnv } from '../hooks/hook-env.js';
 import type { Owner } from '../state/vf-record.js';
@@ -106,7 +106,7 @@ export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[],
   const pinned = nics.filter((n) => n.move.to === 'vf');
   const arriving = unplugged.map((u) => u.nic).filter((n) => n.move.to === 'vf');
   const migratable = () => domains.xml(name, { migratable: true });
-  const destXml = pinned.length ? destinationXml(o.carry ? o.carry(migratable()) : migratable(), name, pinned, arriving) : undefined;
+  let destXml: string | undefined;
   // virsh's --timeout: a live migration not done in time is finished with the guest suspended;
   // it runs again on the destination once its VFs are in (libvirt keeps it paused there when the
   // suspend came before its Perform phase)
@@ -121,6 +121,8 @@ export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[],
   }, o.timeoutS * 1000) : undefined;
   const started = Date.now();
   try {
+    // in the try: what fails here still puts the unplugged NICs back
+    destXml = pinned.length ? destinationXml(o.carry ? o.carry(migratable()) : migratable(), name, pinned, arriving) : undefined;
     // libvirt's event loop turns meanwhile, as virsh's does: keepalives answered, the timer run
     let done = false;
     const moving = migrateDomain(source.conn, name, dest.conn, { flags: o.flags, destXml, migrateUri: o.migrateUri }).finally(() => (done = true));
@@ -137,13 +139,16 @@ export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[],
   // 3. the guest runs on the destination: plug the VFs in there
   const withoutVf: MoveReport['withoutVf'] = [];
   // (its VF readied by the destination's prepare hook; a network-style NIC's by its port-created)
+  const notPlugged: XmlElement[] = [];
   for (const { nic, at } of unplugged) {
     const vf = nic.move.to === 'vf' ? nic.move.vf : null;
-    const xml = serializeElement(deviceOn(nic.device, vf));
+    const device = deviceOn(nic.device, vf);
+    const xml = serializeElement(device);
     try {
       dest.conn.domains.attachDevice(name, xml, { live: true, config: false });
       withoutVf.push({ label: nic.device.label, ms: Date.now() - at });
     } catch (e) {
+      if (vf) notPlugged.push(device);
       notes.push(`${nic.device.label}: the guest runs on ${plan.dest} without it: ${(e as Error).message}`
         + (vf ? ` (VF ${vf} there is set up and kept for it: virsh -c ${dest.conn.uri} attach-device ${name} FILE --live, FILE holding ${xml})`
           : ` (virt-sriov attach ${name} -c ${dest.conn.uri} ... --live plugs one in there)`));
@@ -151,7 +156,7 @@ export async function carryOut(plan: MigrationPlan, nics: readonly PlannedNic[],
   }
   if (arriving.length) {
     try {
-      forgetArriving(dest.conn, name);
+      forgetArriving(dest.conn, name, notPlugged);
     } catch (e) {
       notes.push(`the guest's live XML on ${plan.dest} still lists the NICs to plug in after the migration (${(e as Error).message}); harmless`);
     }
@@ -234,29 +239,38 @@ function deviceOn(device: SriovDevice, vf: string | null): XmlElement {
 export function destinationXml(text: string, name: string, nics: readonly PlannedNic[], arriving: readonly PlannedNic[]): string {
   const domain = DomainXml.parse(text, `domain ${name}`);
   const sources = domain.pciSources();
-  for (const nic of nics) {
-    const { move, device } = nic;
-    if (move.to !== 'vf' || !device.fields.vf) continue;
-    const from = formatPciAddress(device.fields.vf);
-    const to = parsePciAddress(move.vf);
-    const source = sources.find((s) => formatPciAddress(s.address) === from);
+  const moving = nics.flatMap((nic) => (nic.move.to === 'vf' && nic.device.fields.vf ? [{ nic, from: nic.device.fields.vf, to: parsePciAddress(nic.move.vf) }] : []));
+  // every entry read before any is re-keyed: one NIC's new VF may be another's old one. A NIC
+  // unplugged here is no longer in the XML read now, nor is its entry if it was plugged in live:
+  // its entry is the one the running guest had at the plan, with what its VF carries
+  // (held-settings.ts). A definition keeps its own.
+  const entries = moving.map(({ nic, from }) => domain.metadata.find({ pci: from }) ?? (arriving.includes(nic) ? nic.device.entry : undefined));
+  // then all go, with any left for a destination VF (an orphan there would be a second entry for it)
+  for (const [i, { to }] of moving.entries()) {
+    const entry = entries[i];
+    if (entry) domain.metadata.put(entry.key, {});
+    domain.metadata.put({ pci: to }, {});
+  }
+  for (const [i, { from, to }] of moving.entries()) {
+    const source = sources.find((s) => samePciAddress(s.address, from));
     const address = source && child(source.element, 'source', 'address');
     if (address) for (const [k, v] of Object.entries(pciAddressAttributes(to))) address.setAttribute(k, v);
-    // a NIC unplugged here is no longer in the XML read now, nor is its entry if it was plugged in
-    // live: its entry is the one the running guest had at the plan, with what its VF carries
-    // (held-settings.ts). A definition keeps its own.
-    const entry = domain.metadata.find({ pci: device.fields.vf }) ?? (arriving.includes(nic) ? device.entry : undefined);
-    if (entry) domain.metadata.put('pci' in entry.key ? { pci: to } : entry.key, entry.settings, entry.key, entry.kept);
+    const entry = entries[i];
+    if (entry) domain.metadata.put('pci' in entry.key ? { pci: to } : entry.key, entry.settings, undefined, entry.kept);
   }
   domain.metadata.setArriving(arriving.flatMap(({ move, device }) => (move.to === 'vf' ? [deviceOn(device, move.vf)] : [])));
   return domain.toString();
 }
 
-/** The arriving NICs are in: the list goes from the running guest's metadata on the destination. */
-export function forgetArriving(conn: LibvirtConnection, name: string): void {
+/**
+ * The arriving NICs are in: the list goes from the running guest's metadata on the destination,
+ * but for those not plugged in, whose VFs stay set up and the guest's there (the destination's
+ * watcher leaves a VF alone while the list names it) until the admin plugs them in.
+ */
+export function forgetArriving(conn: LibvirtConnection, name: string, notPlugged: readonly XmlElement[] = []): void {
   editLiveMetadata(conn, name, (metadata) => {
-    if (metadata.arriving().length === 0) return false;
-    metadata.setArriving([]);
+    if (metadata.arriving().length === notPlugged.length) return false;
+    metadata.setArriving(notPlugged);
     return true;
   });
 }

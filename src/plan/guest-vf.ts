@@ -4,7 +4,7 @@
  */
 import { canSet, ZERO_MAC, ZERO_MAC_FALLBACK, type DriverProfile } from '../drivers/driver-profiles.js';
 import type { VfDefaults } from '../config/config.js';
-import type { VfSettings, Vlan } from '../model/vf-settings.js';
+import { compact, SETTING_NAMES, type VfSettings, type Vlan } from '../model/vf-settings.js';
 import { CLEAN_VF, desiredFromSettings, sameValue, SNAPSHOT_KEYS, type SnapshotKey, type VfDesired, type VfSnapshot } from './vf-snapshot.js';
 
 /**
@@ -36,6 +36,15 @@ export function askedFromGuest(g: VfDesired): VfSettings {
     if (v !== undefined && v !== null && !sameValue(k, g, CLEAN_VF)) asked[k] = v;
   }
   return asked as VfSettings;
+}
+
+/**
+ * What a running guest asks of its VF: its record's values (what the VF was given, live changes
+ * included) over what its XML and metadata say, each key the record has read as askedFromGuest.
+ */
+export function heldOver(settings: VfSettings, guest: VfDesired): VfSettings {
+  const asked = askedFromGuest(guest);
+  return compact(Object.fromEntries(SETTING_NAMES.map((k) => [k, guest[k] !== undefined ? asked[k] : settings[k]])) as VfSettings);
 }
 
 /** A hostdev network's VF defaults from the config, as the settings a guest would ask. */

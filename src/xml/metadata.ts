@@ -229,16 +229,20 @@ export class SriovMetadata {
   /**
    * The <sriov:vfs> element as virDomainSetMetadata takes it (key PREFIX, uri SRIOV_NS), null
    * when there is none. libvirt declares the key's prefix on the root itself and refuses a root
-   * that declares it already, so the text declares the namespace under a prefix of its own.
+   * that declares it already, so the text declares the namespace under a prefix of its own. What
+   * libvirt gives back keeps both declarations (<sriov0:vfs xmlns:sriov0=... xmlns:sriov=...>):
+   * whatever prefixes the element has for the namespace, the text has that one alone.
    */
   setMetadataText(): { readonly key: string; readonly xml: string | null } {
     const container = this.container();
     if (!container) return { key: PREFIX, xml: null };
     const own = `${PREFIX}0`;
-    const text = serializeElement(container)
-      .replace(new RegExp(`(</?)${PREFIX}:`, 'g'), `$1${own}:`)
-      .replace(`xmlns:${PREFIX}=`, `xmlns:${own}=`);
-    return { key: PREFIX, xml: text };
+    let text = serializeElement(container);
+    const declaration = /\s+xmlns:([A-Za-z_][\w.-]*)=(["'])([^"']*)\2/g;
+    const prefixes = [...text.matchAll(declaration)].filter((m) => m[3] === SRIOV_NS).map((m) => m[1]!);
+    for (const p of new Set([PREFIX, ...prefixes])) text = text.replace(new RegExp(`(</?)${p.replace(/\./g, '\\.')}:`, 'g'), `$1${own}:`);
+    text = text.replace(declaration, (d, _p, _q, uri) => (uri === SRIOV_NS ? '' : d));
+    return { key: PREFIX, xml: text.replace(new RegExp(`^<${own}:vfs`), `<${own}:vfs xmlns:${own}="${SRIOV_NS}"`) };
   }
 
   private arrivingElements(): XmlElement[] {

@@ -4,7 +4,7 @@ import { describeStandby, freeStandbyAlias, parseStandbySource, standbySpec, tra
 import { InputError, OperationError, UsageError } from '../../errors.js';
 import { editLiveMetadata } from '../../live/live-metadata.js';
 import { generateMac } from '../../model/mac.js';
-import { parsePciAddress } from '../../model/pci-address.js';
+import { parsePciAddress, type PciAddress } from '../../model/pci-address.js';
 import { domainDefinitions } from '../../pool/domain-definitions.js';
 import { withPoolLock } from '../../pool/pool-lock.js';
 import { macsInUse } from '../../pool/vf-holders.js';
@@ -128,7 +128,7 @@ async function attach(ctx: CommandContext, name: string, o: AttachOptions): Prom
         const label = key ? describeKey(key) : what;
         if (live && style === 'network') await plugInNetwork(ctx, { name, uuid: summary.uuid }, live, { label, network: o.network!, settings: { ...settings, mac } });
         else if (live) await plugIn(ctx, { name, uuid: summary.uuid }, live, { label, style, vf: vf!, settings: { ...settings, mac } });
-        if (live && !isEmpty(placed.rest)) keepInLiveXml(ctx, name, label, key, placed.rest);
+        if (live && !isEmpty(placed.rest)) keepInLiveXml(ctx, name, label, key, placed.rest, address);
         if (definition) conn.domains.define(definition.xml);
       },
     });
@@ -171,9 +171,11 @@ function withDevice(text: string, name: string, style: Style, fields: DeviceFiel
  * The NIC's settings its XML can't hold, in the running guest's metadata too (live-metadata.ts),
  * where a started guest has them from its definition. The VF has them already: a failure is a note.
  */
-function keepInLiveXml(ctx: CommandContext, name: string, label: string, key: MetadataKey, rest: VfSettings): void {
+function keepInLiveXml(ctx: CommandContext, name: string, label: string, key: MetadataKey, rest: VfSettings, vf: PciAddress | undefined): void {
   try {
     editLiveMetadata(ctx.libvirt, name, (metadata) => {
+      // one left by an earlier NIC on this VF would be a second entry for this one
+      if (vf) metadata.put({ pci: vf }, {});
       metadata.put(key, rest);
       return true;
     });

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { OperationError, UsageError } from '../../errors.js';
 import { resolveVf } from '../../host/vf-locate.js';
+import { editLiveMetadata } from '../../live/live-metadata.js';
 import { releaseVf } from '../../live/live-vf.js';
 import { unplugAndWait } from '../../live/unplug.js';
 import { normalizeMac } from '../../model/mac.js';
@@ -113,6 +114,18 @@ async function unplug(ctx: CommandContext, owner: Owner, device: SriovDevice, wa
   if (outcome === 'timeout') {
     throw new OperationError(`domain ${owner.name}: the guest has not let ${device.label} go after ${waitS} s: its OS did not acknowledge the unplug, so it keeps the NIC and its VF stays claimed`,
       `libvirt finishes the removal when the guest acknowledges it (a guest OS without PCI hot-plug, or not up yet, never does); then \`virt-sriov detach ${owner.name} ${device.fields.vf ? `--vf ${formatPciAddress(device.fields.vf)}` : `--mac ${device.settings.mac}`} --live\` puts the VF back and frees it; or shut the guest down (its VF is put back when it stops)`);
+  }
+  // the running guest's metadata no longer describes it (attach --live put it there, or the definition)
+  if (device.entry) {
+    const { key } = device.entry;
+    try {
+      editLiveMetadata(conn, owner.name, (metadata) => {
+        metadata.put(key, {});
+        return true;
+      });
+    } catch (e) {
+      ctx.note(`domain ${owner.name}: the running guest's XML still lists ${device.label}'s settings (${(e as Error).message}); harmless`);
+    }
   }
   if (!device.fields.vf || !ctx.local) return `unplugged ${device.label} from the running guest`;
   return `unplugged ${device.label} from the running guest; ${await freeLeftover(ctx, owner, formatPciAddress(device.fields.vf), network)}`;

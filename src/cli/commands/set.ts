@@ -13,6 +13,7 @@ import { changeVf } from '../../live/live-vf.js';
 import { normalizeMac } from '../../model/mac.js';
 import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';
 import { describeSetting, formatSetting, isEmpty, omit, SETTING_NAMES, validateSettings, type SettingName, type VfSettings } from '../../model/vf-settings.js';
+import { heldOver } from '../../plan/guest-vf.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
 import { withPoolLock } from '../../pool/pool-lock.js';
 import type { Owner } from '../../state/vf-record.js';
@@ -99,7 +100,11 @@ async function setLive(ctx: CommandContext, owner: Owner, device: SriovDevice, a
         '`virt-sriov status` shows the VFs and who holds them');
     }
     const changes = await changeVf(env, owner, device.label, vf, asked, untag);
-    keepInLiveXml(ctx, owner.name, device, untag ? omit({ ...device.settings, ...asked }, ['vlan']) : { ...device.settings, ...asked });
+    // a pinned VF's record has all the guest asks (a NIC the watcher set up has no entry yet); a
+    // network's has its network's defaults too, which are not the NIC's own
+    const record = env.state.get(vf.pci);
+    const own = untag ? omit({ ...device.settings, ...asked }, ['vlan']) : { ...device.settings, ...asked };
+    keepInLiveXml(ctx, owner.name, device, device.style !== 'network' && record ? heldOver(device.settings, record.guest) : own);
     return `${describeVf(vf)} now: ${changes.length ? changes.map((c) => `${c.keys.join('/')} ${c.from} -> ${c.to}`).join(', ') : 'it had these settings already'}`;
   });
 }
@@ -107,12 +112,15 @@ async function setLive(ctx: CommandContext, owner: Owner, device: SriovDevice, a
 /**
  * The running guest's metadata follows (live-metadata.ts), so its live XML says what the guest
  * asks: what the style keeps there. An interface's <vlan> in the running XML can't change
- * (libvirt's hot-update refuses hostdev interfaces): its new VLAN is the VF's record's alone,
- * which `virt-sriov migrate` carries. A failure is said, with the VF changed all the same.
+ * (libvirt's hot-update refuses hostdev interfaces): metadata may only add a priority to its tag,
+ * and holds the VLAN where the XML has none. A new tag is the VF's record's alone, which
+ * `virt-sriov migrate` carries. A failure is said, with the VF changed all the same.
  */
 function keepInLiveXml(ctx: CommandContext, name: string, device: SriovDevice, merged: VfSettings): void {
   const placed = placeSettings(device.style, merged, connectedSupport(connectedVersions(ctx.libvirt)).vlanInXml);
-  const rest = device.fields.vlan ? omit(placed.rest, ['vlan']) : placed.rest;
+  const xmlVlan = device.fields.vlan;
+  const rest = xmlVlan ? (placed.rest.vlan && placed.rest.vlan.id !== xmlVlan.id ? omit(placed.rest, ['vlan']) : placed.rest)
+    : merged.vlan ? { ...placed.rest, vlan: merged.vlan } : placed.rest;
   try {
     editLiveMetadata(ctx.libvirt, name, (metadata) => {
       metadata.put(metadataKey(device.style, placed.mac ?? device.fields.mac, device.fields.vf), rest, device.entry?.key, device.entry?.kept);

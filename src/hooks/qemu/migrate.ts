@@ -29,7 +29,9 @@ export async function migrateOrRestore(env: HookEnv, domain: DomainXml): Promise
   for (const source of domain.pciSources()) {
     const pci = formatPciAddress(source.address);
     const exists = env.sysfs.exists(`bus/pci/devices/${pci}`);
-    if (exists && !held.has(pci)) continue;
+    // taken as any VF is (pool/vf-use.ts): another guest's record, or bound to vfio-pci (a guest
+    // here virt-sriov has no record of, or the source's own guest on a kernel both hosts share)
+    if (exists && !vfUse(holders.get(pci), readVfBinding(env.sysfs, pci))) continue;
     const pf = exists ? pfFor(env, source.address) : null;
     if (!pf) {
       // prepare makes it if a PF here makes a VF at that address, else refuses, naming the fix

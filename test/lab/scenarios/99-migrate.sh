@@ -25,6 +25,7 @@ timing() { lab_log "timing: $*"; echo "$*" >> "$timings"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 finish() {
+  cp "$VS_LOG" "$LAB_SCENARIO_OUT/host-a-virt-sriov.log" 2> /dev/null
   host_b_stop
   vs_cleanup
   ip link del labbr0 2> /dev/null
@@ -51,7 +52,7 @@ vf2=$(vs_vf_of_mac "$M2")
 check_eq "the <hostdev> NIC's VF: MAC, VLAN 472, trust on" "$M1 472 true" "$(vs_vf_state "$vf1" | awk '{print $1, $2, $3}')"
 check_eq "the failover VF: MAC, VLAN 473" "$M2 473" "$(vs_vf_state "$vf2" | awk '{print $1, $2}')"
 check_match "the running guest's XML lists the <hostdev> NIC's settings, as a started guest's does" \
-  "<sriov:vf pci=.$(pci_of "$vf1"). mac=.$M1. vlan=.472. trust=.on./>" "$(virsh dumpxml l2-linux)"
+  "<[a-z0-9]+:vf pci=.$(pci_of "$vf1"). mac=.$M1. vlan=.472. trust=.on./>" "$(virsh dumpxml l2-linux)"
 set1=$(vs_vf_state "$vf1")
 set2=$(vs_vf_state "$vf2")
 check "l2-linux is up (it must acknowledge the unplugs)" lab_l2_wait_booted l2-linux 300 || { finish; exit 1; }

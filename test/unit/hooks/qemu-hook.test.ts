@@ -324,6 +324,15 @@ describe('reconnect, VF creation, migrate and the rest', () => {
     expect(p.stderr).toContain('hostdev 0000:07:10.2 names a PCI device this host doesn\'t have');
   });
 
+  test('migrate: a VF bound to vfio-pci here, with no record of who (a guest virt-sriov did not start, DPDK, or the source on a shared kernel), is taken too', async () => {
+    bench = HookBench.create([PF]);
+    bench.host.bindVf('eth0', 1, 'vfio-pci'); // 0000:01:10.2, the VF the guest names
+    const r = await bench.run('qemu', 'l2-hostdev migrate begin -', withMetadata(hostdevPrepare, [HOSTDEV_SETTINGS]));
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).not.toContain('0000:01:10.2');
+    expect(r.stdout).toContain("<sriov:vf pci='0000:01:10.0' mac='de:ad:fe:ed:ff:01' vlan='403'");
+  });
+
   test('migrate of a domain whose VF is free here prints the XML unchanged', async () => {
     bench = HookBench.create([PF]);
     const r = await bench.run('qemu', 'l2-hostdev migrate begin -', hostdevPrepare);

@@ -93,3 +93,42 @@ test('a VF with no record of this guest is left as the XML has it', () => {
   expect(carryHeldSettings(d, ctx, new Map(), true)).toEqual([]);
   expect(d.toString()).toBe(DomainXml.parse(live, 'same').toString());
 });
+
+describe('two <hostdev> NICs whose VFs swap places on the destination', () => {
+  // the capture's guest with a second NIC on VF 10.4; NIC 1 goes to 10.4 there, NIC 2 to 10.2
+  const base = captureStdin('qemu.l2-hostdev.start.begin.xml');
+  const second = base.slice(base.indexOf('    <hostdev '), base.indexOf('</hostdev>') + '</hostdev>\n'.length)
+    .replace("function='0x2'/>\n      </source>", "function='0x4'/>\n      </source>").replace('hostdev0', 'hostdev1').replace("slot='0x02'", "slot='0x03'");
+  const twoNics = base.replace('    </hostdev>\n', `    </hostdev>\n${second}`);
+  const settings = ["<sriov:vf pci='0000:01:10.2' mac='52:54:00:ee:00:01' vlan='400'/>", "<sriov:vf pci='0000:01:10.4' mac='52:54:00:ee:00:02' vlan='401'/>"];
+  const plan = (domain: DomainXml): PlannedNic[] => domain.sriovDevices(ctx).map((device) => {
+    const vf = device.label.endsWith('10.2') ? '0000:01:10.4' : '0000:01:10.2';
+    return { move: { nic: { label: device.label, style: 'hostdev', vf: device.label.split(' ')[1]!, network: null, failover: false }, unplug: true, to: 'vf', sourcePf: 'eth0', pf: 'eth0', vf, by: 'physical network lab' }, device };
+  });
+  const unpluggedFrom = (xml: string) => {
+    const d = DomainXml.parse(xml, 'unplugged');
+    for (const device of d.sriovDevices(ctx)) removeElement(device.element);
+    return d.toString();
+  };
+  const arrivingSettings = (sent: string) => DomainXml.parse(sent, 'sent').arrivingDevices(ctx).map((d) => `${d.label} ${d.settings.mac} ${d.settings.vlan?.id}`);
+
+  test('started with them (entries in the XML sent): each NIC keeps its own MAC and VLAN', () => {
+    const running = withMetadata(twoNics, settings);
+    const nics = plan(DomainXml.parse(running, 'running'));
+    expect(arrivingSettings(destinationXml(unpluggedFrom(running), 'l2-hostdev', nics, nics))).toEqual([
+      'hostdev 0000:01:10.4 52:54:00:ee:00:01 400', 'hostdev 0000:01:10.2 52:54:00:ee:00:02 401',
+    ]);
+  });
+
+  test('plugged in live (entries only as planned): each NIC keeps its own MAC and VLAN', () => {
+    const d = DomainXml.parse(twoNics, 'running');
+    carryHeldSettings(d, ctx, new Map([
+      ['0000:01:10.2', given({ mac: '52:54:00:ee:00:01', vlan: { id: 400 } })],
+      ['0000:01:10.4', given({ mac: '52:54:00:ee:00:02', vlan: { id: 401 } })],
+    ]), true);
+    const nics = plan(d);
+    expect(arrivingSettings(destinationXml(unpluggedFrom(twoNics), 'l2-hostdev', nics, nics))).toEqual([
+      'hostdev 0000:01:10.4 52:54:00:ee:00:01 400', 'hostdev 0000:01:10.2 52:54:00:ee:00:02 401',
+    ]);
+  });
+});

@@ -161,3 +161,34 @@ describe('writing virt-sriov metadata', () => {
     expect(out).not.toContain('sriov:');
   });
 });
+
+describe('the metadata as virDomainSetMetadata takes it', () => {
+  const declarations = (text: string) => [...text.matchAll(/xmlns:([\w.-]+)=/g)].map((m) => m[1]);
+  const reread = (text: string) => DomainXml.parse(`<domain><name>vm1</name><metadata>${text}</metadata><devices/></domain>`, 'set').metadata.entries();
+
+  test('our own: the namespace under a prefix of its own, declared once (libvirt declares the key\'s)', () => {
+    const { key, xml } = DomainXml.parse(withEntries("<sriov:vf pci='0000:01:10.2' vlan='403'/>"), 'x').metadata.setMetadataText();
+    expect(key).toBe('sriov');
+    expect(declarations(xml!)).toEqual(['sriov0']);
+    expect(xml).toContain("<sriov0:vf pci='0000:01:10.2' vlan='403'/>");
+    expect(reread(xml!)).toEqual([{ key: { pci: pci('0000:01:10.2') }, settings: { vlan: { id: 403 } } }]);
+  });
+
+  test('as libvirt gives it back after a set (both prefixes declared): still declared once, so a second set is taken', () => {
+    // what `virsh dumpxml` printed in the lab after attach --live had set the live metadata
+    const live = `<domain type='qemu' id='1'>\n  <name>l2-linux</name>\n  <metadata>\n    <sriov0:vfs xmlns:sriov0="${SRIOV_NS}" xmlns:sriov="${SRIOV_NS}">\n`
+      + '      <sriov0:vf pci="0000:01:10.0" mac="52:54:00:ee:00:21" vlan="472" trust="on"/>\n    </sriov0:vfs>\n  </metadata>\n  <devices/>\n</domain>\n';
+    const domain = DomainXml.parse(live, 'live');
+    domain.metadata.put({ pci: pci('0000:01:10.2') }, { trust: true });
+    const { xml } = domain.metadata.setMetadataText();
+    expect(declarations(xml!)).toEqual(['sriov0']);
+    expect(xml).not.toMatch(/<\/?sriov:/);
+    expect(reread(xml!).map((e) => e.settings)).toEqual([{ mac: '52:54:00:ee:00:21', vlan: { id: 472 }, trust: true }, { trust: true }]);
+  });
+
+  test('no entries left: null, libvirt then removes the element', () => {
+    const domain = DomainXml.parse(withEntries("<sriov:vf pci='0000:01:10.2' vlan='403'/>"), 'x');
+    domain.metadata.put({ pci: pci('0000:01:10.2') }, {});
+    expect(domain.metadata.setMetadataText().xml).toBeNull();
+  });
+});
