@@ -7,7 +7,7 @@ import { unplugAndWait } from '../../live/unplug.js';
 import { normalizeMac } from '../../model/mac.js';
 import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';
 import { describeVf } from '../../plan/vf-snapshot.js';
-import type { Owner } from '../../state/vf-record.js';
+import { sameOwner, type Owner } from '../../state/vf-record.js';
 import { stateStore } from '../../state/state-store.js';
 import { child } from '../../xml/dom.js';
 import { removeElement } from '../../xml/edit.js';
@@ -100,7 +100,8 @@ async function unplug(ctx: CommandContext, owner: Owner, device: SriovDevice, wa
   const alias = child(device.element, 'alias')?.getAttribute('name') ?? null;
   // a network-style NIC's VF (the live XML shows it as <interface type='hostdev'>): libvirt
   // releases its port as the guest lets it go, and the network hook's port-deleted puts it back
-  const network = device.fields.vf && ctx.local ? stateStore(ctx.config.stateDir).get(formatPciAddress(device.fields.vf))?.network ?? null : null;
+  const record = device.fields.vf && ctx.local ? stateStore(ctx.config.stateDir).get(formatPciAddress(device.fields.vf)) : null;
+  const network = record?.network ?? null;
   const outcome = await unplugAndWait({
     requestRemoval: (domain, xml) => conn.domains.detachDevice(domain, xml, { live: true, config: false }),
     onDevice: (h) => conn.events.onDevice(h),
@@ -115,6 +116,8 @@ async function unplug(ctx: CommandContext, owner: Owner, device: SriovDevice, wa
     throw new OperationError(`domain ${owner.name}: the guest has not let ${device.label} go after ${waitS} s: its OS did not acknowledge the unplug, so it keeps the NIC and its VF stays claimed`,
       `libvirt finishes the removal when the guest acknowledges it (a guest OS without PCI hot-plug, or not up yet, never does); then \`virt-sriov detach ${owner.name} ${device.fields.vf ? `--vf ${formatPciAddress(device.fields.vf)}` : `--mac ${device.settings.mac}`} --live\` puts the VF back and frees it; or shut the guest down (its VF is put back when it stops)`);
   }
+  const freed = device.fields.vf && ctx.local
+    ? `; ${await freeLeftover(ctx, owner, formatPciAddress(device.fields.vf), network, !!record && sameOwner(record.owner, owner))}` : '';
   // the running guest's metadata no longer describes it (attach --live put it there, or the definition)
   if (device.entry) {
     const { key } = device.entry;
@@ -127,17 +130,21 @@ async function unplug(ctx: CommandContext, owner: Owner, device: SriovDevice, wa
       ctx.note(`domain ${owner.name}: the running guest's XML still lists ${device.label}'s settings (${(e as Error).message}); harmless`);
     }
   }
-  if (!device.fields.vf || !ctx.local) return `unplugged ${device.label} from the running guest`;
-  return `unplugged ${device.label} from the running guest; ${await freeLeftover(ctx, owner, formatPciAddress(device.fields.vf), network)}`;
+  return `unplugged ${device.label} from the running guest${freed}`;
 }
 
-/** `network`: the hostdev network the VF came from, whose hook may have put it back already. */
-async function freeLeftover(ctx: CommandContext, owner: Owner, pci: string, network: string | null = null): Promise<string> {
+/**
+ * `network`: the hostdev network the VF came from, whose hook may have put it back already.
+ * `recorded`: the guest's record held the VF when the unplug was asked for; gone now, the
+ * watcher (which acts on the same device-removed event) put it back first.
+ */
+async function freeLeftover(ctx: CommandContext, owner: Owner, pci: string, network: string | null = null, recorded = false): Promise<string> {
   return withLiveEnv(ctx, 'detach', owner.name, async (env) => {
     const vf = resolveVf(env, parsePciAddress(pci));
     const what = vf ? describeVf(vf) : `VF ${pci}`;
     if (await releaseVf(env, pci, owner)) return `${what} put back and freed`;
-    return network ? `${what} put back and freed (network ${network}'s hook did it as libvirt released the port)`
+    if (network) return `${what} put back and freed (network ${network}'s hook did it as libvirt released the port)`;
+    return recorded ? `${what} put back and freed (virt-sriov's watcher did it as the guest let it go)`
       : `${what}: virt-sriov holds no record of it for ${owner.name}, left as it is`;
   });
 }
