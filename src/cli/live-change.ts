@@ -5,6 +5,8 @@
  */
 import { HookReport, type HookEnv } from '../hooks/hook-env.js';
 import { isVirtSriovError } from '../errors.js';
+import { editLiveMetadata } from '../live/live-metadata.js';
+import type { SriovMetadata } from '../xml/metadata.js';
 import { definedHostdevNetworks } from '../host/libvirt-files.js';
 import { ipVfPort } from '../host/vf-port.js';
 import { appendLog } from '../log/hook-log.js';
@@ -47,5 +49,17 @@ export async function withLiveEnv<T>(ctx: CommandContext, op: string, domain: st
       ctx.note(`could not write the log ${ctx.config.logFile}: ${(e as Error).message}`);
     }
     for (const n of report.notes) ctx.note(n);
+  }
+}
+
+/**
+ * The running guest's metadata kept in step with a change its VF has had already
+ * (live-metadata.ts): a failure to write it is a note saying what the live XML still shows.
+ */
+export function keepLiveMetadata(ctx: CommandContext, name: string, edit: (metadata: SriovMetadata) => boolean, stale: string): void {
+  try {
+    editLiveMetadata(ctx.libvirt, name, edit);
+  } catch (e) {
+    ctx.note(`domain ${name}: ${stale} (${(e as Error).message})`);
   }
 }

@@ -36,6 +36,8 @@ export interface LiveVf {
   readonly settings: VfSettings;
   /** The VLAN libvirt gives a network's port (VfRecord.portVlan). */
   readonly portVlan?: Vlan;
+  /** claimed (default): settleVf makes it the running guest's once libvirt has plugged it in. */
+  readonly phase?: 'claimed' | 'running';
 }
 
 export async function readyVf(env: HookEnv, t: LiveVf): Promise<VfRecord> {
@@ -66,7 +68,7 @@ export async function readyVfLocked(env: HookEnv, t: LiveVf): Promise<VfRecord> 
   }
   const record: VfRecord = {
     ...t.vf, owner: t.owner, style: t.style, network: t.network, original: now, guest: desired,
-    changed: changedAfter(null, changes.flatMap((c) => c.keys)), phase: 'claimed', updated: new Date().toISOString(),
+    changed: changedAfter(null, changes.flatMap((c) => c.keys)), phase: t.phase ?? 'claimed', updated: new Date().toISOString(),
     ...(t.portVlan ? { portVlan: t.portVlan } : {}),
   };
   env.state.put(record);

@@ -27,13 +27,14 @@ export function guestDesired(asked: VfSettings, vf: VfSnapshot, profile: DriverP
  * guestDesired read backwards: what a guest asked of its VF, from what its record says the VF is
  * given. A value a clean VF has (no MAC, untagged, trust off, spoof checking on, link auto, no
  * rate limit, query_rss off) is left out: guestDesired gives the defaults again on any VF, and
- * asking one of a driver that can't set it would refuse the guest there.
+ * asking one of a driver that can't set it would refuse the guest there. libvirt's stand-in for
+ * no MAC (on a driver that refuses zeros, bnx2x) is no MAC either.
  */
 export function askedFromGuest(g: VfDesired): VfSettings {
   const asked: Record<string, unknown> = {};
   for (const k of SNAPSHOT_KEYS) {
     const v = g[k];
-    if (v !== undefined && v !== null && !sameValue(k, g, CLEAN_VF)) asked[k] = v;
+    if (v !== undefined && v !== null && !sameValue(k, g, CLEAN_VF) && !(k === 'mac' && v === ZERO_MAC_FALLBACK)) asked[k] = v;
   }
   return asked as VfSettings;
 }

@@ -2,7 +2,6 @@ import { Command, Option } from 'commander';
 import { buildDevice, metadataKey, placeSettings, pluggedVlan } from '../../convert/convert.js';
 import { describeStandby, freeStandbyAlias, parseStandbySource, standbySpec, transientTeaming, type StandbySource } from '../../convert/failover.js';
 import { InputError, OperationError, UsageError } from '../../errors.js';
-import { editLiveMetadata } from '../../live/live-metadata.js';
 import { generateMac } from '../../model/mac.js';
 import { parsePciAddress, type PciAddress } from '../../model/pci-address.js';
 import { domainDefinitions } from '../../pool/domain-definitions.js';
@@ -21,7 +20,7 @@ import { vfSettingsFrom, withVfOptions, type VfOptionValues } from '../vf-option
 import { withFreeVfs } from '../vf-pick.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 import { changeTarget, domainChange, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
-import { withLiveEnv } from '../live-change.js';
+import { keepLiveMetadata, withLiveEnv } from '../live-change.js';
 import { changeVf, readyVf, settleVf, undoVf } from '../../live/live-vf.js';
 import { resolveVf } from '../../host/vf-locate.js';
 import { withNetworkDefaults } from '../../plan/guest-vf.js';
@@ -172,17 +171,12 @@ function withDevice(text: string, name: string, style: Style, fields: DeviceFiel
  * where a started guest has them from its definition. The VF has them already: a failure is a note.
  */
 function keepInLiveXml(ctx: CommandContext, name: string, label: string, key: MetadataKey, rest: VfSettings, vf: PciAddress | undefined): void {
-  try {
-    editLiveMetadata(ctx.libvirt, name, (metadata) => {
-      // one left by an earlier NIC on this VF would be a second entry for this one
-      if (vf) metadata.put({ pci: vf }, {});
-      metadata.put(key, rest);
-      return true;
-    });
-  } catch (e) {
-    ctx.note(`domain ${name}: ${label} has its settings on its VF, but the running guest's XML does not list them (${(e as Error).message}); `
-      + 'a plain `virsh migrate` of it would not carry them (virt-sriov migrate does)');
-  }
+  keepLiveMetadata(ctx, name, (metadata) => {
+    // one left by an earlier NIC on this VF would be a second entry for this one
+    if (vf) metadata.put({ pci: vf }, {});
+    metadata.put(key, rest);
+    return true;
+  }, `${label} has its settings on its VF, but the running guest's XML does not list them; a plain \`virsh migrate\` of it would not carry them (virt-sriov migrate does)`);
 }
 
 /**

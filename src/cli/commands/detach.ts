@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { OperationError, UsageError } from '../../errors.js';
 import { resolveVf } from '../../host/vf-locate.js';
-import { editLiveMetadata } from '../../live/live-metadata.js';
 import { releaseVf } from '../../live/live-vf.js';
 import { unplugAndWait } from '../../live/unplug.js';
 import { normalizeMac } from '../../model/mac.js';
@@ -18,7 +17,7 @@ import type { CommandContext } from '../command-context.js';
 import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 import { findNic, heldVf, nicOnVf } from '../nic-pick.js';
-import { withLiveEnv } from '../live-change.js';
+import { keepLiveMetadata, withLiveEnv } from '../live-change.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 import { changeTarget, domainChange, waitsForRestart, withVirshFlags, type VirshFlagValues } from '../virsh-flags.js';
 
@@ -121,14 +120,11 @@ async function unplug(ctx: CommandContext, owner: Owner, device: SriovDevice, wa
   // the running guest's metadata no longer describes it (attach --live put it there, or the definition)
   if (device.entry) {
     const { key } = device.entry;
-    try {
-      editLiveMetadata(conn, owner.name, (metadata) => {
-        metadata.put(key, {});
-        return true;
-      });
-    } catch (e) {
-      ctx.note(`domain ${owner.name}: the running guest's XML still lists ${device.label}'s settings (${(e as Error).message}); harmless`);
-    }
+    keepLiveMetadata(ctx, owner.name, (metadata) => {
+      if (!metadata.find(key)) return false;
+      metadata.put(key, {});
+      return true;
+    }, `the running guest's XML still lists ${device.label}'s settings; harmless`);
   }
   return `unplugged ${device.label} from the running guest${freed}`;
 }

@@ -93,11 +93,12 @@ async function migrate(ctx: CommandContext, domain: string | undefined, destUri:
     // what the guest's VFs carry here, beyond what it was started with (held-settings.ts)
     const held = new Map(ctx.local ? stateStore(ctx.config.stateDir).all().filter((r) => holds(r) && sameOwner(r.owner, owner)).map((r) => [r.pci, r.guest]) : []);
     const vlanInXml = connectedSupport(connectedVersions(src)).vlanInXml;
-    const carry = (xml: string) => {
+    const carried = (xml: string) => {
       const d = DomainXml.parse(xml, `domain ${domain}`);
-      return carryHeldSettings(d, deviceCtx, held, vlanInXml).length ? d.toString() : xml;
+      carryHeldSettings(d, deviceCtx, held, vlanInXml);
+      return d;
     };
-    const live = running ? DomainXml.parse(carry(src.domains.xml(domain)), `domain ${domain}`) : null;
+    const live = running ? carried(src.domains.xml(domain)) : null;
     const devices = live ? live.sriovDevices(deviceCtx) : [];
     const nics: GuestNic[] = devices.map((d) => ({
       label: d.label, style: d.style, vf: d.fields.vf ? formatPciAddress(d.fields.vf) : null, network: d.fields.network ?? null,
@@ -130,7 +131,7 @@ async function migrate(ctx: CommandContext, domain: string | undefined, destUri:
     // the destination's VFs are its own hooks' to ready (move.ts), even on this machine's kernel
     const report = await withLiveEnv(ctx, 'migrate', domain, async (env) => {
       return carryOut(plan, planned, owner, { conn: src, env: ctx.local ? env : null }, { conn: dst }, {
-        flags, migrateUri: o.migrateuri, timeoutS, carry, unplugWaitS: waitS, persistent: !!o.persistent,
+        flags, migrateUri: o.migrateuri, timeoutS, carry: (xml) => carried(xml).toString(), unplugWaitS: waitS, persistent: !!o.persistent,
       });
     });
     const lines = [`migrated ${domain} from ${plan.source} to ${plan.dest} in ${(report.migrateMs / 1000).toFixed(1)} s`];

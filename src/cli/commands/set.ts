@@ -8,7 +8,6 @@ import { Command } from 'commander';
 import { buildElement, metadataKey, placeSettings } from '../../convert/convert.js';
 import { OperationError, UsageError } from '../../errors.js';
 import { resolveVf } from '../../host/vf-locate.js';
-import { editLiveMetadata } from '../../live/live-metadata.js';
 import { changeVf } from '../../live/live-vf.js';
 import { normalizeMac } from '../../model/mac.js';
 import { formatPciAddress, parsePciAddress } from '../../model/pci-address.js';
@@ -24,7 +23,7 @@ import type { CommandContext } from '../command-context.js';
 import { withCommonOptions } from '../common-options.js';
 import type { CliIo } from '../io.js';
 import { connectedSupport, connectedVersions } from '../libvirt-host.js';
-import { withLiveEnv } from '../live-change.js';
+import { keepLiveMetadata, withLiveEnv } from '../live-change.js';
 import { findNic, heldVf, nicOnVf } from '../nic-pick.js';
 import { applyOrPreview, withPreviewOptions, type PreviewOptions } from '../preview.js';
 import { vfSettingsFrom, withVfOptions, type VfOptionValues } from '../vf-options.js';
@@ -121,14 +120,10 @@ function keepInLiveXml(ctx: CommandContext, name: string, device: SriovDevice, m
   const xmlVlan = device.fields.vlan;
   const rest = xmlVlan ? (placed.rest.vlan && placed.rest.vlan.id !== xmlVlan.id ? omit(placed.rest, ['vlan']) : placed.rest)
     : merged.vlan ? { ...placed.rest, vlan: merged.vlan } : placed.rest;
-  try {
-    editLiveMetadata(ctx.libvirt, name, (metadata) => {
-      metadata.put(metadataKey(device.style, placed.mac ?? device.fields.mac, device.fields.vf), rest, device.entry?.key, device.entry?.kept);
-      return true;
-    });
-  } catch (e) {
-    ctx.note(`domain ${name}: the running guest's XML still lists ${device.label}'s old settings (${(e as Error).message}); its VF has the new ones`);
-  }
+  keepLiveMetadata(ctx, name, (metadata) => {
+    metadata.put(metadataKey(device.style, placed.mac ?? device.fields.mac, device.fields.vf), rest, device.entry?.key, device.entry?.kept);
+    return true;
+  }, `the running guest's XML still lists ${device.label}'s old settings; its VF has the new ones`);
 }
 
 function describeAsked(s: VfSettings, untag: boolean): string {

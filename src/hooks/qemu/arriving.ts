@@ -33,13 +33,10 @@ export async function readyArriving(env: HookEnv, domain: DomainXml): Promise<Ho
           ? `${formatPciAddress(device.fields.vf)} is not a VF of this host` : 'it names no VF'}; the guest stays on the source`,
         'migrate it with `virt-sriov migrate`, which picks a free VF of this host on the same physical network (--dry-run shows which)');
       }
-      const record = await readyVf(env, { owner, label: device.label, vf, style: device.style, network: null, settings: device.settings });
       // the guest's from here on, as a started guest's VFs are: no hook runs when `virt-sriov
       // migrate` plugs it in, so claimed it would stay, out of the watcher's sight (it leaves an
       // arriving VF alone until the NIC is in, then checks it, and frees it if unplugged)
-      const running = { ...record, phase: 'running' as const, updated: new Date().toISOString() };
-      env.state.put(running);
-      readied.push(running);
+      readied.push(await readyVf(env, { owner, label: device.label, vf, style: device.style, network: null, settings: device.settings, phase: 'running' }));
     }
   } catch (e) {
     for (const record of readied.reverse()) await undoVf(env, record).catch(() => undefined);

@@ -13,7 +13,7 @@ import { locateVf, pfNetdev, readPfSysfs, readVfBinding } from '../../host/host-
 import { formatPciAddress, parsePciAddress, pciAddressAttributes, type PciAddress } from '../../model/pci-address.js';
 import { pickFreeVf } from '../../plan/pick-vf.js';
 import { recordHolders } from '../../pool/vf-holders.js';
-import { vfUse } from '../../pool/vf-use.js';
+import { describeVfUse, vfUse } from '../../pool/vf-use.js';
 import { sameOwner } from '../../state/vf-record.js';
 import { child, type XmlElement } from '../../xml/dom.js';
 import type { DomainXml } from '../../xml/domain.js';
@@ -31,7 +31,8 @@ export async function migrateOrRestore(env: HookEnv, domain: DomainXml): Promise
     const exists = env.sysfs.exists(`bus/pci/devices/${pci}`);
     // taken as any VF is (pool/vf-use.ts): another guest's record, or bound to vfio-pci (a guest
     // here virt-sriov has no record of, or the source's own guest on a kernel both hosts share)
-    if (exists && !vfUse(holders.get(pci), readVfBinding(env.sysfs, pci))) continue;
+    const use = exists ? vfUse(holders.get(pci), readVfBinding(env.sysfs, pci)) : null;
+    if (exists && !use) continue;
     const pf = exists ? pfFor(env, source.address) : null;
     if (!pf) {
       // prepare makes it if a PF here makes a VF at that address, else refuses, naming the fix
@@ -43,7 +44,8 @@ export async function migrateOrRestore(env: HookEnv, domain: DomainXml): Promise
     const found = pfs.map((p) => ({ pf: p, free: pickFreeVf(readPfSysfs(env.sysfs, p).vfAddresses.filter((v) => !vfUse(holders.get(v), readVfBinding(env.sysfs, v))), taken) }))
       .find((c) => c.free);
     if (!found?.free) {
-      throw new OperationError(`domain ${domain.name}: ${source.label} is held by another guest, and ${pfs.length > 1 ? `no PF of its physical network here (${pfs.join(', ')}) has a free VF` : `${pf} has no free VF`}`,
+      const by = !use || use.by === 'guest' ? 'held by another guest' : `in use here (${describeVfUse(use)})`;
+      throw new OperationError(`domain ${domain.name}: ${source.label} is ${by}, and ${pfs.length > 1 ? `no PF of its physical network here (${pfs.join(', ')}) has a free VF` : `${pf} has no free VF`}`,
         `free a VF on ${pfs.join(' or ')} (stop a guest, or raise its VF count) and try again${pfs.length > 1 ? '' : `; a PF of the same physical network goes in the config's physicalNetworks`}`);
     }
     taken.add(found.free);

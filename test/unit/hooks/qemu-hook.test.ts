@@ -331,6 +331,11 @@ describe('reconnect, VF creation, migrate and the rest', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).not.toContain('0000:01:10.2');
     expect(r.stdout).toContain("<sriov:vf pci='0000:01:10.0' mac='de:ad:fe:ed:ff:01' vlan='403'");
+    // and with no VF free beside it, the refusal says what has it
+    bench.host.bindVf('eth0', 0, 'vfio-pci');
+    const refused = await bench.run('qemu', 'l2-hostdev migrate begin -', withMetadata(hostdevPrepare, [HOSTDEV_SETTINGS]));
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('hostdev 0000:01:10.2 is in use here (vfio-pci), and eth0 has no free VF');
   });
 
   test('migrate of a domain whose VF is free here prints the XML unchanged', async () => {

@@ -55,6 +55,11 @@ describe('a <hostdev> hot-plugged with attach --live (no metadata in the live XM
     ]);
   });
 
+  test('libvirt\'s stand-in for no MAC (a VF of a driver that refuses zeros, adopted as it was) is no MAC asked', () => {
+    const { domain } = carried(live, { ...given({ vlan: { id: 470 } }), mac: '02:00:00:00:00:00' });
+    expect(domain.sriovDevices(ctx)[0]!.settings).toEqual({ vlan: { id: 470 } });
+  });
+
   test('the defaults a guest gets anyway are not asked of the destination (its driver may lack them)', () => {
     const { domain } = carried(live, { ...given({ mac: '52:54:00:ee:00:01' }), linkState: 'auto', minTxRate: 0, maxTxRate: 0, queryRss: false });
     expect(domain.sriovDevices(ctx)[0]!.settings).toEqual({ mac: '52:54:00:ee:00:01' });
